@@ -1,0 +1,3 @@
+from replearn_core.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""The dataset registry.
+
+``load_dataset("shapes", "train")`` returns an :class:`ImageDataset`. Names are
+registered in :data:`DATASETS`; ``folder:PATH`` reads any class-per-folder tree.
+Splits: ``train``, ``test`` (held out, for evaluation) and ``all``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import torch
+
+from replearn_core.data.base import DatasetError, ImageDataset, resize_uint8, stratified_split
+
+SPLITS = ("train", "test", "all")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    loader: Callable[[str, int], ImageDataset]  # (split, image_size) -> ImageDataset
+    offline: bool = True  # works with no network
+
+
+def _shapes(split, size):
+    from replearn_core.data.shapes import load_shapes, make_shapes
+    if split == "all":
+        parts = [load_shapes(s, size) for s in ("train", "test")]
+        return ImageDataset("shapes", torch.cat([p.images for p in parts]),
+                            torch.cat([p.labels for p in parts]), parts[0].class_names)
+    return load_shapes(split, size)
+
+
+def _digits(split, size):
+    from replearn_core.data.digits import load_digits_split
+    return load_digits_split(split, size)
+
+
+def _torchvision(name):
+    def load(split, size):
+        from replearn_core.data.torchvision_sets import load_torchvision
+        return load_torchvision(name, split, size)
+    return load
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "shapes": DatasetInfo("shapes", "10 procedurally drawn shape classes on textured backgrounds "
+                          "(built-in, 5,000 train / 1,000 test).", _shapes),
+    "digits": DatasetInfo("digits", "scikit-learn's 8×8 handwritten digits, upsampled "
+                          "(built-in, 1,347 train / 450 test).", _digits),
+    "cifar10": DatasetInfo("cifar10", "CIFAR-10 through torchvision (downloads 170 MB once).",
+                           _torchvision("cifar10"), offline=False),
+    "stl10": DatasetInfo("stl10", "STL-10 labelled splits through torchvision (downloads 2.6 GB once).",
+                         _torchvision("stl10"), offline=False),
+}
+
+
+def register_dataset(info: DatasetInfo) -> None:
+    """Add a dataset to the registry (one line per new dataset module)."""
+    DATASETS[info.name] = info
+
+
+def dataset_names(offline_only: bool = False) -> list[str]:
+    return [n for n, info in DATASETS.items() if info.offline or not offline_only]
+
+
+def load_dataset(spec: str, split: str = "train", image_size: int = 32) -> ImageDataset:
+    """Load a registered dataset or ``folder:PATH`` split as uint8 tensors, cached in memory."""
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if not isinstance(image_size, int) or not 8 <= image_size <= 512:
+        raise DatasetError(f"image size must be an integer between 8 and 512, got {image_size!r}")
+    return _load_cached(spec.strip(), split, image_size)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(spec: str, split: str, image_size: int) -> ImageDataset:
+    if spec.startswith("folder:"):
+        from replearn_core.data.folder import load_folder
+        return load_folder(spec[len("folder:"):], split, image_size)
+    if spec not in DATASETS:
+        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.")
+    return DATASETS[spec].loader(split, image_size)
+
+
+__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset",
+           "register_dataset", "resize_uint8", "stratified_split"]

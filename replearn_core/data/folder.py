@@ -1,0 +1,76 @@
+"""``folder:PATH``: any class-per-folder image tree (torchvision's ImageFolder layout).
+
+If PATH holds ``train/`` and ``test/`` sub-trees they are the splits; otherwise a
+seeded fifth of each class is held out for evaluation. Files that cannot be read
+as images are skipped and counted in a note shown to the user.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from replearn_core.data.base import DatasetError, ImageDataset, stratified_split
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
+
+
+def load_folder(path: str, split: str, image_size: int = 32) -> ImageDataset:
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetError(f"folder:{path}: no such folder. Give a folder with one sub-folder per class.")
+    if (root / "train").is_dir() and (root / "test").is_dir() and split in ("train", "test"):
+        return _read_tree(str((root / split).resolve()), image_size, _mtime(root / split))
+    full = _read_tree(str(root.resolve()), image_size, _mtime(root))
+    if split == "all":
+        return full
+    train_idx, test_idx = stratified_split(full.labels, 0.2, seed=0)
+    return full.subset(train_idx if split == "train" else test_idx)
+
+
+def _mtime(path: Path) -> float:
+    return max([path.stat().st_mtime] + [p.stat().st_mtime for p in path.iterdir() if p.is_dir()])
+
+
+@lru_cache(maxsize=8)
+def _read_tree(root: str, image_size: int, _mtime_key: float) -> ImageDataset:
+    class_dirs = sorted(d for d in Path(root).iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not class_dirs:
+        raise DatasetError(f"folder:{root} has no class sub-folders (expected e.g. {root}/cat/*.jpg).")
+    images, labels, skipped = [], [], []
+    for label, class_dir in enumerate(class_dirs):
+        for file in sorted(class_dir.iterdir()):
+            if not file.is_file() or file.name.startswith("."):
+                continue
+            try:
+                images.append(read_image(file, image_size))
+                labels.append(label)
+            except Exception:  # noqa: BLE001 - any unreadable file is skipped and reported
+                skipped.append(file.name)
+    if not images:
+        raise DatasetError(f"folder:{root}: no readable images in {len(class_dirs)} class folders.")
+    notes = []
+    if skipped:
+        notes.append(f"skipped {len(skipped)} unreadable file(s), e.g. {', '.join(skipped[:3])}")
+    data = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
+    name = f"folder:{os.path.relpath(root) if not root.startswith('..') else root}"
+    return ImageDataset(name, data, torch.tensor(labels), [d.name for d in class_dirs], notes)
+
+
+def read_image(file, image_size: int) -> np.ndarray:
+    """Decode any image file to an (S, S, 3) uint8 array: shorter side resized, centre-cropped."""
+    from PIL import Image
+
+    with Image.open(file) as im:
+        im = im.convert("RGB")
+        w, h = im.size
+        side = min(w, h)
+        left, top = (w - side) // 2, (h - side) // 2
+        im = im.crop((left, top, left + side, top + side))
+        if side != image_size:
+            im = im.resize((image_size, image_size), Image.BICUBIC)
+        return np.asarray(im, dtype=np.uint8)

@@ -1,0 +1,63 @@
+"""The registry of job kinds, and the function that executes one run.
+
+Each kind maps to ``"module:function"``, imported only when a run of that kind
+executes, so that the web server never imports the training code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+
+from replearn_core.device import describe, pick_device
+from replearn_core.runs.context import RunCancelled, RunContext, RunDiverged
+from replearn_core.runs.store import RunStore
+
+JOBS: dict[str, str] = {
+    "ssl": "replearn_core.ssl_job:run_ssl",
+}
+
+
+def register_job(kind: str, target: str) -> None:
+    """Register a job kind: ``register_job("cyclegan", "replearn_core.cyclegan.job:run")``."""
+    JOBS[kind] = target
+
+
+def resolve_job(kind: str):
+    if kind not in JOBS:
+        raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
+    module, func = JOBS[kind].split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
+    """Run a job to its end in this process and record how it ended.
+
+    Returns the job's summary. Cancellation and divergence are recorded as such
+    and do not raise; any other error is recorded as failed and re-raised.
+    """
+    run = store.get_run(run_id)
+    device = device or pick_device(run.config.get("device"))
+    if run.status == "queued":
+        store.mark_running(run_id, describe(device))
+    else:
+        store.update(run_id, device=describe(device))
+    ctx = RunContext(store, run_id, device, on_log=on_log)
+    try:
+        summary = resolve_job(run.kind)(run.config, ctx) or {}
+        ctx.close()
+        store.finish(run_id, "finished", summary=summary)
+        return summary
+    except RunCancelled as exc:
+        ctx.close()
+        store.finish(run_id, "cancelled", error=str(exc))
+        return {"status": "cancelled"}
+    except RunDiverged as exc:
+        ctx.close()
+        store.finish(run_id, "failed", error=str(exc))
+        return {"status": "failed", "error": str(exc)}
+    except BaseException as exc:
+        ctx.close()
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        store.finish(run_id, "failed", error=detail)
+        raise

@@ -1,0 +1,346 @@
+"""The run store: every run, its metrics and its files, in one SQLite database.
+
+WAL mode lets the web server read while a worker process writes. Files
+(checkpoints as safetensors, embeddings, sample images) live in
+``<data folder>/runs/<run id>/`` and are listed in the ``artifacts`` table.
+
+Statuses: ``queued`` -> ``running`` -> ``finished`` | ``failed`` | ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from replearn_core.paths import data_dir
+
+ACTIVE = ("queued", "running")
+DONE = ("finished", "failed", "cancelled")
+STALE_AFTER_S = 120.0  # a running run whose process has not reported for this long is dead
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    device TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    error TEXT,
+    pid INTEGER,
+    heartbeat REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, key, step);
+CREATE TABLE IF NOT EXISTS artifacts (
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    step INTEGER,
+    created REAL NOT NULL,
+    meta TEXT,
+    PRIMARY KEY (run_id, name)
+);
+"""
+
+
+@dataclass
+class Run:
+    id: str
+    kind: str
+    name: str
+    config: dict
+    status: str
+    device: str | None
+    created: float
+    started: float | None
+    finished: float | None
+    error: str | None
+    pid: int | None
+    heartbeat: float | None
+    cancel_requested: bool
+    progress: float
+    message: str | None
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+@dataclass
+class Artifact:
+    run_id: str
+    name: str
+    kind: str
+    path: Path
+    step: int | None
+    created: float
+    meta: dict
+
+
+class RunNotFound(KeyError):
+    pass
+
+
+class RunStore:
+    """All runs of one data folder. Safe to share between threads; each process opens its own."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root else data_dir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / "runs.sqlite"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    # --- runs -------------------------------------------------------------------------
+    def create_run(self, kind: str, config: dict, name: str | None = None) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        name = name or f"{kind} {config.get('method', '')}".strip()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO runs (id, kind, name, config, status, created) VALUES (?, ?, ?, ?, 'queued', ?)",
+                (run_id, kind, name, json.dumps(config), time.time()))
+        self.run_dir(run_id)
+        return run_id
+
+    def get_run(self, run_id: str) -> Run:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(f"no run with id {run_id!r}")
+        return _to_run(row)
+
+    def list_runs(self, kind: str | None = None, status: str | None = None) -> list[Run]:
+        """All runs, newest first; dead runs are marked failed before listing."""
+        self.reap_dead()
+        query, args = "SELECT * FROM runs WHERE 1=1", []
+        if kind:
+            query += " AND kind = ?"
+            args.append(kind)
+        if status:
+            query += " AND status = ?"
+            args.append(status)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created DESC", args).fetchall()
+        return [_to_run(r) for r in rows]
+
+    def update(self, run_id: str, **fields) -> None:
+        if not fields:
+            return
+        for key in ("config", "summary"):
+            if key in fields and not isinstance(fields[key], str):
+                fields[key] = json.dumps(fields[key])
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        with self._lock:
+            self._db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*fields.values(), run_id))
+
+    def mark_running(self, run_id: str, device: str, pid: int | None = None) -> None:
+        now = time.time()
+        self.update(run_id, status="running", device=device, started=now, heartbeat=now, pid=pid or os.getpid())
+
+    def finish(self, run_id: str, status: str, error: str | None = None, summary: dict | None = None) -> None:
+        fields = {"status": status, "finished": time.time(), "error": error}
+        if summary is not None:
+            fields["summary"] = summary
+        if status == "finished":
+            fields["progress"] = 1.0
+        self.update(run_id, **fields)
+
+    def heartbeat(self, run_id: str) -> None:
+        self.update(run_id, heartbeat=time.time())
+
+    def set_progress(self, run_id: str, fraction: float, message: str | None = None) -> None:
+        self.update(run_id, progress=float(min(max(fraction, 0.0), 1.0)), message=message, heartbeat=time.time())
+
+    def request_cancel(self, run_id: str) -> None:
+        """Ask a run to stop. A queued run is cancelled at once; a running one stops at its next step."""
+        with self._lock:
+            self._db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+            self._db.execute("UPDATE runs SET status = 'cancelled', finished = ?, error = 'cancelled before start' "
+                             "WHERE id = ? AND status = 'queued'", (time.time(), run_id))
+
+    def cancel_requested(self, run_id: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a finished run with its metrics and files. Active runs must be cancelled first."""
+        run = self.get_run(run_id)
+        if run.active:
+            raise ValueError(f"run {run_id} is {run.status}; cancel it before deleting it")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
+                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        shutil.rmtree(self.root / "runs" / run_id, ignore_errors=True)
+
+    def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
+        """Atomically start a queued run if it is first in line and a slot on its device is free."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT status, created FROM runs WHERE id = ?", (run_id,)).fetchone()
+                if row is None or row["status"] != "queued":
+                    self._db.execute("COMMIT")
+                    return False
+                running = self._db.execute(
+                    "SELECT COUNT(*) FROM runs WHERE status = 'running' AND device LIKE ?",
+                    (device_key + "%",)).fetchone()[0]
+                earlier = self._db.execute(
+                    "SELECT COUNT(*) FROM runs WHERE status = 'queued' AND created < ?",
+                    (row["created"],)).fetchone()[0]
+                ok = running < concurrency and earlier == 0
+                if ok:
+                    now = time.time()
+                    self._db.execute("UPDATE runs SET status = 'running', started = ?, heartbeat = ?, device = ?, "
+                                     "pid = ? WHERE id = ?", (now, now, device_key, os.getpid(), run_id))
+                self._db.execute("COMMIT")
+                return ok
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def reap_dead(self) -> list[str]:
+        """Mark running runs whose process is gone (or silent for too long) as failed."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, pid, heartbeat FROM runs WHERE status = 'running'").fetchall()
+        dead = []
+        for row in rows:
+            silent = row["heartbeat"] is not None and time.time() - row["heartbeat"] > STALE_AFTER_S
+            if not _pid_alive(row["pid"]) or silent:
+                reason = (f"worker process {row['pid']} stopped without reporting (killed, out of memory, "
+                          f"or the machine restarted)") if not silent else \
+                    f"worker process {row['pid']} has not reported for {STALE_AFTER_S:.0f} s"
+                self.finish(row["id"], "failed", error=reason)
+                dead.append(row["id"])
+        return dead
+
+    # --- metrics ----------------------------------------------------------------------
+    def log_metrics(self, run_id: str, rows: list[tuple[int, str, float]]) -> None:
+        """Append (step, key, value) rows."""
+        now = time.time()
+        with self._lock:
+            self._db.executemany("INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
+                                 [(run_id, int(s), k, None if v is None else float(v), now) for s, k, v in rows])
+
+    def metrics(self, run_id: str, keys: list[str] | None = None) -> dict[str, tuple[list[int], list[float]]]:
+        """{key: (steps, values)} for a run, in step order."""
+        query, args = "SELECT step, key, value FROM metrics WHERE run_id = ?", [run_id]
+        if keys:
+            query += f" AND key IN ({', '.join('?' * len(keys))})"
+            args += list(keys)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY step, rowid", args).fetchall()
+        out: dict[str, tuple[list[int], list[float]]] = {}
+        for step, key, value in rows:
+            steps, values = out.setdefault(key, ([], []))
+            steps.append(step)
+            values.append(float("nan") if value is None else value)
+        return out
+
+    def last_metric(self, run_id: str, key: str) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC, "
+                                   "rowid DESC LIMIT 1", (run_id, key)).fetchone()
+        return None if row is None else row[0]
+
+    def best_metric(self, run_id: str, key: str) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(value) FROM metrics WHERE run_id = ? AND key = ?",
+                                   (run_id, key)).fetchone()
+        return None if row is None else row[0]
+
+    # --- artifacts --------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        path = self.root / "runs" / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add_artifact(self, run_id: str, name: str, kind: str, path: Path, step: int | None = None,
+                     meta: dict | None = None) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO artifacts (run_id, name, kind, path, step, created, meta) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (run_id, name, kind, str(path), step, time.time(), json.dumps(meta or {})))
+
+    def artifacts(self, run_id: str, kind: str | None = None) -> list[Artifact]:
+        query, args = "SELECT * FROM artifacts WHERE run_id = ?", [run_id]
+        if kind:
+            query += " AND kind = ?"
+            args.append(kind)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY COALESCE(step, -1), created", args).fetchall()
+        return [Artifact(r["run_id"], r["name"], r["kind"], Path(r["path"]), r["step"], r["created"],
+                         json.loads(r["meta"] or "{}")) for r in rows]
+
+    def artifact(self, run_id: str, name: str) -> Artifact | None:
+        return next((a for a in self.artifacts(run_id) if a.name == name), None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _to_run(row: sqlite3.Row) -> Run:
+    return Run(id=row["id"], kind=row["kind"], name=row["name"], config=json.loads(row["config"]),
+               status=row["status"], device=row["device"], created=row["created"], started=row["started"],
+               finished=row["finished"], error=row["error"], pid=row["pid"], heartbeat=row["heartbeat"],
+               cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
+               message=row["message"], summary=json.loads(row["summary"] or "{}"))
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (exited, not yet reaped by its parent) counts as dead
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

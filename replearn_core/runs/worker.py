@@ -1,0 +1,108 @@
+"""Runs execute in worker processes, never inside the web server.
+
+``submit`` records a queued run and starts a detached supervisor process for it
+(``python -m replearn_core.runs.worker supervise RUN_ID``). The supervisor waits
+for its turn (one run at a time per device by default; ``REPLEARN_CONCURRENCY``
+raises it), then runs the job in a child process and watches it: if the child
+dies (killed, out of memory, a crash in native code) the run is marked failed
+with the reason. Runs survive page reloads and closed tabs because nothing of
+them lives in the page.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from replearn_core.runs.store import RunStore
+
+POLL_S = 0.5
+
+
+def concurrency() -> int:
+    return max(1, int(os.environ.get("REPLEARN_CONCURRENCY", "1")))
+
+
+def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None) -> str:
+    """Queue a run and start its supervisor; returns the run id at once."""
+    from replearn_core.runs.jobs import JOBS
+
+    if kind not in JOBS:
+        raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
+    store = store or RunStore()
+    run_id = store.create_run(kind, config, name)
+    log = open(store.run_dir(run_id) / "worker.log", "ab")
+    env = dict(os.environ)
+    env["REPLEARN_DATA"] = str(store.root)
+    subprocess.Popen([sys.executable, "-m", "replearn_core.runs.worker", "supervise", run_id],
+                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                     start_new_session=True, env=env, close_fds=True)
+    log.close()
+    return run_id
+
+
+def _device_key(config: dict) -> str:
+    from replearn_core.device import pick_device
+
+    return pick_device(config.get("device")).type
+
+
+def supervise(run_id: str) -> int:
+    store = RunStore()
+    run = store.get_run(run_id)
+    try:
+        key = _device_key(run.config)
+    except Exception as exc:  # noqa: BLE001
+        store.finish(run_id, "failed", error=f"no device: {exc}")
+        return 1
+    store.update(run_id, device=key, message="waiting for a free slot")
+    while not store.claim(run_id, key, concurrency()):
+        if store.get_run(run_id).status != "queued":  # cancelled while waiting
+            return 0
+        store.reap_dead()  # a dead run ahead of us must not block the queue forever
+        time.sleep(POLL_S)
+    store.update(run_id, message="starting")
+    child = subprocess.Popen([sys.executable, "-m", "replearn_core.runs.worker", "execute", run_id],
+                             stdin=subprocess.DEVNULL)
+    store.update(run_id, pid=child.pid)
+    while child.poll() is None:
+        store.heartbeat(run_id)
+        time.sleep(1.0)
+    code = child.returncode
+    run = store.get_run(run_id)
+    if run.status == "running":  # the child died without recording how it ended
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+            reason = f"worker process was killed by {name}{hint}"
+        else:
+            reason = f"worker process exited with code {code} without finishing the run"
+        store.finish(run_id, "failed", error=reason)
+    return 0
+
+
+def execute(run_id: str) -> int:
+    from replearn_core.runs.jobs import execute_run
+
+    store = RunStore()
+    try:
+        execute_run(store, run_id)
+    except Exception:  # noqa: BLE001 - already recorded as failed with its message
+        import traceback
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("supervise", "execute"):
+        print("usage: python -m replearn_core.runs.worker {supervise|execute} RUN_ID", file=sys.stderr)
+        return 2
+    return supervise(argv[1]) if argv[0] == "supervise" else execute(argv[1])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
