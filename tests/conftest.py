@@ -1,0 +1,29 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Every test gets its own empty data folder, so no test sees another's runs."""
+    folder = tmp_path / "replearn_data"
+    monkeypatch.setenv("REPLEARN_DATA", str(folder))
+    monkeypatch.setenv("REPLEARN_DEVICE", "cpu")
+    return folder
+
+
+@pytest.fixture
+def store(data_dir):
+    from replearn_core.runs.store import RunStore
+
+    s = RunStore(data_dir)
+    yield s
+    s.close()
