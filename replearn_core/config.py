@@ -1,0 +1,68 @@
+"""The configuration of a self-supervised training run: one typed dataclass, one commented default per field.
+
+The page's controls and the command line's flags map one to one onto these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class TrainConfig:
+    method: str = "simclr"  # a key of replearn_core.methods.METHODS
+    dataset: str = "shapes"  # a registered dataset or folder:PATH
+    eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
+    backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
+    epochs: int = 5  # passes over the training images
+    batch_size: int = 256  # images per step (each method makes its own views of them)
+    lr: float = 2e-3  # peak learning rate of AdamW, reached after a short warm-up, then cosine decay
+    weight_decay: float = 1e-4  # AdamW weight decay
+    temperature: float = 0.3  # softmax temperature of the contrastive losses (SimCLR, MoCo)
+    image_size: int = 32  # images are resized to this many pixels a side
+    seed: int = 0  # seeds the initialisation, the batch order and the augmentations
+    recipe: list[dict] | None = None  # view recipe [{"op", "p", "strength"}, ...]; None = the method's default
+    max_train_images: int | None = None  # use at most this many training images (None = all)
+    eval_images: int = 1000  # held-out images scored by kNN each epoch
+    knn_bank_images: int = 5000  # training images that form the kNN memory bank
+    knn_k: int = 20  # neighbours of the similarity-weighted kNN classifier
+    time_budget_s: float | None = None  # stop after this much training time (benchmarks); None = run all epochs
+    checkpoint_every: int = 1  # save an encoder checkpoint every this many epochs
+    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def validate(self) -> "TrainConfig":
+        """Check ranges and names; raises ValueError with a message a user can act on."""
+        from replearn_core.backbones import BACKBONES
+        from replearn_core.methods import METHODS
+
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(METHODS)}")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+        checks = [(self.epochs >= 1, "epochs must be at least 1"),
+                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
+                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
+                  (self.weight_decay >= 0, "weight decay must be non-negative"),
+                  (0 < self.temperature <= 10, "temperature must be in (0, 10]"),
+                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+                  (self.knn_k >= 1, "k of the kNN must be at least 1"),
+                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        if self.recipe is not None:
+            from replearn_core.augment import recipe_from_dicts
+            recipe_from_dicts(self.recipe)
+        return self
