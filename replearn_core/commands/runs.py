@@ -1,0 +1,46 @@
+"""``python -m replearn_core runs``: list the stored runs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from replearn_core.runs.store import RunStore
+
+HELP = "list the runs in the data folder (newest first)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--kind", help="only runs of this kind (ssl, supervised, transfer, cyclegan, metric, adapt)")
+    p.add_argument("--status", help="only runs with this status (queued, running, finished, failed, cancelled)")
+    p.add_argument("--json", action="store_true", help="print the list as one JSON array")
+
+
+def run_rows(store: RunStore, kind: str | None = None, status: str | None = None) -> list[dict]:
+    rows = []
+    for r in store.list_runs(kind=kind, status=status):
+        rows.append({"id": r.id, "kind": r.kind, "status": r.status, "method": r.config.get("method"),
+                     "dataset": r.config.get("dataset"), "backbone": r.config.get("backbone"),
+                     "best_knn_acc": store.best_metric(r.id, "knn_acc"),
+                     "duration_s": None if r.duration_s is None else round(r.duration_s, 1),
+                     "device": r.device, "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+                     "error": r.error})
+    return rows
+
+
+def run(args) -> int:
+    rows = run_rows(RunStore(), args.kind, args.status)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no runs yet: start one with `python -m replearn_core train` or in the app")
+        return 0
+    header = f"{'id':<23} {'kind':<10} {'status':<10} {'method':<13} {'dataset':<14} {'best kNN':>8} {'time s':>8}  device"
+    print(header)
+    for r in rows:
+        knn = "" if r["best_knn_acc"] is None else f"{r['best_knn_acc']:.3f}"
+        dur = "" if r["duration_s"] is None else f"{r['duration_s']:.1f}"
+        print(f"{r['id']:<23} {r['kind']:<10} {r['status']:<10} {str(r['method'] or ''):<13} "
+              f"{str(r['dataset'] or '')[:14]:<14} {knn:>8} {dur:>8}  {r['device'] or ''}")
+    return 0

@@ -1,0 +1,132 @@
+"""``python -m replearn_core train``: train a self-supervised (or metric-learning) encoder in the foreground."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+
+from replearn_core.config import TrainConfig
+from replearn_core.runs.jobs import execute_run
+from replearn_core.runs.store import RunStore
+
+HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
+
+_FLAG_HELP = {
+    "method": "method: simclr, moco, byol, simsiam, barlow_twins, rotation, autoencoder "
+              "(metric learning: triplet, contrastive, arcface, supcon)",
+    "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
+    "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
+    "backbone": "small_cnn, resnet18_cifar or resnet18",
+}
+
+
+def metric_methods() -> dict:
+    try:
+        from replearn_core.metric import METRIC_METHODS
+    except ImportError:
+        return {}
+    return METRIC_METHODS
+
+
+def add_arguments(p) -> None:
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name in ("recipe", "options"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        if isinstance(default, int):
+            kind = int
+        elif isinstance(default, float):
+            kind = float
+        elif f.name in ("max_train_images",):
+            kind = int
+        elif f.name in ("time_budget_s",):
+            kind = float
+        else:
+            kind = str
+        help_text = _FLAG_HELP.get(f.name) or _field_comment(f.name)
+        p.add_argument(flag, dest=f.name, type=kind, default=default, help=f"{help_text} (default: {default})")
+    p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="method-specific setting, e.g. --option stop_gradient=false (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _field_comment(name: str) -> str:
+    import inspect
+
+    import replearn_core.config as module
+    for line in inspect.getsource(module).splitlines():
+        stripped = line.strip()
+        if stripped.startswith(name + ":") and "#" in stripped:
+            return stripped.split("#", 1)[1].strip()
+    return name
+
+
+def _parse_option(text: str):
+    if "=" not in text:
+        raise ValueError(f"--option expects KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return key.strip(), lowered == "true"
+    for cast in (int, float):
+        try:
+            return key.strip(), cast(value)
+        except ValueError:
+            pass
+    return key.strip(), value
+
+
+def config_from_args(args) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("recipe", "options")}
+    values["recipe"] = json.loads(args.recipe) if args.recipe else None
+    values["options"] = dict(_parse_option(o) for o in args.option)
+    return TrainConfig(**values)
+
+
+def run(args) -> int:
+    from replearn_core.commands.progress import ProgressBar
+
+    config = config_from_args(args)
+    kind = "metric" if config.method in metric_methods() else "ssl"
+    if kind == "ssl":
+        config.validate()
+    store = RunStore()
+    run_id = store.create_run(kind, config.to_dict())
+    bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")
+
+    def on_log(step, metrics):
+        if bar is None:
+            return
+        epoch = metrics.get("epoch")
+        loss = metrics.get("loss")
+        if loss is not None and epoch is not None:
+            bar.update(max(0, int(epoch) - 1), f"epoch {int(epoch)} step {step} loss {loss:.4f}")
+        elif "knn_acc" in metrics:
+            bar.update(int(metrics.get("epoch", 0) or 0), f"kNN acc {metrics['knn_acc']:.3f}", force=True)
+
+    try:
+        summary = execute_run(store, run_id, on_log=on_log)
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.get_run(run_id)
+    result = {"run_id": run_id, "status": run.status, **summary}
+    if run.error:
+        result["error"] = run.error
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("status", "knn_acc_init", "knn_acc", "collapse_std", "effective_rank", "images_per_s",
+                    "train_time_s", "error"):
+            if key in result and result[key] is not None:
+                print(f"{key:>15}: {result[key]}")
+        print(f"{'run_id':>15}: {run_id}")
+    if run.status == "failed":
+        print(f"error: {run.error}", file=sys.stderr)
+        return 1
+    return 0

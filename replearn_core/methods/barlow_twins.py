@@ -1,0 +1,23 @@
+from replearn_core.losses import barlow_twins
+from replearn_core.methods.base import SSLMethod, mlp
+
+
+class BarlowTwins(SSLMethod):
+    name = "barlow_twins"
+    title = "Barlow Twins"
+    paper = "Zbontar et al. 2021, Barlow Twins: Self-Supervised Learning via Redundancy Reduction"
+    summary = ("Make the cross-correlation matrix between the embeddings of two views as close to the "
+               "identity as possible: each feature invariant to augmentation (diagonal = 1) and no two "
+               "features redundant (off-diagonal = 0). No negatives, no momentum encoder.")
+    formula = r"\mathcal{L} = \sum_i (1-C_{ii})^2 + \lambda\sum_i\sum_{j\neq i} C_{ij}^2"
+
+    def __init__(self, backbone, config):
+        super().__init__(backbone, config)
+        self.lambd = float(config.options.get("lambd", 5e-3))
+        self.projector = mlp(self.feature_dim, 512, 512)
+
+    def training_loss(self, images, generator=None):
+        v1, v2 = self.views(images, generator)
+        z1, z2 = self.projector(self.backbone(v1)), self.projector(self.backbone(v2))  # (B, 512)
+        # scaled by the embedding size so that the default learning rate suits every method
+        return barlow_twins(z1, z2, self.lambd) / z1.shape[1] * 8, {}

@@ -1,0 +1,66 @@
+"""What every self-supervised method shares: a backbone, heads, views and one loss per step.
+
+A method is a small subclass: it builds its heads in ``__init__`` and computes
+its loss from a uint8 image batch in ``training_loss``. The trainer does the
+rest (optimiser, schedule, evaluation, checkpoints). Class attributes carry the
+teaching text that the lab page shows beside the curves.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
+from replearn_core.config import TrainConfig
+
+
+def mlp(dim_in: int, dim_hidden: int, dim_out: int, last_bn: bool = False) -> nn.Sequential:
+    """Linear-BN-ReLU-Linear: the projection and prediction heads of SimCLR, BYOL and SimSiam."""
+    layers = [nn.Linear(dim_in, dim_hidden, bias=False), nn.BatchNorm1d(dim_hidden), nn.ReLU(inplace=True),
+              nn.Linear(dim_hidden, dim_out, bias=not last_bn)]
+    if last_bn:
+        layers.append(nn.BatchNorm1d(dim_out, affine=False))
+    return nn.Sequential(*layers)
+
+
+class SSLMethod(nn.Module):
+    name = "base"
+    title = "Base method"
+    paper = ""
+    summary = ""  # two or three sentences shown on the page
+    formula = ""  # LaTeX of the loss, shown on the page
+    recipe_kind = "contrastive"  # which default view recipe suits the method
+
+    def __init__(self, backbone: nn.Module, config: TrainConfig):
+        super().__init__()
+        self.backbone = backbone
+        self.config = config
+        self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
+                                      else default_recipe(self.recipe_kind))
+
+    @property
+    def feature_dim(self) -> int:
+        return self.backbone.feature_dim
+
+    def views(self, images: torch.Tensor, generator: torch.Generator | None, n: int = 2) -> list[torch.Tensor]:
+        """n independently augmented, normalised views of a uint8 batch."""
+        return [augment(images, self.recipe, generator) for _ in range(n)]
+
+    def training_loss(self, images: torch.Tensor, generator: torch.Generator | None = None
+                      ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The loss for one uint8 batch (B, 3, H, W), and extra values to log."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def after_step(self, progress: float) -> None:
+        """Called after each optimiser step; progress goes from 0 to 1 (momentum encoders update here)."""
+
+
+@torch.no_grad()
+def ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
+    """target <- momentum * target + (1 - momentum) * online, parameter by parameter; buffers copied."""
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.mul_(momentum).add_(o.detach(), alpha=1 - momentum)
+    for t, o in zip(target.buffers(), online.buffers()):
+        t.copy_(o)

@@ -1,0 +1,96 @@
+"""The job behind a self-supervised run: build the method, train it, report everything.
+
+Runs in a worker process (from the page) or in the foreground (from the command
+line); both see it only through the run store.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from replearn_core.augment import plain
+from replearn_core.checkpoints import encoder_tensors
+from replearn_core.config import TrainConfig
+from replearn_core.data import load_dataset
+from replearn_core.methods import build_method
+from replearn_core.runs.context import RunContext
+from replearn_core.trainer import Trainer
+
+
+def prepare_data(config: TrainConfig):
+    """(train, kNN bank, evaluation) splits for a config."""
+    train = load_dataset(config.dataset, "train", config.image_size)
+    if config.max_train_images:
+        train = train.take(config.max_train_images, seed=config.seed)
+    if config.eval_dataset:
+        evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
+    else:
+        evaluation = load_dataset(config.dataset, "test", config.image_size)
+    evaluation = evaluation.take(config.eval_images, seed=1)
+    bank = train.take(config.knn_bank_images, seed=2)
+    return train, bank, evaluation
+
+
+def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
+    config = TrainConfig.from_dict(config_dict).validate()
+    torch.manual_seed(config.seed)
+    ctx.progress(0.0, "loading data")
+    train, bank, evaluation = prepare_data(config)
+    method = build_method(config)
+    trainer = Trainer(method, train, bank, evaluation, config, ctx.device)
+    meta = {"backbone": config.backbone, "method": config.method, "dataset": config.dataset}
+    notes = train.notes + evaluation.notes
+    summary: dict = {"notes": notes} if notes else {}
+
+    def on_train_start(t: Trainer):
+        ctx.progress(0.0, "scoring the untrained encoder")
+        report = t.evaluate()
+        summary["knn_acc_init"] = report["knn_acc"]
+        ctx.log(0, **report)
+        ctx.flush()
+        ctx.progress(0.0, "training")
+
+    def on_step_end(t: Trainer):
+        ctx.check_finite("loss", t.loss, t.step)
+        ctx.log(t.step, loss=t.loss, lr=t.lr(), images_per_s=t.images_per_s, epoch=t.epoch, **t.extra)
+        ctx.check_cancel()
+        if t.step % 5 == 0:
+            ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
+
+    def on_epoch_end(t: Trainer):
+        ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
+        report = t.evaluate()
+        ctx.log(t.step, **report, epoch=t.epoch)
+        ctx.flush()
+        if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
+            ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,
+                             meta={**meta, "epoch": t.epoch})
+
+    def on_train_end(t: Trainer):
+        ctx.save_tensors("checkpoint_final", encoder_tensors(t.method.backbone), step=t.step,
+                         meta={**meta, "epoch": t.epoch})
+        features = t._encode(plain, evaluation.images)
+        ctx.save_tensors("embeddings", {"features": features, "labels": evaluation.labels}, kind="embeddings",
+                         step=t.step, meta=meta)
+
+    for event, fn in [("on_train_start", on_train_start), ("on_step_end", on_step_end),
+                      ("on_epoch_end", on_epoch_end), ("on_train_end", on_train_end)]:
+        trainer.add_callback(event, fn)
+    started = time.perf_counter()
+    trainer.fit()
+    final = trainer.last_eval
+    summary.update({
+        "method": config.method, "dataset": config.dataset, "backbone": config.backbone,
+        "knn_acc": final.get("knn_acc"), "best_knn_acc": None, "collapse_std": final.get("collapse_std"),
+        "effective_rank": final.get("effective_rank"), "alignment": final.get("alignment"),
+        "uniformity": final.get("uniformity"), "images_per_s": round(trainer.images_per_s, 1),
+        "steps": trainer.step, "epochs_done": trainer.epoch, "train_time_s": round(trainer.train_time_s, 2),
+        "wall_time_s": round(time.perf_counter() - started, 2), "device": str(ctx.device),
+    })
+    ctx.flush()
+    summary["best_knn_acc"] = ctx.store.best_metric(ctx.run_id, "knn_acc")
+    if trainer.stop_reason:
+        summary["stopped"] = trainer.stop_reason
+    return summary
