@@ -1,0 +1,52 @@
+"""Metric learning: train an embedding where distance means "same class", then search by example.
+
+:data:`METRIC_METHODS` lists the losses (one file each in ``replearn_core/metric/losses/``) with
+the teaching text the page shows. A run is job kind ``"metric"`` (:func:`replearn_core.metric.job.run_metric`);
+``python -m replearn_core train --method triplet`` routes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MetricMethod:
+    name: str
+    title: str
+    paper: str
+    summary: str  # two or three sentences for the page
+    formula: str  # LaTeX of the loss
+    options: dict = field(default_factory=dict)  # method-specific settings and their defaults
+
+
+METRIC_METHODS: dict[str, MetricMethod] = {
+    "triplet": MetricMethod(
+        "triplet", "Triplet loss", "Schroff et al. 2015 (FaceNet); Hermans et al. 2017 (batch-hard mining)",
+        "An anchor must be closer to a positive (same class) than to a negative by a margin. "
+        "A miner picks the triplets of each batch: batch-hard takes each anchor's farthest positive and "
+        "nearest negative, batch-all every triplet that still violates the margin.",
+        r"\mathcal{L} = \max\big(0,\ \|f(a)-f(p)\| - \|f(a)-f(n)\| + m\big)",
+        {"margin": 0.2, "mining": "batch_hard"}),
+    "contrastive": MetricMethod(
+        "contrastive", "Siamese contrastive loss", "Hadsell, Chopra & LeCun 2006",
+        "Two copies of one encoder embed a pair of images. Same-class pairs are pulled together; "
+        "different-class pairs are pushed apart until they are a margin away.",
+        r"\mathcal{L} = y\,d^2 + (1-y)\max(0,\ m - d)^2,\quad d = \|f(x_1)-f(x_2)\|",
+        {"margin": 1.0}),
+    "arcface": MetricMethod(
+        "arcface", "ArcFace", "Deng et al. 2019",
+        "Each class owns a learned centre on the sphere. A softmax over cosine similarities to the centres, "
+        "with an extra angle m added to the true class, forces tight, well-separated clusters.",
+        r"\mathcal{L} = -\log\frac{e^{s\cos(\theta_y+m)}}{e^{s\cos(\theta_y+m)}+\sum_{c\neq y}e^{s\cos\theta_c}}",
+        {"scale": 16.0, "margin": 0.3}),
+    "supcon": MetricMethod(
+        "supcon", "Supervised contrastive (SupCon)", "Khosla et al. 2020",
+        "SimCLR's contrastive loss where every other image of the same class in the batch is a positive. "
+        "The temperature τ sets how much the hardest negatives count.",
+        r"\mathcal{L} = \frac{1}{B}\sum_i \frac{-1}{|P(i)|}\sum_{p\in P(i)}"
+        r"\log\frac{e^{z_i\cdot z_p/\tau}}{\sum_{a\neq i}e^{z_i\cdot z_a/\tau}}",
+        {}),
+}
+
+__all__ = ["METRIC_METHODS", "MetricMethod"]

@@ -1,0 +1,176 @@
+"""The job behind a metric-learning run: class-balanced batches, one loss, retrieval metrics each epoch.
+
+Config: a :class:`replearn_core.config.TrainConfig` dict (method = a key of METRIC_METHODS);
+method-specific settings (margin, mining, m_per_class, embedding_dim, scale, augment) go in
+``options`` (:class:`replearn_core.metric.model.MetricOptions`).
+
+Saved like a self-supervised run, so Feature maps and Transfer can use it: encoder
+checkpoints ``checkpoint_epoch_<E>`` and ``checkpoint_final`` (kind "checkpoint"), the
+embedding head ``embedding_head`` (kind "head") and the held-out embeddings ``embeddings``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
+from replearn_core.backbones import BACKBONES, build_backbone
+from replearn_core.checkpoints import encoder_tensors
+from replearn_core.config import TrainConfig
+from replearn_core.data import load_dataset
+from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.evaluation import knn_accuracy
+from replearn_core.metric import METRIC_METHODS
+from replearn_core.metric.model import MetricModel, MetricOptions
+from replearn_core.metric.retrieval import retrieval_metrics
+from replearn_core.metric.sampler import ClassBalancedSampler
+from replearn_core.runs.context import RunContext
+
+# light views: digits and shapes must not be flipped, and strong crops would cut a digit in half
+METRIC_RECIPE = [AugSpec("crop", 1.0, 0.3), AugSpec("color_jitter", 0.5, 0.5)]
+RETRIEVAL_KEYS = ("precision_at_1", "recall_at_1", "recall_at_5", "recall_at_10", "map_at_r")
+
+
+def parse_config(config_dict: dict) -> tuple[TrainConfig, MetricOptions]:
+    """Validate a metric run's config; raises ValueError with a message a user can act on."""
+    config = TrainConfig.from_dict(config_dict)
+    if config.method not in METRIC_METHODS:
+        raise ValueError(f"unknown metric-learning method {config.method!r}; known: {', '.join(METRIC_METHODS)}")
+    if config.backbone not in BACKBONES:
+        raise ValueError(f"unknown backbone {config.backbone!r}; known: {', '.join(BACKBONES)}")
+    checks = [(config.epochs >= 1, "epochs must be at least 1"),
+              (4 <= config.batch_size <= 4096, "batch size must be between 4 and 4096"),
+              (0 < config.lr <= 1, "learning rate must be in (0, 1]"),
+              (config.weight_decay >= 0, "weight decay must be non-negative"),
+              (0 < config.temperature <= 10, "temperature must be in (0, 10]"),
+              (8 <= config.image_size <= 512, "image size must be between 8 and 512"),
+              (config.eval_images >= 10, "at least 10 evaluation images are needed")]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+    return config, MetricOptions.from_dict(dict(config.options or {}))
+
+
+def evaluation_split(config: TrainConfig):
+    """The held-out images that retrieval is scored on (and that the search page queries)."""
+    if config.eval_dataset:
+        evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
+    else:
+        evaluation = load_dataset(config.dataset, "test", config.image_size)
+    return evaluation.take(config.eval_images, seed=1)
+
+
+@torch.no_grad()
+def embed(model: torch.nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Embeddings (N, D) on the CPU of uint8 images, in eval mode."""
+    was_training = model.training
+    model.eval()
+    out = []
+    for chunk in images.split(512):
+        with autocast(device):
+            out.append(model(plain(to_device_batch(chunk, device))).float().cpu())
+    model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0, 1)
+
+
+def run_metric(config_dict: dict, ctx: RunContext) -> dict:
+    config, options = parse_config(config_dict)
+    torch.manual_seed(config.seed)
+    device = ctx.device
+    ctx.progress(0.0, "loading data")
+    train = load_dataset(config.dataset, "train", config.image_size)
+    if config.max_train_images:
+        train = train.take(config.max_train_images, seed=config.seed)
+    evaluation = evaluation_split(config)
+    bank = train.take(config.knn_bank_images, seed=2)
+    recipe = recipe_from_dicts(config.recipe) if config.recipe is not None else METRIC_RECIPE
+
+    model = MetricModel(config.method, build_backbone(config.backbone), train.num_classes, options,
+                        config.temperature)
+    model = prepare_model(model, device)
+    sampler = ClassBalancedSampler(train.labels, options.m_per_class, config.batch_size, seed=config.seed)
+    train_images = to_device_batch(train.images, device)  # (N, 3, H, W) uint8, moved once
+    train_labels = train.labels.to(device)
+    steps_per_epoch = len(sampler)
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    warmup = max(1, min(total_steps // 10, 100))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / total_steps, 1.0))))
+    generator = torch.Generator().manual_seed(config.seed)
+    meta = {"backbone": config.backbone, "method": config.method, "dataset": config.dataset}
+    notes = train.notes + evaluation.notes
+    summary: dict = {"notes": notes} if notes else {}
+
+    def evaluate(step: int, epoch: int) -> dict[str, float]:
+        eval_emb = embed(model, evaluation.images, device)
+        report = retrieval_metrics(eval_emb, evaluation.labels)
+        report["knn_acc"] = knn_accuracy(embed(model, bank.images, device), bank.labels, eval_emb,
+                                         evaluation.labels, k=config.knn_k,
+                                         num_classes=max(bank.num_classes, evaluation.num_classes))
+        ctx.log(step, **report, epoch=epoch)
+        ctx.flush()
+        return report
+
+    ctx.progress(0.0, "scoring the untrained encoder")
+    initial = evaluate(0, 0)
+    summary["precision_at_1_init"] = initial["precision_at_1"]
+    summary["map_at_r_init"] = initial["map_at_r"]
+    step, epoch, images_per_s, train_time, stop_reason = 0, 0, 0.0, 0.0, None
+    report = initial
+    model.train()
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        for idx in sampler:
+            t0 = time.perf_counter()
+            idx = idx.to(device)
+            x = augment(train_images[idx], recipe, generator) if options.augment else plain(train_images[idx])
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(device):
+                loss, extra = model.loss(x, train_labels[idx], generator)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            dt = time.perf_counter() - t0
+            train_time += dt
+            rate = len(idx) / max(dt, 1e-9)
+            images_per_s = rate if step == 1 else 0.9 * images_per_s + 0.1 * rate
+            value = loss.item()
+            ctx.check_finite("loss", value, step)
+            ctx.log(step, loss=value, lr=optimizer.param_groups[0]["lr"], images_per_s=images_per_s, epoch=epoch,
+                    **extra)
+            ctx.check_cancel()
+            if step % 5 == 0:
+                ctx.progress(step / total_steps, f"epoch {epoch}/{config.epochs}, step {step}/{total_steps}")
+            if config.time_budget_s is not None and time.perf_counter() - started >= config.time_budget_s:
+                stop_reason = f"time budget of {config.time_budget_s:.0f} s reached"
+                break
+        ctx.progress(step / total_steps, f"epoch {epoch}: evaluating retrieval")
+        report = evaluate(step, epoch)
+        if epoch % max(1, config.checkpoint_every) == 0 or epoch == config.epochs or stop_reason:
+            ctx.save_tensors(f"checkpoint_epoch_{epoch}", encoder_tensors(model.backbone), step=step,
+                             meta={**meta, "epoch": epoch})
+        if stop_reason:
+            break
+
+    ctx.save_tensors("checkpoint_final", encoder_tensors(model.backbone), step=step, meta={**meta, "epoch": epoch})
+    ctx.save_tensors("embedding_head", {k: v for k, v in model.head.state_dict().items()}, kind="head", step=step,
+                     meta={**meta, "embedding_dim": options.embedding_dim})
+    ctx.save_tensors("embeddings", {"features": embed(model, evaluation.images, device), "labels": evaluation.labels},
+                     kind="embeddings", step=step, meta={**meta, "space": "embedding head"})
+    summary.update({key: round(report[key], 4) for key in RETRIEVAL_KEYS})
+    summary.update({
+        "method": config.method, "dataset": config.dataset, "backbone": config.backbone,
+        "knn_acc": round(report["knn_acc"], 4), "images_per_s": round(images_per_s, 1), "steps": step,
+        "epochs_done": epoch, "batch_images": sampler.batch_images, "train_time_s": round(train_time, 2),
+        "wall_time_s": round(time.perf_counter() - started, 2), "device": str(device),
+    })
+    if stop_reason:
+        summary["stopped"] = stop_reason
+    return summary
