@@ -1,0 +1,94 @@
+"""``python -m replearn_core cyclegan``: train a CycleGAN (apples ↔ oranges by default) in the foreground."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from dataclasses import fields
+
+from replearn_core.cyclegan.config import IMAGE_SIZES, CycleGANConfig
+
+HELP = "train a CycleGAN between two image domains (fruit, apple2orange or folder:PATH), with a progress bar"
+
+_FLAGS = {"dataset": "--data", "image_size": "--size"}  # short names the issue's examples use
+_OPTIONAL_INT = ("max_train_images",)
+_OPTIONAL_FLOAT = ("time_budget_s",)
+
+
+def _field_comment(name: str) -> str:
+    import replearn_core.cyclegan.config as module
+    for line in inspect.getsource(module).splitlines():
+        stripped = line.strip()
+        if stripped.startswith(name + ":") and "#" in stripped:
+            return stripped.split("#", 1)[1].strip().replace("%", "%%")
+    return name
+
+
+def _optional(cast):
+    def parse(text: str):
+        return None if text.lower() in ("none", "all", "") else cast(text)
+    return parse
+
+
+def add_arguments(p) -> None:
+    defaults = CycleGANConfig()
+    for f in fields(CycleGANConfig):
+        flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
+        default = getattr(defaults, f.name)
+        if f.name in _OPTIONAL_INT:
+            kind = _optional(int)
+        elif f.name in _OPTIONAL_FLOAT:
+            kind = _optional(float)
+        elif isinstance(default, bool) or default is None:
+            kind = str
+        else:
+            kind = type(default)
+        extra = {"choices": IMAGE_SIZES} if f.name == "image_size" else {}
+        p.add_argument(flag, dest=f.name, type=kind, default=default,
+                       help=f"{_field_comment(f.name)} (default: {default})", **extra)
+    p.add_argument("--json", action="store_true", help="print the final losses and speed as one JSON object "
+                                                        "on the last line")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from replearn_core.commands.progress import ProgressBar
+    from replearn_core.runs.jobs import execute_run
+    from replearn_core.runs.store import RunStore
+
+    config = CycleGANConfig(**{f.name: getattr(args, f.name) for f in fields(CycleGANConfig)}).validate()
+    store = RunStore()
+    run_id = store.create_run("cyclegan", config.to_dict(), name=f"cyclegan {config.dataset} {config.image_size}px")
+    bar = None if args.quiet else ProgressBar(100, label=f"cyclegan on {config.dataset}")
+
+    def on_log(step, metrics):
+        if bar is not None and "loss_cycle" in metrics:
+            fraction = store.get_run(run_id).progress if step % 20 == 0 else None
+            if fraction is not None:
+                bar.update(int(fraction * 100), f"step {step} G {metrics['loss_G']:.3f} D {metrics['loss_D']:.3f} "
+                                                f"cycle {metrics['loss_cycle']:.3f}")
+
+    try:
+        summary = execute_run(store, run_id, on_log=on_log)
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.get_run(run_id)
+    result = {"run_id": run_id, "status": run.status, **summary}
+    if run.error:
+        result["error"] = run.error
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("status", "steps", "loss_G", "loss_D", "loss_cycle", "loss_identity", "images_per_s",
+                    "train_time_s", "error"):
+            if result.get(key) is not None:
+                value = result[key]
+                print(f"{key:>14}: {value:.4g}" if isinstance(value, float) else f"{key:>14}: {value}")
+        print(f"{'run_id':>14}: {run_id}")
+        print(f"translate with: python -m replearn_core translate --run {run_id} --direction AtoB IMAGE... --out DIR")
+    if run.status == "failed":
+        print(f"error: {run.error}", file=sys.stderr)
+        return 1
+    return 0

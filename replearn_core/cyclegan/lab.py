@@ -1,0 +1,129 @@
+"""What the CycleGAN page asks of the engine, as plain functions returning pictures and figures.
+
+The page gathers widgets and calls these; tests and scripts can call them just the same.
+Pictures are (H, W, 3) uint8 numpy arrays, ready to draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from replearn_core.cyclegan.config import CycleGANConfig
+from replearn_core.cyclegan.walk import (BUNDLED, GeneratorCheckpoint, ModelInfo, history, model_info, read_upload,
+                                         test_images, translate)
+
+LOSS_KEYS = {"loss_G": "generators (total)", "loss_D": "discriminators", "loss_cycle": "cycle |F(G(a))−a|₁",
+             "loss_identity": "identity |G(b)−b|₁"}
+FORMULA = (r"\mathcal{L} = \underbrace{(D_B(G(a))-1)^2 + (D_A(F(b))-1)^2}_{\text{LSGAN}}"
+           r" + \lambda\,\underbrace{(\|F(G(a))-a\|_1 + \|G(F(b))-b\|_1)}_{\text{cycle}}"
+           r" + 0.5\lambda\,\underbrace{(\|G(b)-b\|_1 + \|F(a)-a\|_1)}_{\text{identity}}")
+PAPER = "Zhu, Park, Isola, Efros. Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial " \
+        "Networks. ICCV 2017. https://arxiv.org/abs/1703.10593"
+
+
+def picture(image: torch.Tensor) -> np.ndarray:
+    """uint8 (3, H, W) -> (H, W, 3) numpy for drawing."""
+    return image.permute(1, 2, 0).numpy()
+
+
+def domain_names(dataset: str) -> tuple[str, str]:
+    """Readable names of domains A and B."""
+    return ("apple", "orange") if dataset in ("fruit", "apple2orange") else ("A", "B")
+
+
+def checkpoint_label(c: GeneratorCheckpoint) -> str:
+    return "step 0 (untrained)" if c.step == 0 else f"step {c.step}" + (f" (epoch {c.epoch})" if c.epoch else "")
+
+
+@dataclass
+class WalkRow:
+    title: str  # e.g. "apple → orange → apple"
+    real: np.ndarray
+    translated: np.ndarray
+    reconstructed: np.ndarray
+
+
+@dataclass
+class WalkView:
+    info: ModelInfo
+    checkpoint: GeneratorCheckpoint
+    rows: list[WalkRow]  # one per direction
+    history: list[tuple[str, np.ndarray]]  # (checkpoint label, translation of the first row's image)
+    history_title: str
+    note: str | None  # e.g. "showing fruit test images instead"
+
+
+def walk_view(source: str = BUNDLED, image_index: int = 0, upload: bytes | None = None, upload_name: str = "",
+              checkpoint: str | None = None, store=None) -> WalkView:
+    """Real → translated → reconstructed in both directions, and the first image through every checkpoint.
+
+    With an upload, that image is walked both ways (as if it were an A and as if it were a B);
+    otherwise test image number image_index of each domain. Raises ValueError for a file that is no image.
+    """
+    info = model_info(source, store)
+    chosen = info.checkpoint(checkpoint)
+    name_a, name_b = domain_names(info.config.dataset)
+    note = None
+    if upload is not None:
+        image = read_upload(upload, info, upload_name or "the uploaded file")
+        image_a = image_b = image
+    else:
+        pair, note = test_images(info, n=max(8, image_index + 1))
+        image_a, image_b = pair.a[image_index % len(pair.a)], pair.b[image_index % len(pair.b)]
+    rows = []
+    for direction, image, (src, dst) in (("AtoB", image_a, (name_a, name_b)), ("BtoA", image_b, (name_b, name_a))):
+        fake, rec = translate(info, image.unsqueeze(0), direction, chosen.name)
+        rows.append(WalkRow(f"{src} → {dst} → {src}", picture(image), picture(fake[0]), picture(rec[0])))
+    steps = [(checkpoint_label(c), picture(row.translated)) for c, row in history(info, image_a, "AtoB")]
+    return WalkView(info, chosen, rows, steps, f"{name_a} → {name_b} at every stored checkpoint", note)
+
+
+def gallery(source: str = BUNDLED, checkpoint: str | None = None, n: int = 8, store=None) -> dict:
+    """The test set translated at one checkpoint: {"A→B title": (reals, translations), "B→A title": ...}."""
+    info = model_info(source, store)
+    pair, _ = test_images(info, n)
+    name_a, name_b = domain_names(info.config.dataset)
+    out = {}
+    for direction, images, title in (("AtoB", pair.a, f"{name_a} → {name_b}"), ("BtoA", pair.b, f"{name_b} → {name_a}")):
+        fake, _ = translate(info, images, direction, checkpoint)
+        out[title] = ([picture(x) for x in images], [picture(x) for x in fake])
+    return out
+
+
+def start_run(config: dict, store=None) -> str:
+    """Validate a page's settings and queue a cyclegan run (executed by a worker); returns its id."""
+    from replearn_core.runs.worker import submit
+
+    cfg = CycleGANConfig.from_dict(config).validate()
+    if cfg.dataset.startswith("folder:"):  # a bad folder fails here, with its message, not in the worker
+        from replearn_core.cyclegan.data import load_domains
+        load_domains(cfg.dataset, "train", cfg.image_size)
+    return submit("cyclegan", cfg.to_dict(), name=f"cyclegan {cfg.dataset} {cfg.image_size}px", store=store)
+
+
+def latest_run(store):
+    runs = store.list_runs(kind="cyclegan")
+    return runs[0] if runs else None
+
+
+def loss_figure(metrics: dict) -> go.Figure:
+    """The four CycleGAN losses against the step, smoothed (raw values are noisy at batch size 1)."""
+    from replearn_core.plots import LAYOUT, _smooth
+
+    fig = go.Figure()
+    for key, label in LOSS_KEYS.items():
+        if key in metrics:
+            steps, values = metrics[key]
+            fig.add_scatter(x=steps, y=_smooth(values, 0.9), mode="lines", name=label)
+    fig.update_layout(title="Losses (smoothed)", xaxis_title="step", yaxis_title="loss", yaxis_type="log", **LAYOUT)
+    return fig
+
+
+def filmstrip(store, run_id: str) -> list[tuple[int, str]]:
+    """The run's stored sample strips as (step, PNG path), oldest first."""
+    return [(int(a.step or 0), str(a.path)) for a in sorted(store.artifacts(run_id, kind="samples"),
+                                                            key=lambda a: a.step or 0) if a.path.exists()]
