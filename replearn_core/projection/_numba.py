@@ -1,0 +1,30 @@
+"""Numba, with its compiled-code cache in the data folder so the JIT survives app restarts.
+
+The first call of a ``@njit(cache=True)`` function compiles it (seconds); the result is
+written under ``<data folder>/cache/numba`` and loaded from there by every later process.
+``NUMBA_CACHE_DIR`` must be set before numba is imported, hence this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from replearn_core.paths import data_dir
+
+
+def _cache_dir() -> str:
+    path = data_dir() / "cache" / "numba"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+os.environ.setdefault("NUMBA_CACHE_DIR", _cache_dir())
+if "numba" in sys.modules:  # imported earlier (e.g. by umap-learn): point it at our cache anyway
+    from numba.core import config as _config
+
+    _config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+import numba  # noqa: E402
+
+njit = numba.njit

@@ -1,0 +1,308 @@
+"""Feature maps of runs: the one function the page and the command line both call.
+
+``map_run(store, "20261124-...", method="umap")`` loads the run's latest encoder checkpoint,
+encodes its dataset's test images (cached per run and checkpoint), projects them to 2-D (cached per
+checkpoint, method and parameters), scores them, and returns a :class:`FeatureMap`.
+
+The control is the untrained encoder: source ``"init:<run id>"`` uses that run's backbone and dataset
+with random weights (:func:`replearn_core.checkpoints.untrained_encoder`); ``"init"`` alone uses the
+``backbone`` and ``dataset`` arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from replearn_core.projection.cache import ArrayCache
+from replearn_core.projection.pca import PCA
+from replearn_core.projection.scores import score_2d, score_features
+from replearn_core.projection.tsne import TSNE
+from replearn_core.projection.umap import UMAP
+
+METHODS = {"pca": PCA, "tsne": TSNE, "umap": UMAP}
+MAX_POINTS = 10_000  # the most images a map shows
+SPLITS = ("test", "all")  # "all" = train and test images, for more points than the test split has
+
+# the knobs offered for each method, with the help text the page shows
+PARAMETERS: dict[str, dict[str, str]] = {
+    "pca": {"random_state": "PCA is deterministic; the seed only picks the subsample of points."},
+    "tsne": {
+        "perplexity": "About how many neighbours each point tries to keep close (5–50). Small: many tight "
+                      "little clumps; large: smoother, more global picture. Must be below the number of points.",
+        "metric": "How distance between features is measured before mapping: euclidean, or cosine "
+                  "(angle only; what contrastive methods such as SimCLR optimise).",
+        "random_state": "Seed for the subsample (t-SNE itself starts from PCA, so it is deterministic).",
+    },
+    "umap": {
+        "n_neighbors": "Size of the neighbourhood UMAP looks at (2–200). Small: local detail; large: the "
+                       "global arrangement of the classes.",
+        "min_dist": "How tightly points may be packed in the map (0–1). Small: dense clumps; large: an even spread.",
+        "metric": "How distance between features is measured: euclidean, or cosine (angle only).",
+        "random_state": "Seed of UMAP's random negative samples and of the subsample: same seed, same map.",
+    },
+}
+DEFAULTS = {"pca": {"random_state": 0},
+            "tsne": {"perplexity": 30.0, "metric": "euclidean", "random_state": 0},
+            "umap": {"n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "random_state": 0}}
+
+_features = ArrayCache("features", max_in_memory=8)
+_maps = ArrayCache("feature_maps", max_in_memory=32)
+
+
+class FeatureMapError(ValueError):
+    """A map could not be made; the message says why and what to do."""
+
+
+@dataclass
+class FeatureMap:
+    source: str  # run id, "init:<run id>" or "init"
+    source_label: str  # how the page names it
+    checkpoint: str  # which checkpoint (or "untrained (seed S)")
+    method: str
+    params: dict
+    coords: np.ndarray  # (n, 2) float32
+    labels: np.ndarray  # (n,) int64
+    class_names: list[str]
+    indices: np.ndarray  # (n,) positions of the points in the dataset split (for thumbnails)
+    features: np.ndarray  # (n, D) float32, what was projected
+    dataset: str
+    split: str
+    image_size: int
+    scores: dict
+    wall_s: float  # the whole call
+    timings: dict  # seconds per stage
+    notes: list[str] = field(default_factory=list)  # subsampling and dropped rows, said plainly
+    cached: bool = False  # the map came from the cache
+    history: list[np.ndarray] = field(default_factory=list)  # t-SNE snapshots, for the animation
+
+    def summary(self) -> dict:
+        """JSON-able: what the command line prints."""
+        return {"source": self.source, "checkpoint": self.checkpoint, "method": self.method,
+                "params": self.params, "points": int(len(self.coords)), "dataset": self.dataset,
+                "split": self.split, "scores": self.scores, "wall_s": round(self.wall_s, 3),
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}, "cached": self.cached,
+                "notes": self.notes}
+
+
+def make_projection(method: str, params: dict | None = None, snapshot_every: int = 0):
+    """An unfitted estimator for ``method`` with the given knobs (unknown knobs are an error)."""
+    if method not in METHODS:
+        raise FeatureMapError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}")
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(PARAMETERS[method]))
+    if unknown:
+        raise FeatureMapError(f"{method} has no parameter {', '.join(unknown)}; "
+                              f"it takes {', '.join(PARAMETERS[method])}")
+    if method == "tsne" and snapshot_every:
+        params["snapshot_every"] = snapshot_every
+    return METHODS[method](**params)
+
+
+# --- features --------------------------------------------------------------------------
+def _resolve(store, source: str, backbone: str | None, dataset: str | None, seed: int, checkpoint: str | None):
+    """(encoder factory, cache key part, label, checkpoint name, dataset spec, image size)."""
+    from replearn_core.checkpoints import checkpoint_artifacts, load_run_encoder, untrained_encoder
+
+    if source == "init" or source.startswith("init:"):
+        run_cfg = {}
+        if source.startswith("init:"):
+            run_cfg = store.get_run(source[5:]).config
+        backbone_name = backbone or run_cfg.get("backbone") or _run_backbone(store, source[5:]) or "small_cnn"
+        spec = dataset or run_cfg.get("dataset") or "shapes"
+        size = int(run_cfg.get("image_size", 32))
+        name = f"untrained (seed {seed})"
+        label = f"untrained {backbone_name}" + (f" (control for {source[5:]})" if source.startswith("init:") else "")
+        return (lambda: untrained_encoder(backbone_name, seed)), f"init|{backbone_name}|{seed}", label, name, spec, size
+    run = store.get_run(source)
+    ckpts = checkpoint_artifacts(store, source)
+    if checkpoint:
+        ckpts = [a for a in ckpts if a.name == checkpoint]
+    if not ckpts:
+        status = f" (it is {run.status})" if run.status != "finished" else ""
+        raise FeatureMapError(f"run {source}{status} has no stored encoder checkpoint"
+                              + (f" named {checkpoint!r}" if checkpoint else "")
+                              + ", so there are no features to map yet. Pick another run, wait for its first "
+                                "checkpoint, or map the untrained encoder as a control.")
+    artifact = ckpts[-1]
+    cfg = run.config
+    spec = dataset or cfg.get("dataset") or "shapes"
+    size = int(cfg.get("image_size", 32))
+    label = f"{cfg.get('method') or run.kind} · {source}"
+    key = f"run|{source}|{artifact.name}|{artifact.created}"
+    return (lambda: load_run_encoder(store, source, artifact.name)[0]), key, label, artifact.name, spec, size
+
+
+def _run_backbone(store, run_id: str) -> str | None:
+    from replearn_core.checkpoints import checkpoint_artifacts
+
+    ckpts = checkpoint_artifacts(store, run_id)
+    return ckpts[-1].meta.get("backbone") if ckpts else None
+
+
+def _load_split(spec: str, split: str, size: int):
+    from replearn_core.data import load_dataset
+
+    if split not in SPLITS:
+        raise FeatureMapError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    return load_dataset(spec, split, size)
+
+
+def run_features(store, source: str, split: str = "test", backbone: str | None = None,
+                 dataset: str | None = None, seed: int = 0, checkpoint: str | None = None) -> dict:
+    """Features of up to 10,000 images of the split: {"features" (N, D), "labels" (N,), "indices" (N,)} + info.
+
+    Cached per (source, checkpoint, dataset, split, image size), in memory and on disk.
+    """
+    try:
+        factory, key_part, label, ckpt_name, spec, size = _resolve(store, source, backbone, dataset, seed, checkpoint)
+    except KeyError as exc:
+        raise FeatureMapError(f"no run with id {source!r}") from exc
+    key = f"{key_part}|{spec}|{split}|{size}|{MAX_POINTS}"
+    info = {"label": label, "checkpoint": ckpt_name, "dataset": spec, "image_size": size}
+    hit = _features.get(key)
+    data = _load_split(spec, split, size)
+    if hit is not None:
+        arrays, meta = hit
+        return dict(arrays, class_names=meta["class_names"], cached=True, **info)
+    if len(data) == 0:
+        raise FeatureMapError(f"the {split} split of {spec} has no images")
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:MAX_POINTS].sort().values
+    encoder = factory()
+    from replearn_core.features import encode_images
+
+    feats = encode_images(encoder, data.images[order]).numpy().astype(np.float32)  # (N, D)
+    arrays = {"features": feats, "labels": data.labels[order].numpy().astype(np.int64),
+              "indices": order.numpy().astype(np.int64)}
+    _features.put(key, arrays, {"class_names": list(data.class_names)})
+    return dict(arrays, class_names=list(data.class_names), cached=False, **info)
+
+
+def map_images(feature_map: FeatureMap, positions) -> torch.Tensor:
+    """The uint8 images (k, 3, H, W) of the map's points at ``positions`` (indices into the map)."""
+    data = _load_split(feature_map.dataset, feature_map.split, feature_map.image_size)
+    positions = np.asarray(positions, dtype=np.int64)
+    return data.images[torch.as_tensor(feature_map.indices[positions])]
+
+
+# --- maps --------------------------------------------------------------------------------
+def map_run(store, source: str, method: str = "umap", params: dict | None = None, max_points: int = 5000,
+            split: str = "test", backbone: str | None = None, dataset: str | None = None,
+            checkpoint: str | None = None, snapshot_every: int = 0, use_cache: bool = True) -> FeatureMap:
+    """Map the features of a run (or the untrained control) to 2-D and score them.
+
+    source: a run id, ``"init:<run id>"`` (that run's backbone, untrained) or ``"init"`` (``backbone``).
+    params: the method's knobs (see :data:`PARAMETERS`); ``random_state`` also seeds the subsample.
+    max_points: at most this many images (≤ 10,000); a seeded random subsample, said so in ``notes``.
+    snapshot_every: for t-SNE, keep the map every this many iterations (the animation).
+    """
+    start = time.perf_counter()
+    params = {**DEFAULTS.get(method, {}), **(params or {})}
+    make_projection(method, params)  # unknown method or knob: fail before any work
+    seed = int(params.get("random_state") or 0)
+    max_points = int(max_points)
+    if not 3 <= max_points <= MAX_POINTS:
+        raise FeatureMapError(f"the number of points must be between 3 and {MAX_POINTS:,}, got {max_points}")
+    timings = {}
+    feats = run_features(store, source, split, backbone, dataset, 0, checkpoint)
+    timings["features_s"] = time.perf_counter() - start
+    X, y, idx = feats["features"], feats["labels"], feats["indices"]
+    notes = []
+    finite = np.isfinite(X).all(axis=1)
+    if not finite.all():
+        if finite.sum() < 3:
+            raise FeatureMapError(f"all but {int(finite.sum())} of the {len(X)} feature vectors contain NaN or "
+                                  f"infinite values: the encoder has diverged. Use an earlier checkpoint.")
+        notes.append(f"{int((~finite).sum())} of {len(X)} feature vectors contained NaN or infinite values "
+                     f"and were left out.")
+        X, y, idx = X[finite], y[finite], idx[finite]
+    total = len(X)
+    if total > max_points:
+        keep = np.sort(np.random.default_rng(seed).permutation(total)[:max_points])
+        X, y, idx = X[keep], y[keep], idx[keep]
+        notes.append(f"Showing a random sample of {max_points:,} of the {total:,} {split} images "
+                     f"(seed {seed}); the scores use the same sample.")
+    elif total < max_points and split == "test":
+        notes.append(f"The test split has {total:,} images; all are shown.")
+
+    key_features = json.dumps({"features": feats["checkpoint"], "source": source, "dataset": feats["dataset"],
+                               "split": split, "n": int(len(X)), "ids": hashlib.sha1(idx.tobytes()).hexdigest(),
+                               "fkey": hashlib.sha1(X[:50].tobytes()).hexdigest()}, sort_keys=True)
+    key = json.dumps({"of": key_features, "method": method, "params": params, "snap": snapshot_every},
+                     sort_keys=True)
+    hit = _maps.get(key) if use_cache else None
+    history = []
+    if hit is not None:
+        arrays, meta = hit
+        coords, scores, cached = arrays["coords"], meta["scores"], True
+        history = list(arrays["history"]) if "history" in arrays else []
+        timings.update(meta.get("timings", {}))
+    else:
+        t0 = time.perf_counter()
+        estimator = make_projection(method, params, snapshot_every)
+        try:
+            coords = estimator.fit_transform(X)[:, :2].astype(np.float32)
+        except ValueError as exc:
+            raise FeatureMapError(f"{method}: {exc}") from exc
+        timings["projection_s"] = time.perf_counter() - t0
+        history = list(getattr(estimator, "history_", []))
+        t0 = time.perf_counter()
+        scores = {**_feature_scores(key_features, X, y, seed), **score_2d(coords, y, seed=seed)}
+        timings["scores_s"] = time.perf_counter() - t0
+        cached = False
+        arrays = {"coords": coords}
+        if history:
+            arrays["history"] = np.stack(history)
+        _maps.put(key, arrays, {"scores": scores, "timings": {k: v for k, v in timings.items() if k != "features_s"}})
+    return FeatureMap(source=source, source_label=feats["label"], checkpoint=feats["checkpoint"], method=method,
+                      params=params, coords=coords, labels=y, class_names=feats["class_names"], indices=idx,
+                      features=X, dataset=feats["dataset"], split=split, image_size=feats["image_size"],
+                      scores=scores, wall_s=time.perf_counter() - start, timings=timings, notes=notes,
+                      cached=cached, history=history)
+
+
+def _feature_scores(key: str, X, y, seed: int) -> dict:
+    """kNN, linear probe and k-means NMI of these features: the same for every projection, so cached."""
+    hit = _maps.get("scores|" + key)
+    if hit is not None:
+        return hit[1]["scores"]
+    scores = score_features(X, y, seed=seed)
+    _maps.put("scores|" + key, {"none": np.zeros(0, dtype=np.float32)}, {"scores": scores})
+    return scores
+
+
+# --- warm-up -----------------------------------------------------------------------------
+_warm_lock = threading.Lock()
+_warm_state = {"started": False, "done": False, "seconds": None}
+
+
+def warm_up() -> float:
+    """Compile (or load from the disk cache) the numba code of t-SNE and UMAP on tiny data; seconds taken."""
+    t0 = time.perf_counter()
+    X = np.random.default_rng(0).standard_normal((200, 8)).astype(np.float32)
+    TSNE(perplexity=10, n_iter=20).fit(X)
+    umap = UMAP(n_neighbors=10, n_epochs=5).fit(X)
+    umap.transform(X[:5])
+    return time.perf_counter() - t0
+
+
+def start_warm_up() -> dict:
+    """Start :func:`warm_up` once per process in a background thread; returns its state dict."""
+    with _warm_lock:
+        if not _warm_state["started"]:
+            _warm_state["started"] = True
+
+            def work():
+                try:
+                    _warm_state["seconds"] = warm_up()
+                finally:
+                    _warm_state["done"] = True
+
+            threading.Thread(target=work, name="projection-warm-up", daemon=True).start()
+    return _warm_state
