@@ -89,3 +89,4 @@ def _load_cached(spec: str, split: str, image_size: int) -> ImageDataset:
 
 __all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset",
            "register_dataset", "resize_uint8", "stratified_split"]
+from replearn_core.data import printed_digits as _printed_digits  # noqa: E402,F401  registers printed-digits
