@@ -1,0 +1,135 @@
+"""Feature maps: t-SNE, UMAP and PCA of what a run learned, side by side, with scores under each map."""
+
+import numpy as np
+import streamlit as st
+
+from replearn_core.checkpoints import CheckpointError, checkpoint_artifacts
+from replearn_core.data import DatasetError
+from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_csv, map_images, map_run,
+                                      projector_tsv, start_warm_up)
+from replearn_core.projection.figures import animation_figure, map_figure, selected_positions
+from ui.common import get_store, refresh_seconds, run_label
+
+warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
+st.title("🗺️ Feature maps")
+st.caption("Each image becomes a feature vector; the map places similar vectors close together. Compare a "
+           "trained encoder with the untrained one: if training helped, classes form separate islands and "
+           "the scores under the map (measured on the features, not on the picture) go up.")
+
+store = get_store()
+runs = store.list_runs()
+options = {}
+for run in runs:
+    if checkpoint_artifacts(store, run.id) or run.active:
+        options[run_label(run)] = run.id
+for run in runs:
+    if checkpoint_artifacts(store, run.id):
+        options[f"untrained control · same backbone as {run.id}"] = f"init:{run.id}"
+options["untrained small_cnn on shapes (control)"] = "init"
+labels = list(options)
+chosen = st.multiselect("Runs to map (one or two, side by side)", labels, default=labels[:1], max_selections=2,
+                        help="A run's latest encoder checkpoint encodes its dataset's test images. The "
+                             "untrained control is the same backbone with random weights: the baseline "
+                             "every learned representation should beat.")
+
+c1, c2, c3 = st.columns(3)
+method = c1.radio("Projection", ["umap", "tsne", "pca"], horizontal=True,
+                  format_func={"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}.get,
+                  help="PCA: the linear view (can place new points). t-SNE: keeps neighbours, distances "
+                       "between clusters mean little. UMAP: keeps neighbours and more of the global layout; "
+                       "can place new points.")
+points = c2.select_slider("Points", [500, 1000, 2000, 5000, 10000], value=5000,
+                          help="At most this many images, a seeded random sample when there are more. "
+                               "The page says when it shows a sample.")
+split = c3.radio("Images", ["test", "all"], horizontal=True, format_func={"test": "test split",
+                                                                         "all": "train + test"}.get,
+                 help="The test split (held out from training), or train and test together for more points.")
+params = {}
+k1, k2, k3, k4 = st.columns(4)
+if method == "tsne":
+    params["perplexity"] = k1.slider("Perplexity", 5, 50, 30, help=PARAMETERS["tsne"]["perplexity"])
+if method == "umap":
+    params["n_neighbors"] = k1.slider("n_neighbors", 2, 100, 15, help=PARAMETERS["umap"]["n_neighbors"])
+    params["min_dist"] = k2.slider("min_dist", 0.0, 0.99, 0.1, 0.01, help=PARAMETERS["umap"]["min_dist"])
+if method in ("tsne", "umap"):
+    params["metric"] = k3.selectbox("Metric", ["euclidean", "cosine"], help=PARAMETERS[method]["metric"])
+params["random_state"] = int(k4.number_input("Seed", 0, 10_000, 0, help=PARAMETERS[method]["random_state"]))
+animate = False
+if method == "tsne":
+    st.info("t-SNE cannot place new points: the map is an optimisation over exactly these points. Mapping "
+            "other images means running it again (UMAP and PCA can place new points).", icon="ℹ️")
+    animate = st.toggle("Animate t-SNE unfolding", help="Keep the map every 25 iterations and play them.")
+live = st.toggle("Follow live runs", value=True,
+                 help=f"For a run still training, redraw from its newest checkpoint (checked every "
+                      f"{refresh_seconds():g} s).")
+if not warm["done"]:
+    st.caption("⏳ Preparing t-SNE and UMAP in the background (first start only)…")
+
+if not chosen:
+    st.info("Pick a run above. No runs yet? Train one in the Self-supervised lab, or map the untrained control.")
+    st.stop()
+
+
+def draw(column, label: str, slot: int):
+    source = options[label]
+    try:
+        fmap = map_run(store, source, method, params, max_points=points, split=split,
+                       snapshot_every=25 if animate else 0)
+    except (FeatureMapError, DatasetError, CheckpointError, ValueError, KeyError) as exc:
+        column.error(str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc))
+        return
+    column.markdown(f"**{fmap.source_label}** · {fmap.checkpoint} · {len(fmap.coords):,} points · "
+                    f"{fmap.wall_s:.1f} s" + (" (cached)" if fmap.cached else ""))
+    for note in fmap.notes:
+        column.caption(note)
+    if animate and fmap.history:
+        column.plotly_chart(animation_figure(fmap), width="stretch", key=f"anim_{slot}")
+    event = column.plotly_chart(map_figure(fmap), width="stretch", key=f"map_{slot}",
+                                on_select="rerun", selection_mode=("points", "box", "lasso"))
+    s = fmap.scores
+
+    def fmt(name):
+        return "n/a" if s.get(name) is None else f"{s[name]:.3f}"
+
+    m = column.columns(4)
+    m[0].metric("kNN accuracy", fmt("knn_accuracy"),
+                help="On the features: leave-one-out 20-nearest-neighbour vote (cosine). Chance = 1/classes.")
+    m[1].metric("Linear probe", fmt("linear_probe_accuracy"),
+                help="On the features: logistic regression trained on 70 %, accuracy on the other 30 %.")
+    m[2].metric("k-means NMI", fmt("kmeans_nmi"),
+                help="On the features: agreement of k-means clusters (k = classes) with the labels, 0 to 1.")
+    m[3].metric("Map silhouette (2-D)", fmt("map_silhouette"),
+                help="On the 2-D map itself: how well the classes separate in the picture, -1 to 1. "
+                     "Depends on the projection and its knobs, unlike the three scores on the left.")
+    picked = selected_positions(fmap, event.selection if event else None)
+    if picked:
+        column.markdown(f"**{len(picked)} selected** (showing up to 60)")
+        images = map_images(fmap, picked[:60])
+        names = [f"{fmap.class_names[int(fmap.labels[p])]} #{int(fmap.indices[p])}" for p in picked[:60]]
+        column.image([img.permute(1, 2, 0).numpy() for img in images], caption=names, width=64)
+    else:
+        column.caption("Hover a point for its class and image number; click, box- or lasso-select points to "
+                       "see the images below; click a class in the legend to hide it.")
+    with column.expander("Export"):
+        column_csv = coordinates_csv(fmap.coords, fmap.labels, fmap.class_names, fmap.indices)
+        st.download_button("Coordinates (CSV)", column_csv, f"{fmap.method}_{slot}.csv", "text/csv",
+                           key=f"csv_{slot}", help="index, x, y, label, class_name for every point.")
+        feats, meta = projector_tsv(fmap.features, fmap.labels, fmap.class_names, fmap.indices)
+        st.download_button("features.tsv", feats, "features.tsv", key=f"ftsv_{slot}",
+                           help="Load with metadata.tsv in the TensorFlow Embedding Projector "
+                                "(projector.tensorflow.org → Load).")
+        st.download_button("metadata.tsv", meta, "metadata.tsv", key=f"mtsv_{slot}",
+                           help="Class, label and image index of each row of features.tsv.")
+
+
+any_active = any(not options[c].startswith("init") and store.get_run(options[c]).active for c in chosen)
+
+
+@st.fragment(run_every=refresh_seconds() if live and any_active else None)
+def maps():
+    columns = st.columns(len(chosen))
+    for slot, (column, label) in enumerate(zip(columns, chosen)):
+        draw(column, label, slot)
+
+
+maps()

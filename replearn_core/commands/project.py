@@ -1,0 +1,87 @@
+"""``python -m replearn_core project``: a 2-D map of a run's features, written as CSV, scores as JSON.
+
+    python -m replearn_core project --run RUN_ID --method umap --out map.csv
+    python -m replearn_core project --run init:RUN_ID --method tsne --out control.csv   # untrained control
+    python -m replearn_core project --run init --backbone small_cnn --dataset shapes --method pca
+
+The last line of stdout is always one JSON object: scores, wall time, points, notes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HELP = "Map a run's features to 2-D with PCA, t-SNE or UMAP; write coordinates as CSV and print the scores."
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--run", required=True,
+                        help="a run id; 'init:RUN_ID' for the untrained encoder of that run's backbone; "
+                             "'init' for an untrained --backbone on --dataset")
+    parser.add_argument("--method", default="umap", choices=["umap", "tsne", "pca"], help="projection")
+    parser.add_argument("--out", help="write index,x,y,label,class_name rows to this CSV file")
+    parser.add_argument("--projector-dir",
+                        help="also write features.tsv and metadata.tsv for the TensorFlow Embedding Projector here")
+    parser.add_argument("--points", type=int, default=5000, help="at most this many images (≤ 10,000)")
+    parser.add_argument("--split", default="test", choices=["test", "all"],
+                        help="which images: the test split, or train and test together for more points")
+    parser.add_argument("--checkpoint", help="a checkpoint name of the run (default: its latest)")
+    parser.add_argument("--perplexity", type=float, help="t-SNE perplexity (default 30)")
+    parser.add_argument("--n-neighbors", type=int, help="UMAP n_neighbors (default 15)")
+    parser.add_argument("--min-dist", type=float, help="UMAP min_dist (default 0.1)")
+    parser.add_argument("--metric", choices=["euclidean", "cosine"], help="feature distance for t-SNE and UMAP")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the subsample and of UMAP")
+    parser.add_argument("--backbone", help="backbone for --run init (default small_cnn)")
+    parser.add_argument("--dataset", help="dataset to encode (default: the run's own)")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+
+
+def run(args) -> int:
+    from replearn_core.projection import coordinates_csv, map_run, projector_tsv
+    from replearn_core.runs.store import RunStore
+
+    params = {"random_state": args.seed}
+    given = {"perplexity": (args.perplexity, "tsne"), "n_neighbors": (args.n_neighbors, "umap"),
+             "min_dist": (args.min_dist, "umap"), "metric": (args.metric, "tsne umap")}
+    for name, (value, methods) in given.items():
+        if value is None:
+            continue
+        if args.method not in methods.split():
+            raise ValueError(f"--{name.replace('_', '-')} applies to {methods.replace(' ', ' and ')}, "
+                             f"not {args.method}")
+        params[name] = value
+    store = RunStore()
+    try:
+        fmap = map_run(store, args.run, args.method, params, max_points=args.points, split=args.split,
+                       backbone=args.backbone, dataset=args.dataset, checkpoint=args.checkpoint)
+    finally:
+        store.close()
+    written = {}
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(coordinates_csv(fmap.coords, fmap.labels, fmap.class_names, fmap.indices))
+        written["csv"] = str(out)
+    if args.projector_dir:
+        folder = Path(args.projector_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        feats, meta = projector_tsv(fmap.features, fmap.labels, fmap.class_names, fmap.indices)
+        (folder / "features.tsv").write_text(feats)
+        (folder / "metadata.tsv").write_text(meta)
+        written["projector"] = [str(folder / "features.tsv"), str(folder / "metadata.tsv")]
+    result = dict(fmap.summary(), written=written)
+    if not args.json:
+        s = fmap.scores
+        def pct(v):
+            return "n/a" if v is None else f"{v:.3f}"
+        print(f"{fmap.method} map of {fmap.source_label} [{fmap.checkpoint}]: {len(fmap.coords)} points "
+              f"in {fmap.wall_s:.2f} s" + (" (cached)" if fmap.cached else ""), file=sys.stdout)
+        print(f"  on the features: kNN accuracy {pct(s.get('knn_accuracy'))}, linear probe "
+              f"{pct(s.get('linear_probe_accuracy'))}, k-means NMI {pct(s.get('kmeans_nmi'))}")
+        print(f"  on the 2-D map: silhouette {pct(s.get('map_silhouette'))}")
+        for note in fmap.notes:
+            print(f"  note: {note}")
+    print(json.dumps(result))
+    return 0
