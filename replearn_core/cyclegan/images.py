@@ -52,4 +52,4 @@ def decode_image(data: bytes | str, image_size: int, name: str = "the file") -> 
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{name} is not an image this lab can read (use a JPEG, PNG, WebP, BMP or GIF): "
                          f"{type(exc).__name__}") from exc
-    return torch.from_numpy(array).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.array(array)).permute(2, 0, 1).contiguous()
