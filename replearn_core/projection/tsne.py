@@ -51,7 +51,7 @@ class TSNE:
         self.metric = metric  # distance in feature space: "euclidean" or "cosine"
         self.n_iter = n_iter  # gradient steps; the first quarter with early exaggeration
         self.early_exaggeration = early_exaggeration  # attraction ×12 early on, to form clusters first
-        self.learning_rate = learning_rate  # "auto" = max(N / early_exaggeration, 200)
+        self.learning_rate = learning_rate  # "auto" = max(N / early_exaggeration / 4, 50), as scikit-learn
         self.init = init  # "pca" (deterministic, keeps global layout) or "random"
         self.pca_components = pca_components  # reduce features to this many dimensions first (0 = off)
         self.snapshot_every = snapshot_every  # keep the map every this many steps, for an animation
@@ -96,7 +96,7 @@ class TSNE:
         Y = Y / max(Y[:, 0].std(), 1e-12) * 1e-4
 
         # 3. gradient descent
-        lr = max(n / self.early_exaggeration, 200.0) if self.learning_rate == "auto" else float(self.learning_rate)
+        lr = max(n / self.early_exaggeration / 4, 50.0) if self.learning_rate == "auto" else float(self.learning_rate)
         n_iter = int(self.n_iter)
         exaggerated = n_iter // 4 if n_iter >= 100 else 0
         update = np.zeros_like(Y)
@@ -228,8 +228,10 @@ def _spread_charges(Y, x0, y0, h, grid):
 
 @njit(cache=True)
 def _gather_potentials(Y, x0, y0, h, pot, out):
-    """Bilinear read-back of the potentials pot (4, G, G) at the points into out (N, 4)."""
+    """Bilinear read-back of the potentials pot (4, G, G) at the points into out (N, 4), each point's own
+    charge taken out exactly as the grid saw it (its spread charge seen through the same weights)."""
     g = pot.shape[1]
+    wts = np.empty(4)
     for i in range(Y.shape[0]):
         gx = (Y[i, 0] - x0) / h
         gy = (Y[i, 1] - y0) / h
@@ -237,13 +239,26 @@ def _gather_potentials(Y, x0, y0, h, pot, out):
         iy = min(int(gy), g - 2)
         fx = gx - ix
         fy = gy - iy
-        w00 = (1 - fx) * (1 - fy)
-        w10 = fx * (1 - fy)
-        w01 = (1 - fx) * fy
-        w11 = fx * fy
+        wts[0] = (1 - fx) * (1 - fy)  # node (ix, iy)
+        wts[1] = fx * (1 - fy)  # (ix + 1, iy)
+        wts[2] = (1 - fx) * fy  # (ix, iy + 1)
+        wts[3] = fx * fy  # (ix + 1, iy + 1)
         for c in range(4):
-            out[i, c] = (w00 * pot[c, ix, iy] + w10 * pot[c, ix + 1, iy]
-                         + w01 * pot[c, ix, iy + 1] + w11 * pot[c, ix + 1, iy + 1])
+            out[i, c] = (wts[0] * pot[c, ix, iy] + wts[1] * pot[c, ix + 1, iy]
+                         + wts[2] * pot[c, ix, iy + 1] + wts[3] * pot[c, ix + 1, iy + 1])
+        self1 = 0.0  # Σ_ab w_a w_b K1(node a - node b): the point's interaction with itself on the grid
+        self2 = 0.0
+        for a in range(4):
+            for b in range(4):
+                ddx = (a % 2) - (b % 2)
+                ddy = (a // 2) - (b // 2)
+                k1 = 1.0 / (1.0 + h * h * (ddx * ddx + ddy * ddy))
+                self1 += wts[a] * wts[b] * k1
+                self2 += wts[a] * wts[b] * k1 * k1
+        out[i, 0] -= self1
+        out[i, 1] -= self2
+        out[i, 2] -= self2 * Y[i, 0]
+        out[i, 3] -= self2 * Y[i, 1]
 
 
 _KERNEL_SPECTRA: dict[tuple[int, int, float], np.ndarray] = {}
@@ -285,6 +300,6 @@ def repulsive_forces(Y: np.ndarray, cell: float = 0.5, min_nodes: int = 16,
     pot = scipy.fft.irfft2(spectra, s=(m, m))[:, :g, :g]  # (4, g, g)
     phi = np.empty((n, 4))
     _gather_potentials(Y, lo[0], lo[1], h, np.ascontiguousarray(pot), phi)
-    z = max(phi[:, 0].sum() - n, 1e-12)  # Σ_{i≠j} w_ij: drop each point's w_ii = 1
+    z = max(phi[:, 0].sum(), 1e-12)  # Σ_{i≠j} w_ij (self-interaction already taken out)
     repulsion = (Y * phi[:, 1:2] - phi[:, 2:4]) / z  # y_i Σ w² - Σ w² y_j, per point
     return repulsion, z
