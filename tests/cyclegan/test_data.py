@@ -78,3 +78,53 @@ def test_real_apples_oranges_photos_load():
     pair = load_domains(f"folder:{SHARED_DATA / 'apples-oranges'}", "test", 64)
     assert len(pair.a) > 40 and len(pair.b) > 40 and pair.a.shape[1:] == (3, 64, 64)
     assert np.isfinite(pair.a.float().mean().item())
+
+
+def test_apple2orange_downloads_unpacks_and_loads_offline_fixture(tmp_path, monkeypatch, data_dir):
+    """The official set's path, against a loopback server serving a zip in the official layout."""
+    import http.server
+    import threading
+    import zipfile
+
+    import replearn_core.cyclegan.data as data
+
+    archive = tmp_path / "apple2orange.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for domain in ("trainA", "trainB", "testA", "testB"):
+            for i in range(2):
+                buffer = __import__("io").BytesIO()
+                Image.new("RGB", (256, 256), (200, 30, 30) if domain.endswith("A") else (240, 150, 20)).save(
+                    buffer, format="JPEG")
+                zf.writestr(f"apple2orange/{domain}/{i}.jpg", buffer.getvalue())
+    body = archive.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(data, "APPLE2ORANGE_URL", f"http://127.0.0.1:{httpd.server_address[1]}/a.zip")
+        seen = []
+        pair = load_domains("apple2orange", "train", 64, progress=lambda done, total: seen.append(done))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert pair.name == "apple2orange" and pair.a.shape == (2, 3, 64, 64) and seen[-1] == len(body)
+    assert (data_dir / "datasets" / "apple2orange" / "testB").is_dir()
+    assert load_domains("apple2orange", "test", 64).b.shape == (2, 3, 64, 64)  # cached: no server needed now
+
+
+def test_apple2orange_offline_says_so(monkeypatch):
+    import replearn_core.cyclegan.data as data
+
+    monkeypatch.setattr(data, "APPLE2ORANGE_URL", "http://127.0.0.1:9/apple2orange.zip")
+    with pytest.raises(DatasetError, match="offline.*fruit"):
+        load_domains("apple2orange", "train", 64)
