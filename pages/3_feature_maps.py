@@ -1,13 +1,13 @@
 """Feature maps: t-SNE, UMAP and PCA of what a run learned, side by side, with scores under each map."""
 
-import numpy as np
 import streamlit as st
+import streamlit.components.v1 as components
 
 from replearn_core.checkpoints import CheckpointError, checkpoint_artifacts
 from replearn_core.data import DatasetError
 from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_csv, map_images, map_run,
                                       projector_tsv, start_warm_up)
-from replearn_core.projection.figures import animation_figure, map_figure, selected_positions
+from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
 from ui.common import get_store, refresh_seconds, run_label
 
 warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
@@ -84,7 +84,12 @@ def draw(column, label: str, slot: int):
         column.caption(note)
     if animate and fmap.history:
         column.plotly_chart(animation_figure(fmap), width="stretch", key=f"anim_{slot}")
-    event = column.plotly_chart(map_figure(fmap), width="stretch", key=f"map_{slot}",
+    hover_tab, select_tab = column.tabs(["🖼️ Hover for images", "🔲 Select points"])
+    with hover_tab:
+        components.html(hover_map_html(fmap, map_images(fmap, range(len(fmap.coords)))), height=540)
+        st.caption("Move the mouse over the map: the nearest point's image, class and image number.")
+    with select_tab:
+        event = st.plotly_chart(map_figure(fmap), width="stretch", key=f"map_{slot}",
                                 on_select="rerun", selection_mode=("points", "box", "lasso"))
     s = fmap.scores
 
@@ -108,8 +113,8 @@ def draw(column, label: str, slot: int):
         names = [f"{fmap.class_names[int(fmap.labels[p])]} #{int(fmap.indices[p])}" for p in picked[:60]]
         column.image([img.permute(1, 2, 0).numpy() for img in images], caption=names, width=64)
     else:
-        column.caption("Hover a point for its class and image number; click, box- or lasso-select points to "
-                       "see the images below; click a class in the legend to hide it.")
+        column.caption("In 'Select points': click, box- or lasso-select points to see their images below; "
+                       "click a class in the legend to hide it.")
     with column.expander("Export"):
         column_csv = coordinates_csv(fmap.coords, fmap.labels, fmap.class_names, fmap.indices)
         st.download_button("Coordinates (CSV)", column_csv, f"{fmap.method}_{slot}.csv", "text/csv",

@@ -93,3 +93,87 @@ def png_bytes(image_chw) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def thumbnail_atlas(images, tile: int = 32, columns: int = 100) -> tuple[bytes, int]:
+    """All thumbnails in one JPEG sprite sheet (rows of ``columns`` tiles), and the number of columns.
+
+    One image instead of one per point keeps the hover view light: 5,000 CIFAR-sized tiles are ~1 MB.
+    """
+    from PIL import Image
+
+    from replearn_core.data import resize_uint8
+
+    thumbs = resize_uint8(images, tile) if images.shape[-1] != tile else images  # (n, 3, tile, tile)
+    n = len(thumbs)
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    sheet = np.zeros((rows * tile, columns * tile, 3), dtype=np.uint8)
+    arr = thumbs.permute(0, 2, 3, 1).numpy()  # (n, tile, tile, 3)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        sheet[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = arr[i]
+    buf = io.BytesIO()
+    Image.fromarray(sheet).save(buf, format="JPEG", quality=88)
+    return buf.getvalue(), columns
+
+
+def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
+    """A self-contained canvas scatter (no external scripts) that shows the image under the mouse.
+
+    Plotly cannot show images in its hover labels, so this view draws the points on an HTML canvas and,
+    on mouse move, the nearest point's thumbnail (cut from one sprite sheet), class and image index.
+    """
+    import base64
+    import json
+
+    tile = 32 if len(fmap.coords) <= 5000 else 24
+    atlas, columns = thumbnail_atlas(images, tile)
+    xy = fmap.coords.astype(np.float64)
+    lo, span = xy.min(0), np.maximum(np.ptp(xy, axis=0), 1e-9)
+    data = {"x": np.round((xy[:, 0] - lo[0]) / span[0], 5).tolist(),
+            "y": np.round((xy[:, 1] - lo[1]) / span[1], 5).tolist(),
+            "label": fmap.labels.astype(int).tolist(), "index": fmap.indices.astype(int).tolist(),
+            "names": list(fmap.class_names), "colors": class_colors(len(fmap.class_names)),
+            "columns": columns, "tile": tile, "aspect": float(span[1] / span[0])}
+    return _HOVER_TEMPLATE.replace("__DATA__", json.dumps(data)).replace(
+        "__ATLAS__", base64.b64encode(atlas).decode()).replace("__HEIGHT__", str(height - 20))
+
+
+_HOVER_TEMPLATE = """<div style="position:relative;font:12px sans-serif">
+<canvas id="map" style="width:100%;height:__HEIGHT__px;cursor:crosshair"></canvas>
+<div id="tip" style="position:absolute;display:none;background:#fff;border:1px solid #bbb;border-radius:4px;
+padding:4px;pointer-events:none;box-shadow:0 2px 6px rgba(0,0,0,.2)"><canvas id="thumb" width="96" height="96"
+style="image-rendering:pixelated;display:block"></canvas><div id="lab"></div></div></div>
+<script>
+const D = __DATA__;
+const atlas = new Image(); atlas.src = "data:image/jpeg;base64,__ATLAS__";
+const c = document.getElementById("map"), g = c.getContext("2d");
+const tip = document.getElementById("tip"), th = document.getElementById("thumb").getContext("2d");
+let P = [];
+function layout() {
+  c.width = c.clientWidth; c.height = c.clientHeight;
+  const m = 12, w = c.width - 2 * m, h = c.height - 2 * m;
+  let sx = w, sy = w * D.aspect; if (sy > h) { sy = h; sx = h / D.aspect; }
+  const ox = m + (w - sx) / 2, oy = m + (h - sy) / 2;
+  P = D.x.map((x, i) => [ox + x * sx, oy + (1 - D.y[i]) * sy]);
+  g.clearRect(0, 0, c.width, c.height); g.globalAlpha = 0.8;
+  const r = D.x.length > 2000 ? 2 : 3;
+  P.forEach((p, i) => { g.fillStyle = D.colors[D.label[i]]; g.beginPath(); g.arc(p[0], p[1], r, 0, 6.283); g.fill(); });
+}
+c.addEventListener("mousemove", e => {
+  const b = c.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
+  let best = -1, bd = 144;
+  for (let i = 0; i < P.length; i++) { const dx = P[i][0] - mx, dy = P[i][1] - my, d = dx * dx + dy * dy;
+    if (d < bd) { bd = d; best = i; } }
+  if (best < 0) { tip.style.display = "none"; return; }
+  const t = D.tile, col = best % D.columns, row = Math.floor(best / D.columns);
+  th.imageSmoothingEnabled = false; th.clearRect(0, 0, 96, 96); th.drawImage(atlas, col * t, row * t, t, t, 0, 0, 96, 96);
+  document.getElementById("lab").innerHTML = "<b>" + D.names[D.label[best]] + "</b> (label " + D.label[best] +
+    ")<br>image " + D.index[best];
+  tip.style.display = "block";
+  tip.style.left = Math.min(mx + 14, c.width - 110) + "px"; tip.style.top = Math.max(my - 60, 0) + "px";
+});
+c.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+window.addEventListener("resize", layout); layout();
+</script>"""
