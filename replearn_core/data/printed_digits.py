@@ -82,12 +82,12 @@ def _draw_digit(digit: int, rng: np.random.Generator, sources: list) -> np.ndarr
     from PIL import Image, ImageDraw
 
     source = sources[rng.integers(len(sources))]
-    size = int(rng.integers(26, 44))
+    size = int(rng.integers(32, 48))
     font = _font(source, size)
-    # ink and paper differ in brightness by at least 90 grey levels, either polarity
+    # ink and paper differ in brightness by at least 110 grey levels, either polarity
     paper = rng.integers(0, 256, 3)
     ink = rng.integers(0, 256, 3)
-    while abs(int(ink.mean()) - int(paper.mean())) < 90:
+    while abs(int(ink.mean()) - int(paper.mean())) < 110:
         ink = rng.integers(0, 256, 3)
     glyph = Image.new("L", (CANVAS * 2, CANVAS * 2), 0)
     draw = ImageDraw.Draw(glyph)
@@ -104,7 +104,7 @@ def _draw_digit(digit: int, rng: np.random.Generator, sources: list) -> np.ndarr
     glyph = glyph.crop((CANVAS // 2, CANVAS // 2, CANVAS // 2 + CANVAS, CANVAS // 2 + CANVAS))
     alpha = np.asarray(glyph, dtype=np.float32)[..., None] / 255.0  # (C, C, 1)
     image = paper[None, None, :] * (1 - alpha) + ink[None, None, :] * alpha
-    image = image + rng.normal(0, rng.uniform(0, 20), image.shape)  # sensor noise
+    image = image + rng.normal(0, rng.uniform(0, 15), image.shape)  # sensor noise
     return np.clip(image, 0, 255).astype(np.uint8)
 
 

@@ -1,0 +1,49 @@
+"""Domain adaptation: train on a labelled source domain, do well on an unlabelled target domain.
+
+:data:`ADAPT_METHODS` lists the methods with their teaching text. A run is job kind ``"adapt"``
+(:func:`replearn_core.adaptation.job.run_adapt`); ``python -m replearn_core adapt`` runs one in the
+foreground. Target labels are used for evaluation only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replearn_core.adaptation import digit_sets as _digit_sets  # noqa: F401  registers mnist, usps, svhn
+
+
+@dataclass(frozen=True)
+class AdaptMethod:
+    name: str
+    title: str
+    paper: str
+    summary: str
+    formula: str
+
+
+ADAPT_METHODS: dict[str, AdaptMethod] = {
+    "source_only": AdaptMethod(
+        "source_only", "Source only (control)", "",
+        "Train the classifier on labelled source images and apply it to the target as is. "
+        "Every adaptation method must beat this.",
+        r"\mathcal{L} = \mathcal{L}_{CE}(\text{source})"),
+    "dann": AdaptMethod(
+        "dann", "DANN (gradient reversal)", "Ganin & Lempitsky 2015",
+        "A domain classifier learns to tell source from target features; a gradient reversal layer makes "
+        "the encoder learn the opposite, so its features stop revealing the domain. The reversal's "
+        "coefficient ramps from 0 to 1.",
+        r"\mathcal{L} = \mathcal{L}_{CE} + \mathcal{L}_{dom}\big(D(R_\lambda(f))\big),\ "
+        r"\lambda(p) = \tfrac{2}{1+e^{-10p}} - 1"),
+    "coral": AdaptMethod(
+        "coral", "Deep CORAL", "Sun & Saenko 2016",
+        "Match the covariance of source and target features in each batch: a closed-form, "
+        "second-order alignment with no extra network.",
+        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\frac{\|C_S - C_T\|_F^2}{4d^2}"),
+    "mmd": AdaptMethod(
+        "mmd", "Multi-kernel MMD (DAN)", "Long et al. 2015",
+        "Minimise the maximum mean discrepancy between source and target features under a sum of Gaussian "
+        "kernels at several bandwidths: it matches all moments of the two distributions, not only two.",
+        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\Big(\overline{k(x,x')} + \overline{k(y,y')} - 2\,\overline{k(x,y)}\Big)"),
+}
+
+__all__ = ["ADAPT_METHODS", "AdaptMethod"]

@@ -1,0 +1,63 @@
+"""``mnist``, ``usps`` and ``svhn`` through torchvision, for the classic digit adaptation pairs.
+
+MNIST → USPS and SVHN → MNIST need a network the first time: torchvision downloads
+each file into the data folder and checks its MD5 sum; an interrupted or offline
+download fails with a message that names the offline pair (printed-digits → digits).
+Grey images are repeated to three channels so every pair shares one encoder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from replearn_core.data import DatasetError, DatasetInfo, ImageDataset, register_dataset, resize_uint8
+from replearn_core.paths import subdir
+
+OFFLINE_HINT = "Offline, adapt the built-in pair instead: --source printed-digits --target digits."
+CLASS_NAMES = [str(d) for d in range(10)]
+
+
+def _to_tensor(data) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(data))
+    if x.dim() == 3:  # (N, H, W) grey
+        x = x[:, None].repeat(1, 3, 1, 1)
+    return x.to(torch.uint8).contiguous()  # (N, 3, H, W)
+
+
+def load_digit_set(name: str, split: str, image_size: int = 32) -> ImageDataset:
+    import torchvision
+
+    root = subdir("downloads", name)
+    splits = ["train", "test"] if split == "all" else [split]
+    try:
+        parts = []
+        for s in splits:
+            if name == "mnist":
+                ds = torchvision.datasets.MNIST(str(root), train=(s == "train"), download=True)
+                parts.append((_to_tensor(ds.data), torch.as_tensor(ds.targets).long()))
+            elif name == "usps":
+                ds = torchvision.datasets.USPS(str(root), train=(s == "train"), download=True)
+                parts.append((_to_tensor(ds.data), torch.as_tensor(ds.targets).long()))
+            elif name == "svhn":
+                ds = torchvision.datasets.SVHN(str(root), split=s, download=True)
+                parts.append((_to_tensor(ds.data), torch.as_tensor(ds.labels).long() % 10))
+            else:
+                raise DatasetError(f"unknown digit set {name!r}")
+    except DatasetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - network errors come in many types
+        raise DatasetError(f"Could not download or read {name} into {root} ({type(exc).__name__}: {exc}). "
+                           f"Are you offline? {OFFLINE_HINT}") from exc
+    images = resize_uint8(torch.cat([p[0] for p in parts]), image_size)
+    return ImageDataset(name, images, torch.cat([p[1] for p in parts]), list(CLASS_NAMES))
+
+
+def _loader(name):
+    return lambda split, size: load_digit_set(name, split, size)
+
+
+for _name, _text in (("mnist", "MNIST handwritten digits through torchvision (downloads 10 MB once)."),
+                     ("usps", "USPS handwritten digits, 16×16, through torchvision (downloads 7 MB once)."),
+                     ("svhn", "SVHN street-view house numbers through torchvision (downloads 400 MB once).")):
+    register_dataset(DatasetInfo(_name, _text, _loader(_name), offline=False))

@@ -1,0 +1,266 @@
+"""The job behind a domain-adaptation run: the source-only control and the chosen method(s), same budget.
+
+Each method trains a fresh encoder + classifier from the same initialisation on
+labelled source batches and unlabelled target batches (target labels only score
+the result). The summary gives the target accuracy before adaptation (the
+source-only control) and after it, and the run stores, per method, a 2-D map of
+source and target features (PCA of both domains together) for the page.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+
+from replearn_core.adaptation import ADAPT_METHODS
+from replearn_core.adaptation.coral import coral_loss
+from replearn_core.adaptation.grl import dann_coefficient
+from replearn_core.adaptation.mmd import mk_mmd
+from replearn_core.adaptation.model import AdaptNet, DomainClassifier
+from replearn_core.augment import plain
+from replearn_core.backbones import BACKBONES, build_backbone
+from replearn_core.data import DatasetError, ImageDataset, load_dataset
+from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.runs.context import RunContext
+
+MAP_POINTS = 300  # images per domain drawn on the feature map
+
+
+@dataclass
+class AdaptConfig:
+    source: str = "printed-digits"  # labelled source domain: a registered dataset or folder:PATH
+    target: str = "digits"  # unlabelled target domain with the same classes (labels only for scoring)
+    method: str = "dann"  # a key of ADAPT_METHODS, or "all" to compare every method in one run
+    backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
+    epochs: int = 3  # passes over the source training images
+    batch_size: int = 64  # source images per step (and as many target images)
+    lr: float = 5e-3  # peak AdamW learning rate, warm-up then cosine decay
+    weight_decay: float = 1e-4  # AdamW weight decay
+    trade_off: float = 1.0  # weight w of the alignment loss (DANN's domain loss, CORAL, MMD)
+    image_size: int = 32  # both domains are resized to this many pixels a side
+    max_source_images: int | None = None  # use at most this many source training images (None = all)
+    eval_images: int = 1000  # target (and source) test images scored at each epoch
+    seed: int = 0  # seeds the initialisation (shared by all methods) and the batch order
+    control: bool = True  # also train the source-only control, for the "before" accuracy and map
+    time_budget_s: float | None = None  # stop each method after this much training time; None = all epochs
+    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AdaptConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown adaptation setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def validate(self) -> "AdaptConfig":
+        if self.method != "all" and self.method not in ADAPT_METHODS:
+            raise ValueError(f"unknown adaptation method {self.method!r}; known: {', '.join(ADAPT_METHODS)}, all")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+        checks = [(self.epochs >= 1, "epochs must be at least 1"),
+                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
+                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
+                  (self.weight_decay >= 0, "weight decay must be non-negative"),
+                  (self.trade_off >= 0, "the trade-off weight must be non-negative"),
+                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
+
+    def methods(self) -> list[str]:
+        """The methods this run trains, the control first."""
+        chosen = list(ADAPT_METHODS) if self.method == "all" else [self.method]
+        if self.control and "source_only" not in chosen:
+            chosen.insert(0, "source_only")
+        return chosen
+
+
+@dataclass
+class DomainData:
+    source_train: ImageDataset
+    target_train: ImageDataset  # labels never used in training
+    source_test: ImageDataset
+    target_test: ImageDataset
+
+
+def load_domains(config: AdaptConfig) -> DomainData:
+    """Both domains' splits, checked to share their classes."""
+    source = load_dataset(config.source, "train", config.image_size)
+    target = load_dataset(config.target, "train", config.image_size)
+    if list(source.class_names) != list(target.class_names):
+        raise DatasetError(f"source {config.source!r} and target {config.target!r} must have the same classes in the "
+                           f"same order; got {source.class_names[:10]} and {target.class_names[:10]}")
+    if config.max_source_images:
+        source = source.take(config.max_source_images, seed=config.seed)
+    return DomainData(source, target,
+                      load_dataset(config.source, "test", config.image_size).take(config.eval_images, seed=1),
+                      load_dataset(config.target, "test", config.image_size).take(config.eval_images, seed=1))
+
+
+@torch.no_grad()
+def predict(net: AdaptNet, images: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features (N, d), predicted labels (N,)) on the CPU, eval mode."""
+    was_training = net.training
+    net.eval()
+    feats, preds = [], []
+    for chunk in images.split(512):
+        with autocast(device):
+            f, logits = net(plain(to_device_batch(chunk, device)))
+        feats.append(f.float().cpu())
+        preds.append(logits.argmax(1).cpu())
+    net.train(was_training)
+    return torch.cat(feats), torch.cat(preds)
+
+
+def accuracy(net: AdaptNet, data: ImageDataset, device: torch.device) -> float:
+    return (predict(net, data.images, device)[1] == data.labels).float().mean().item()
+
+
+def alignment_loss(method: str, source_f: torch.Tensor, target_f: torch.Tensor,
+                   discriminator: DomainClassifier | None) -> torch.Tensor:
+    """The method's extra loss on a source and a target feature batch (0 for source only)."""
+    if method == "dann":
+        logits = discriminator(torch.cat([source_f, target_f]))  # (B_s + B_t,)
+        domain = torch.cat([torch.zeros(len(source_f)), torch.ones(len(target_f))]).to(logits.device)
+        return F.binary_cross_entropy_with_logits(logits.float(), domain)
+    if method == "coral":
+        return coral_loss(source_f, target_f)
+    if method == "mmd":
+        return mk_mmd(source_f, target_f)
+    return source_f.new_zeros(())
+
+
+def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunContext, initial_state: dict,
+                 progress_range: tuple[float, float]) -> tuple[AdaptNet, dict]:
+    """Train one method from the shared initial weights; logs '<key>/<method>' curves."""
+    device = ctx.device
+    net = AdaptNet(build_backbone(config.backbone), data.source_train.num_classes)
+    net.load_state_dict(initial_state)
+    net = prepare_model(net, device)
+    discriminator = prepare_model(DomainClassifier(net.backbone.feature_dim), device) if method == "dann" else None
+    params = list(net.parameters()) + (list(discriminator.parameters()) if discriminator else [])
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    batch = min(config.batch_size, len(data.source_train), len(data.target_train))
+    steps_per_epoch = max(1, len(data.source_train) // batch)
+    total = steps_per_epoch * config.epochs
+    warmup = max(1, min(total // 10, 50))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / total, 1.0))))
+    g = torch.Generator().manual_seed(config.seed + 1)
+    source_images = to_device_batch(data.source_train.images, device)
+    source_labels = data.source_train.labels.to(device)
+    target_images = to_device_batch(data.target_train.images, device)
+    step, train_time, stop = 0, 0.0, None
+    lo, hi = progress_range
+    net.train()
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        perm = torch.randperm(len(source_images), generator=g).to(device)
+        for i in range(steps_per_epoch):
+            t0 = time.perf_counter()
+            idx = perm[i * batch:(i + 1) * batch]
+            tidx = torch.randint(len(target_images), (batch,), generator=g).to(device)
+            x = plain(torch.cat([source_images[idx], target_images[tidx]]))  # (2B, 3, H, W)
+            coeff = dann_coefficient(step / total)
+            if discriminator is not None:
+                discriminator.reverse.coeff = coeff
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(device):
+                features, logits = net(x)
+                classification = F.cross_entropy(logits[:batch].float(), source_labels[idx])
+                align = alignment_loss(method, features[:batch].float(), features[batch:].float(), discriminator)
+                loss = classification + config.trade_off * align
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            train_time += time.perf_counter() - t0
+            ctx.check_finite(f"{method} loss", loss.item(), step)
+            ctx.log(step, **{f"loss/{method}": loss.item(), f"classification/{method}": classification.item(),
+                             f"alignment/{method}": align.item(),
+                             **({f"grl_coeff/{method}": coeff} if method == "dann" else {})})
+            ctx.check_cancel()
+            if step % 5 == 0:
+                ctx.progress(lo + (hi - lo) * step / total, f"{method}: epoch {epoch}/{config.epochs}, step {step}/{total}")
+            if config.time_budget_s is not None and time.perf_counter() - started >= config.time_budget_s:
+                stop = f"time budget of {config.time_budget_s:.0f} s reached"
+                break
+        ctx.log(step, **{f"target_acc/{method}": accuracy(net, data.target_test, device),
+                         f"source_acc/{method}": accuracy(net, data.source_test, device), "epoch": epoch})
+        ctx.flush()
+        if stop:
+            break
+    result = {"target_acc": accuracy(net, data.target_test, device),
+              "source_acc": accuracy(net, data.source_test, device),
+              "steps": step, "train_time_s": round(train_time, 2)}
+    if stop:
+        result["stopped"] = stop
+    return net, result
+
+
+def project_2d(features: torch.Tensor) -> torch.Tensor:
+    """PCA of the features to 2-D (the projection module's PCA when present, else scikit-learn's)."""
+    try:
+        from replearn_core.projection.pca import PCA
+        return torch.as_tensor(PCA(n_components=2).fit(features.numpy()).embedding_).float()
+    except (ImportError, AttributeError):
+        from sklearn.decomposition import PCA as SkPCA
+        return torch.from_numpy(SkPCA(n_components=2, random_state=0).fit_transform(features.numpy())).float()
+
+
+def feature_map(net: AdaptNet, data: DomainData, device: torch.device) -> dict[str, torch.Tensor]:
+    """2-D coordinates of source and target test features with their domain (0 source, 1 target) and class."""
+    src = data.source_test.take(MAP_POINTS, seed=3)
+    tgt = data.target_test.take(MAP_POINTS, seed=3)
+    fs, _ = predict(net, src.images, device)
+    ft, _ = predict(net, tgt.images, device)
+    features = torch.cat([fs, ft])  # (Ns + Nt, d)
+    return {"coords": project_2d(features), "domain": torch.cat([torch.zeros(len(fs)), torch.ones(len(ft))]).long(),
+            "labels": torch.cat([src.labels, tgt.labels]),
+            "domain_gap": mk_mmd(F.normalize(fs, dim=1), F.normalize(ft, dim=1)).reshape(1)}
+
+
+def run_adapt(config_dict: dict, ctx: RunContext) -> dict:
+    config = AdaptConfig.from_dict(config_dict).validate()
+    ctx.progress(0.0, "loading both domains")
+    data = load_domains(config)
+    torch.manual_seed(config.seed)
+    initial_state = AdaptNet(build_backbone(config.backbone), data.source_train.num_classes).state_dict()
+    methods = config.methods()
+    results: dict[str, dict] = {}
+    for i, method in enumerate(methods):
+        net, result = train_method(method, config, data, ctx, initial_state,
+                                   (i / len(methods), (i + 1) / len(methods)))
+        fmap = feature_map(net, data, ctx.device)
+        result["domain_gap"] = round(fmap["domain_gap"].item(), 5)
+        ctx.save_tensors(f"map_{method}", fmap, kind="feature_map", meta={"method": method})
+        results[method] = result
+    chosen = methods[-1] if config.method != "all" else max(
+        (m for m in methods if m != "source_only"), key=lambda m: results[m]["target_acc"], default="source_only")
+    summary = {
+        "source": config.source, "target": config.target, "method": config.method,
+        "target_acc_before": results.get("source_only", {}).get("target_acc"),
+        "target_acc_after": results[chosen]["target_acc"],
+        "domain_gap_before": results.get("source_only", {}).get("domain_gap"),
+        "domain_gap_after": results[chosen]["domain_gap"],
+        "target_acc": {m: round(r["target_acc"], 4) for m, r in results.items()},
+        "source_acc": {m: round(r["source_acc"], 4) for m, r in results.items()},
+        "train_time_s": round(sum(r["train_time_s"] for r in results.values()), 2),
+        "steps": {m: r["steps"] for m, r in results.items()}, "device": str(ctx.device),
+    }
+    if config.method == "all":
+        summary["best_method"] = chosen
+    stopped = {m: r["stopped"] for m, r in results.items() if "stopped" in r}
+    if stopped:
+        summary["stopped"] = stopped
+    return summary

@@ -1,0 +1,97 @@
+"""``python -m replearn_core adapt``: carry a classifier from a labelled source domain to an unlabelled target."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+
+HELP = "domain adaptation (source only, DANN, Deep CORAL, MMD): target accuracy before and after"
+
+_FLAG_HELP = {
+    "source": "labelled source domain: printed-digits, digits, mnist, svhn, usps or folder:PATH",
+    "target": "unlabelled target domain with the same classes (its labels only score the result)",
+    "method": "source_only, dann, coral, mmd, or all to compare them in one run",
+}
+
+
+def add_arguments(p) -> None:
+    from replearn_core.adaptation.job import AdaptConfig
+
+    defaults = AdaptConfig()
+    comments = _field_comments()
+    for f in fields(AdaptConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{_FLAG_HELP.get(f.name) or comments.get(f.name, f.name)} (default: {default})"
+        if isinstance(default, bool):
+            p.add_argument(flag, dest=f.name, action="store_true", default=default, help=help_text)
+            p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
+                           help=f"do not: {help_text}")
+            continue
+        kind = {"max_source_images": int, "time_budget_s": float}.get(f.name, type(default) if default is not None else str)
+        p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _field_comments() -> dict[str, str]:
+    import inspect
+
+    from replearn_core.adaptation import job
+
+    out = {}
+    source = inspect.getsource(job.AdaptConfig)
+    for line in source.splitlines():
+        stripped = line.strip()
+        if ":" in stripped and "#" in stripped and not stripped.startswith(("#", "def", "@")):
+            out[stripped.split(":", 1)[0]] = stripped.split("#", 1)[1].strip()
+    return out
+
+
+def run(args) -> int:
+    from replearn_core.adaptation.job import AdaptConfig
+    from replearn_core.commands.progress import ProgressBar
+    from replearn_core.runs.jobs import execute_run
+    from replearn_core.runs.store import RunStore
+
+    config = AdaptConfig.from_dict({f.name: getattr(args, f.name) for f in fields(AdaptConfig)}).validate()
+    store = RunStore()
+    run_id = store.create_run("adapt", config.to_dict(), name=f"adapt {config.method} {config.source}→{config.target}")
+    methods = config.methods()
+    bar = None if args.quiet else ProgressBar(len(methods) * 100, label=f"{config.source} → {config.target}")
+    state = {"method": 0}
+
+    def on_log(step, metrics):
+        if bar is None:
+            return
+        for key, value in metrics.items():
+            if key.startswith("target_acc/"):
+                bar.update(state["method"] * 100 + 100, f"{key.split('/')[1]} target acc {value:.3f}", force=True)
+            elif key.startswith("loss/"):
+                name = key.split("/")[1]
+                state["method"] = methods.index(name) if name in methods else state["method"]
+                run = store.get_run(run_id)
+                bar.update(int(run.progress * len(methods) * 100), f"{name} step {step} loss {value:.3f}")
+
+    try:
+        summary = execute_run(store, run_id, on_log=on_log)
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.get_run(run_id)
+    result = {"run_id": run_id, "status": run.status, **summary}
+    if run.error:
+        result["error"] = run.error
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("status", "target_acc_before", "target_acc_after", "domain_gap_before", "domain_gap_after",
+                    "target_acc", "source_acc", "train_time_s", "error"):
+            if result.get(key) is not None:
+                print(f"{key:>18}: {result[key]}")
+        print(f"{'run_id':>18}: {run_id}")
+    if run.status == "failed":
+        print(f"error: {run.error}", file=sys.stderr)
+        return 1
+    return 0
