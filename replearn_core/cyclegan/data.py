@@ -15,6 +15,7 @@ Images are read as uint8 (N, 3, S, S), shorter side resized and centre-cropped.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,35 +53,39 @@ class DomainPair:
         return DomainPair(self.name, self.a[:n], self.b[:n], self.names_a[:n], self.names_b[:n], list(self.notes))
 
 
-def load_domains(spec: str, split: str = "train", image_size: int = 64, progress=None) -> DomainPair:
-    """Load both domains of a split ("train" or "test"); raises DatasetError with a clear message."""
+def load_domains(spec: str, split: str = "train", image_size: int = 64, progress=None,
+                 limit: int | None = None) -> DomainPair:
+    """Load both domains of a split ("train" or "test"), at most limit images each (None = all).
+
+    Raises DatasetError with a clear message. progress(done_bytes, total) reports a download.
+    """
     spec = (spec or "").strip()
     if split not in ("train", "test"):
         raise DatasetError(f"unknown split {split!r}; use train or test")
     if not isinstance(image_size, int) or not 16 <= image_size <= 512:
         raise DatasetError(f"image size must be an integer between 16 and 512, got {image_size!r}")
     if spec == "fruit":
-        return _fruit(split, image_size)
+        return _fruit(split, image_size, limit)
     if spec == "apple2orange":
         root = ensure_apple2orange(progress=progress)
-        pair = load_folder_pair(str(root), split, image_size)
+        pair = load_folder_pair(str(root), split, image_size, limit)
         pair.name = "apple2orange"
         return pair
     if spec.startswith("folder:"):
-        return load_folder_pair(spec[len("folder:"):], split, image_size)
+        return load_folder_pair(spec[len("folder:"):], split, image_size, limit)
     raise DatasetError(f"unknown CycleGAN dataset {spec!r}; use fruit, apple2orange or folder:PATH")
 
 
 @lru_cache(maxsize=8)
-def _fruit(split: str, image_size: int) -> DomainPair:
+def _fruit(split: str, image_size: int, limit: int | None) -> DomainPair:
     from replearn_core.cyclegan.fruit import load_fruit
 
-    a, b = load_fruit(split, image_size)
+    a, b = load_fruit(split, image_size, limit)
     return DomainPair("fruit", a, b, [f"apple_{i:03d}" for i in range(len(a))],
                       [f"orange_{i:03d}" for i in range(len(b))])
 
 
-def load_folder_pair(path: str, split: str, image_size: int) -> DomainPair:
+def load_folder_pair(path: str, split: str, image_size: int, limit: int | None = None) -> DomainPair:
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"folder:{path}: no such folder. Give a folder holding trainA/ and trainB/.")
@@ -91,9 +96,11 @@ def load_folder_pair(path: str, split: str, image_size: int) -> DomainPair:
     has_test = (root / "testA").is_dir() and (root / "testB").is_dir()
     if split == "test" and not has_test:
         pair = _read_pair(str(root.resolve()), "train", image_size, _mtime(root))
-        return _held_out(pair, test=True)
-    pair = _read_pair(str(root.resolve()), split, image_size, _mtime(root))
-    return pair if has_test or split == "test" else _held_out(pair, test=False)
+        return _held_out(pair, test=True).take(limit)
+    # with a held-out tenth, read 10/9 of the limit so that the limit is still met after holding out
+    read = limit if limit is None or has_test else math.ceil(limit * 10 / 9) + 1
+    pair = _read_pair(str(root.resolve()), split, image_size, _mtime(root), read)
+    return (pair if has_test or split == "test" else _held_out(pair, test=False)).take(limit)
 
 
 def _held_out(pair: DomainPair, test: bool) -> DomainPair:
@@ -111,13 +118,15 @@ def _mtime(root: Path) -> float:
 
 
 @lru_cache(maxsize=8)
-def _read_pair(root: str, split: str, image_size: int, _mtime_key: float) -> DomainPair:
+def _read_pair(root: str, split: str, image_size: int, _mtime_key: float, limit: int | None = None) -> DomainPair:
     images, names, notes = {}, {}, []
     for domain in ("A", "B"):
         folder = Path(root) / f"{split}{domain}"
         files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
         decoded, skipped = [], []
         for file in files:
+            if limit is not None and len(decoded) >= limit:
+                break
             try:
                 decoded.append(read_image(file, image_size))
                 names.setdefault(domain, []).append(file.name)

@@ -28,17 +28,24 @@ _CHUNK = 32
 
 
 def make_fruit(kind: str, n: int, image_size: int = 64, seed: int = 0) -> torch.Tensor:
-    """Draw n apples (kind "apple") or oranges (kind "orange") as (n, 3, S, S) uint8."""
+    """Draw n apples (kind "apple") or oranges (kind "orange") as (n, 3, S, S) uint8.
+
+    Images are drawn in chunks of 32, each chunk seeded on its own, so the first
+    k images are the same whatever n is (a run that uses 50 images draws only those).
+    """
     if kind not in ("apple", "orange"):
         raise ValueError(f"kind must be 'apple' or 'orange', got {kind!r}")
-    g = torch.Generator().manual_seed(seed * 2 + (kind == "orange"))
-    chunks = [_draw(kind, min(_CHUNK, n - i), image_size, g) for i in range(0, n, _CHUNK)]
+    chunks = []
+    for start in range(0, n, _CHUNK):
+        g = torch.Generator().manual_seed(seed * 100_003 + start * 2 + (kind == "orange"))
+        chunks.append(_draw(kind, min(_CHUNK, n - start), image_size, g))
     return torch.cat(chunks) if chunks else torch.zeros((0, 3, image_size, image_size), dtype=torch.uint8)
 
 
-def load_fruit(split: str, image_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (apples, oranges) of a split ("train" or "test"), each (N, 3, S, S) uint8."""
+def load_fruit(split: str, image_size: int = 64, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (apples, oranges) of a split ("train" or "test"), each (N, 3, S, S) uint8; at most limit of each."""
     n, seed = SPLIT_SIZES[split], SPLIT_SEEDS[split]
+    n = min(n, limit) if limit else n
     return make_fruit("apple", n, image_size, seed), make_fruit("orange", n, image_size, seed)
 
 

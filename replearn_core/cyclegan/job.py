@@ -37,10 +37,10 @@ def run_cyclegan(config: dict, ctx) -> dict:
     device = ctx.device
     torch.manual_seed(cfg.seed)
     ctx.progress(0.0, "loading images")
-    train = load_domains(cfg.dataset, "train", cfg.image_size,
+    train = load_domains(cfg.dataset, "train", cfg.image_size, limit=cfg.max_train_images,
                          progress=lambda done, total: ctx.progress(0.0, f"downloading {done / 2**20:.0f} MB"))
-    train = train.take(cfg.max_train_images)
-    test = load_domains(cfg.dataset, "test", cfg.image_size)
+    test = load_domains(cfg.dataset, "test", cfg.image_size, limit=cfg.sample_images)
+    ctx.check_cancel()
     images_a = train.a.to(device)  # (Na, 3, S, S) uint8, kept on the device for the whole run
     images_b = train.b.to(device)
     steps_per_epoch = math.ceil(max(len(images_a), len(images_b)) / cfg.batch_size)

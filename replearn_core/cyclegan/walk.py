@@ -166,9 +166,9 @@ def test_images(info: ModelInfo, n: int = 8):
         if not (data_dir() / "datasets" / "apple2orange" / "testA").is_dir():
             spec, note = "fruit", "apple2orange is not downloaded here; showing the built-in fruit test images."
     try:
-        pair = load_domains(spec, "test", info.config.image_size)
+        pair = load_domains(spec, "test", info.config.image_size, limit=n)
     except DatasetError as exc:
-        pair = load_domains("fruit", "test", info.config.image_size)
+        pair = load_domains("fruit", "test", info.config.image_size, limit=n)
         note = f"{exc} Showing the built-in fruit test images instead."
     return pair.take(n), note
 
