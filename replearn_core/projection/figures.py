@@ -125,8 +125,13 @@ def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
     on mouse move, the nearest point's thumbnail (cut from one sprite sheet), class and image index.
     """
     import base64
+    import hashlib
     import json
 
+    key = (fmap.source, fmap.checkpoint, fmap.method, json.dumps(fmap.params, sort_keys=True), height,
+           hashlib.sha1(fmap.coords.tobytes() + fmap.indices.tobytes()).hexdigest())
+    if key in _HOVER_CACHE:  # live pages redraw every few seconds: do not rebuild the same sprite sheet
+        return _HOVER_CACHE[key]
     tile = 32 if len(fmap.coords) <= 5000 else 24
     atlas, columns = thumbnail_atlas(images, tile)
     xy = fmap.coords.astype(np.float64)
@@ -136,8 +141,15 @@ def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
             "label": fmap.labels.astype(int).tolist(), "index": fmap.indices.astype(int).tolist(),
             "names": list(fmap.class_names), "colors": class_colors(len(fmap.class_names)),
             "columns": columns, "tile": tile, "aspect": float(span[1] / span[0])}
-    return _HOVER_TEMPLATE.replace("__DATA__", json.dumps(data)).replace(
+    html = _HOVER_TEMPLATE.replace("__DATA__", json.dumps(data)).replace(
         "__ATLAS__", base64.b64encode(atlas).decode()).replace("__HEIGHT__", str(height - 20))
+    if len(_HOVER_CACHE) >= 8:
+        _HOVER_CACHE.pop(next(iter(_HOVER_CACHE)))
+    _HOVER_CACHE[key] = html
+    return html
+
+
+_HOVER_CACHE: dict[tuple, str] = {}
 
 
 _HOVER_TEMPLATE = """<div style="position:relative;font:12px sans-serif">

@@ -244,6 +244,8 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         history = list(arrays["history"]) if "history" in arrays else []
         timings.update(meta.get("timings", {}))
     else:
+        if method in ("tsne", "umap"):
+            wait_for_warm_up()
         t0 = time.perf_counter()
         estimator = make_projection(method, params, snapshot_every)
         try:
@@ -280,6 +282,13 @@ def _feature_scores(key: str, X, y, seed: int) -> dict:
 # --- warm-up -----------------------------------------------------------------------------
 _warm_lock = threading.Lock()
 _warm_state = {"started": False, "done": False, "seconds": None}
+_warm_done = threading.Event()
+
+
+def wait_for_warm_up(timeout: float = 60.0) -> None:
+    """If the background warm-up is compiling, wait for it rather than compile the same code twice."""
+    if _warm_state["started"] and not _warm_done.is_set():
+        _warm_done.wait(timeout)
 
 
 def warm_up() -> float:
@@ -301,8 +310,11 @@ def start_warm_up() -> dict:
             def work():
                 try:
                     _warm_state["seconds"] = warm_up()
+                except Exception as exc:  # noqa: BLE001 - a failed warm-up only costs speed; the map says why
+                    _warm_state["error"] = str(exc)
                 finally:
                     _warm_state["done"] = True
+                    _warm_done.set()
 
             threading.Thread(target=work, name="projection-warm-up", daemon=True).start()
     return _warm_state

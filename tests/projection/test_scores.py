@@ -54,3 +54,36 @@ def test_score_map_reports_what_it_cannot_compute():
     assert scores["linear_probe_accuracy"] is None and "2 classes" in scores["linear_probe_accuracy_note"]
     assert scores["map_silhouette"] is None
     assert scores["knn_accuracy"] == 1.0
+
+
+def test_kmeans_finds_obvious_clusters_and_matches_sklearn_inertia():
+    from sklearn.cluster import KMeans
+
+    from replearn_core.projection.scores import kmeans
+
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.standard_normal((30, 2)) + c for c in ([0, 0], [8, 0], [0, 8])])
+    ours = kmeans(X, 3)
+    assert normalized_mutual_info(ours, np.repeat([0, 1, 2], 30)) == pytest.approx(1.0)
+    def inertia(assign):
+        return sum(((X[assign == c] - X[assign == c].mean(0)) ** 2).sum() for c in np.unique(assign))
+    reference = KMeans(3, n_init=10, random_state=0).fit(X).inertia_
+    assert inertia(ours) == pytest.approx(reference, rel=1e-6)
+
+
+def test_linear_probe_matches_scikit_learn_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(3), 100)
+    X = rng.standard_normal((300, 5)) + np.eye(3, 5)[y] * 1.2  # overlapping classes: accuracy well below 1
+    ours = linear_probe_accuracy(X, y, seed=0)
+    # the same stratified split, done by hand
+    import torch
+    g = torch.Generator().manual_seed(0)
+    test = np.concatenate([np.flatnonzero(y == c)[torch.randperm(100, generator=g).numpy()][:30] for c in range(3)])
+    train = np.setdiff1d(np.arange(300), test)
+    mu, sd = X[train].mean(0), X[train].std(0, ddof=1)
+    ref = LogisticRegression(C=1 / (2 * 1e-3 * len(train)), max_iter=1000).fit((X[train] - mu) / sd, y[train])
+    assert ours == pytest.approx(ref.score((X[test] - mu) / sd, y[test]), abs=0.02)
+    assert 0.5 < ours < 0.95
