@@ -116,14 +116,19 @@ def draw(column, label: str, slot: int):
         column.caption("In 'Select points': click, box- or lasso-select points to see their images below; "
                        "click a class in the legend to hide it.")
     with column.expander("Export"):
-        column_csv = coordinates_csv(fmap.coords, fmap.labels, fmap.class_names, fmap.indices)
-        st.download_button("Coordinates (CSV)", column_csv, f"{fmap.method}_{slot}.csv", "text/csv",
-                           key=f"csv_{slot}", help="index, x, y, label, class_name for every point.")
-        feats, meta = projector_tsv(fmap.features, fmap.labels, fmap.class_names, fmap.indices)
-        st.download_button("features.tsv", feats, "features.tsv", key=f"ftsv_{slot}",
+        # callables: the files are built only when a button is clicked, not on every redraw
+        st.download_button("Coordinates (CSV)", lambda: coordinates_csv(fmap.coords, fmap.labels, fmap.class_names,
+                                                                        fmap.indices),
+                           f"{fmap.method}_{slot}.csv", "text/csv", key=f"csv_{slot}",
+                           help="index, x, y, label, class_name for every point.")
+        st.download_button("features.tsv", lambda: projector_tsv(fmap.features, fmap.labels, fmap.class_names,
+                                                                 fmap.indices)[0],
+                           "features.tsv", key=f"ftsv_{slot}",
                            help="Load with metadata.tsv in the TensorFlow Embedding Projector "
                                 "(projector.tensorflow.org → Load).")
-        st.download_button("metadata.tsv", meta, "metadata.tsv", key=f"mtsv_{slot}",
+        st.download_button("metadata.tsv", lambda: projector_tsv(fmap.features[:, :1], fmap.labels,
+                                                                 fmap.class_names, fmap.indices)[1],
+                           "metadata.tsv", key=f"mtsv_{slot}",
                            help="Class, label and image index of each row of features.tsv.")
 
 
