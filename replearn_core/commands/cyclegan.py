@@ -12,7 +12,7 @@ from replearn_core.cyclegan.config import IMAGE_SIZES, CycleGANConfig
 HELP = "train a CycleGAN between two image domains (fruit, apple2orange or folder:PATH), with a progress bar"
 
 _FLAGS = {"dataset": "--data", "image_size": "--size"}  # short names the examples use
-_OPTIONAL_INT = ("max_train_images",)
+_OPTIONAL_INT = ("max_train_images", "cpu_threads")
 _OPTIONAL_FLOAT = ("time_budget_s",)
 
 

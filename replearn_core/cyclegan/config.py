@@ -36,6 +36,7 @@ class CycleGANConfig:
     time_budget_s: float | None = None  # stop after this much training time; None = run all epochs
     seed: int = 0  # seeds initialisation, pairing order and the image pool
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    cpu_threads: int | None = None  # torch threads when training on the CPU; None = torch's default (all cores)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,7 +66,8 @@ class CycleGANConfig:
                    "max train images must be at least 1"),
                   (self.sample_every >= 1, "sample every must be at least 1 step"),
                   (1 <= self.sample_images <= 16, "sample images must be between 1 and 16"),
-                  (self.checkpoints >= 1, "keep at least one checkpoint")]
+                  (self.checkpoints >= 1, "keep at least one checkpoint"),
+                  (self.cpu_threads is None or self.cpu_threads >= 1, "cpu threads must be at least 1")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)

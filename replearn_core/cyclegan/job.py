@@ -35,6 +35,8 @@ def checkpoint_steps(total_steps: int, count: int) -> list[int]:
 def run_cyclegan(config: dict, ctx) -> dict:
     cfg = CycleGANConfig.from_dict(config).validate()
     device = ctx.device
+    if device.type == "cpu" and cfg.cpu_threads:  # fewer threads win on a CPU shared with other work
+        torch.set_num_threads(cfg.cpu_threads)
     torch.manual_seed(cfg.seed)
     ctx.progress(0.0, "loading images")
     train = load_domains(cfg.dataset, "train", cfg.image_size, limit=cfg.max_train_images,
