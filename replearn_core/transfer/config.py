@@ -1,0 +1,119 @@
+"""The settings of a transfer comparison and of a supervised source run: typed dataclasses, one default per field.
+
+The page's controls and the ``transfer`` command's flags map one to one onto these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _from_dict(cls, data: dict):
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    return cls(**data)
+
+
+@dataclass
+class TransferConfig:
+    encoder: str = "random"  # where the encoder starts: a run id, "random", "imagenet" or "file:PATH"
+    backbone: str = "small_cnn"  # architecture for "random" and "file:"; runs and imagenet bring their own
+    dataset: str = "digits"  # the target: a registered dataset or folder:PATH
+    eval_dataset: str | None = None  # held-out target images; None = the target's own test split
+    strategies: list[str] = field(default_factory=lambda: ["linear", "full", "llrd"])  # keys of STRATEGIES
+    fractions: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0])  # fractions of the training labels
+    epochs: int = 8  # passes over each labelled subset (but at least min_steps optimizer steps)
+    min_steps: int = 60  # tiny subsets still get this many optimizer steps
+    batch_size: int = 128  # labelled images per step
+    lr: float = 2e-3  # peak AdamW learning rate of the head; backbone groups get it times their lr scale
+    weight_decay: float = 1e-4  # AdamW weight decay
+    augment: bool = True  # light crop + flip on the labelled images while fine-tuning
+    freeze_stages: int = 1  # partial: the first k backbone stages stay frozen
+    lr_decay: float = 0.5  # llrd: each stage deeper from the top multiplies the learning rate by this
+    unfreeze_every: int = 0  # gradual: steps between unfreezing one more stage; 0 = spread over the first half
+    probe_fraction: float = 0.5  # lpft: share of the steps spent as a linear probe before fine-tuning all
+    image_size: int = 32  # images are resized to this many pixels a side
+    max_train_images: int | None = None  # use at most this many target training images (None = all)
+    eval_images: int = 2000  # held-out images scored after each epoch
+    seed: int = 0  # seeds the label subsets, the heads and the batch order (the same for every strategy)
+    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TransferConfig":
+        return _from_dict(cls, data)
+
+    def validate(self) -> "TransferConfig":
+        """Check names and ranges; raises ValueError with a message a user can act on."""
+        from replearn_core.backbones import BACKBONES
+        from replearn_core.transfer.strategies import STRATEGIES
+
+        if not self.strategies:
+            raise ValueError("choose at least one strategy")
+        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        if unknown:
+            raise ValueError(f"unknown strategy {unknown[0]!r}; known: {', '.join(STRATEGIES)}")
+        if len(set(self.strategies)) != len(self.strategies):
+            raise ValueError("each strategy may be listed only once")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+        if not self.fractions:
+            raise ValueError("choose at least one label fraction")
+        self.fractions = sorted({float(f) for f in self.fractions})
+        checks = [(all(0 < f <= 1 for f in self.fractions), "label fractions must be within (0, 1], e.g. 0.01"),
+                  (1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
+                  (0 <= self.min_steps <= 100_000, "min_steps must be between 0 and 100000"),
+                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
+                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
+                  (self.weight_decay >= 0, "weight decay must be non-negative"),
+                  (self.freeze_stages >= 0, "freeze_stages must be 0 or more"),
+                  (0 < self.lr_decay <= 1, "the layer-wise decay factor must be in (0, 1]"),
+                  (self.unfreeze_every >= 0, "unfreeze_every must be 0 or more steps"),
+                  (0 < self.probe_fraction < 1, "probe_fraction must be strictly between 0 and 1"),
+                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
+
+
+@dataclass
+class SupervisedConfig:
+    dataset: str = "printed-digits"  # the labelled source dataset the encoder learns from
+    backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
+    epochs: int = 3  # passes over the source training images
+    batch_size: int = 128  # images per step
+    lr: float = 2e-3  # peak AdamW learning rate (warm-up, then cosine decay)
+    weight_decay: float = 1e-4  # AdamW weight decay
+    augment: bool = True  # light crop + flip
+    image_size: int = 32  # images are resized to this many pixels a side
+    max_train_images: int | None = None  # use at most this many source images (None = all)
+    eval_images: int = 1000  # held-out source images scored after each epoch
+    seed: int = 0  # seeds the initialisation and the batch order
+    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SupervisedConfig":
+        return _from_dict(cls, data)
+
+    def validate(self) -> "SupervisedConfig":
+        from replearn_core.backbones import BACKBONES
+
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+        checks = [(1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
+                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
+                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
+                  (8 <= self.image_size <= 512, "image size must be between 8 and 512")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
