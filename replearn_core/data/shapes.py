@@ -21,6 +21,7 @@ CLASS_NAMES = ["circle", "ring", "triangle", "square", "frame",
 SPLIT_SIZES = {"train": 5000, "test": 1000}
 SPLIT_SEEDS = {"train": 1234, "test": 98765}
 _CHUNK = 1000
+_VERSION = 2  # bump when the drawing changes, so that caches are redrawn
 
 
 def make_shapes(n: int, image_size: int = 32, seed: int = 0, name: str = "shapes") -> ImageDataset:
@@ -34,13 +35,30 @@ def make_shapes(n: int, image_size: int = 32, seed: int = 0, name: str = "shapes
 
 
 def load_shapes(split: str, image_size: int = 32) -> ImageDataset:
-    return make_shapes(SPLIT_SIZES[split], image_size, SPLIT_SEEDS[split])
+    """A split of the built-in set, drawn once and then read from the data folder's cache."""
+    from safetensors.torch import load_file, save_file
+
+    from replearn_core.paths import subdir
+
+    path = subdir("cache") / f"shapes_v{_VERSION}_{split}_{image_size}.safetensors"
+    if path.exists():
+        try:
+            saved = load_file(str(path))
+            return ImageDataset("shapes", saved["images"], saved["labels"], list(CLASS_NAMES))
+        except Exception:  # noqa: BLE001 - a damaged cache is simply drawn again
+            path.unlink(missing_ok=True)
+    data = make_shapes(SPLIT_SIZES[split], image_size, SPLIT_SEEDS[split])
+    tmp = path.with_suffix(".tmp")
+    save_file({"images": data.images, "labels": data.labels}, str(tmp))
+    tmp.replace(path)
+    return data
 
 
 def _draw(labels: torch.Tensor, image_size: int, g: torch.Generator) -> torch.Tensor:
-    n, s = len(labels), image_size * 2  # drawn at 2x, averaged down for anti-aliasing
-    axis = torch.linspace(-1, 1, s)
-    v, u = torch.meshgrid(axis, axis, indexing="ij")  # (s, s) each, v points down
+    n, size = len(labels), image_size
+    s = 2 * size  # the shape's mask is drawn at 2x and averaged down: smooth edges for little cost
+    fine = torch.linspace(-1, 1, s)
+    v, u = torch.meshgrid(fine, fine, indexing="ij")  # (s, s) each, v points down
 
     def rand(*shape, lo=0.0, hi=1.0):
         return lo + (hi - lo) * torch.rand(*shape, generator=g)
@@ -50,25 +68,26 @@ def _draw(labels: torch.Tensor, image_size: int, g: torch.Generator) -> torch.Te
     radius = rand(n, 1, 1, lo=0.32, hi=0.6)
     theta = rand(n, 1, 1, hi=2 * math.pi)
     du, dv = (u - cx) / radius, (v - cy) / radius  # (n, s, s)
-    x = du * torch.cos(theta) + dv * torch.sin(theta)
-    y = -du * torch.sin(theta) + dv * torch.cos(theta)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    x, y = du * cos + dv * sin, -du * sin + dv * cos
     mask = torch.zeros(n, s, s, dtype=torch.bool)
     for c in range(len(CLASS_NAMES)):
         sel = labels == c
         if sel.any():
             mask[sel] = _shape_mask(c, x[sel], y[sel])
+    alpha = F.avg_pool2d(mask.unsqueeze(1).float(), 2)  # (n, 1, size, size) coverage of each pixel
 
     # background: two colours mixed by a random pattern (gradient, stripes, checks or blobs)
+    coarse = torch.linspace(-1, 1, size)
+    cv, cu = torch.meshgrid(coarse, coarse, indexing="ij")
     bg1, bg2 = rand(n, 3, 1, 1), rand(n, 3, 1, 1)
-    pattern = _background_pattern(n, s, u, v, g)  # (n, 1, s, s) in [0, 1]
+    pattern = _background_pattern(n, size, cu, cv, g)  # (n, 1, size, size) in [0, 1]
     background = bg1 + (bg2 - bg1) * pattern
     # foreground: a colour kept away from the first background colour, lightly textured
     fg = torch.remainder(bg1 + rand(n, 3, 1, 1, lo=0.3, hi=0.7), 1.0)
-    fg = fg + 0.06 * torch.randn(n, 3, s, s, generator=g)
-    img = torch.where(mask.unsqueeze(1), fg, background)
-    img = img + 0.03 * torch.randn(n, 3, s, s, generator=g)  # sensor noise
-    img = F.avg_pool2d(img, 2)  # (n, 3, image_size, image_size)
-    return (img.clamp(0, 1) * 255).round().to(torch.uint8)
+    noise = torch.randn(n, 3, size, size, generator=g)
+    img = background + alpha * (fg - background + 0.05 * noise) + 0.02 * noise.roll(1, 0)  # plus sensor noise
+    return img.clamp_(0, 1).mul_(255).round_().to(torch.uint8)
 
 
 def _polygon(x, y, sides: int, r: float = 0.95):

@@ -173,7 +173,7 @@ class RunStore:
         self.update(run_id, status="running", device=device, started=now, heartbeat=now, pid=pid or os.getpid())
 
     def finish(self, run_id: str, status: str, error: str | None = None, summary: dict | None = None) -> None:
-        fields = {"status": status, "finished": time.time(), "error": error}
+        fields = {"status": status, "finished": time.time(), "error": error, "message": status}
         if summary is not None:
             fields["summary"] = summary
         if status == "finished":

@@ -1,7 +1,7 @@
 """Runs execute in worker processes, never inside the web server.
 
 ``submit`` records a queued run and starts a detached supervisor process for it
-(``python -m replearn_core.runs.worker supervise RUN_ID``). The supervisor waits
+(``main(["supervise", RUN_ID])`` in a new Python process). The supervisor waits
 for its turn (one run at a time per device by default; ``REPLEARN_CONCURRENCY``
 raises it), then runs the job in a child process and watches it: if the child
 dies (killed, out of memory, a crash in native code) the run is marked failed
@@ -20,6 +20,8 @@ import time
 from replearn_core.runs.store import RunStore
 
 POLL_S = 0.5
+# how worker processes are started: `python -c _ENTRY supervise|execute RUN_ID`
+_ENTRY = "import sys; from replearn_core.runs.worker import main; raise SystemExit(main(sys.argv[1:]))"
 
 
 def concurrency() -> int:
@@ -37,7 +39,7 @@ def submit(kind: str, config: dict, name: str | None = None, store: RunStore | N
     log = open(store.run_dir(run_id) / "worker.log", "ab")
     env = dict(os.environ)
     env["REPLEARN_DATA"] = str(store.root)
-    subprocess.Popen([sys.executable, "-m", "replearn_core.runs.worker", "supervise", run_id],
+    subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True, env=env, close_fds=True)
     log.close()
@@ -65,7 +67,7 @@ def supervise(run_id: str) -> int:
         store.reap_dead()  # a dead run ahead of us must not block the queue forever
         time.sleep(POLL_S)
     store.update(run_id, message="starting")
-    child = subprocess.Popen([sys.executable, "-m", "replearn_core.runs.worker", "execute", run_id],
+    child = subprocess.Popen([sys.executable, "-c", _ENTRY, "execute", run_id],
                              stdin=subprocess.DEVNULL)
     store.update(run_id, pid=child.pid)
     while child.poll() is None:

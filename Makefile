@@ -1,0 +1,34 @@
+# The two commands of the README: `make app` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: app test setup browser bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+app: setup
+	$(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+# the real-browser test needs Debian's chromium; install it when we can (root with apt), else that test skips
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+		fonts-dejavu-core >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+
+test: setup browser
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/ssl_quality.py && $(PY) bench/throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,117 @@
+"""Self-supervised lab: pick a method, press Train, watch it learn."""
+
+import streamlit as st
+
+from replearn_core.backbones import BACKBONES
+from replearn_core.config import TrainConfig
+from replearn_core.data import DATASETS, DatasetError
+from replearn_core.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
+                              start_ssl_run)
+from replearn_core.plots import collapse_figure, knn_figure, loss_figure
+from ui.common import get_store, refresh_seconds
+
+st.title("🧪 Self-supervised lab")
+store = get_store()
+cards = method_cards()
+defaults = TrainConfig()
+
+with st.sidebar:
+    st.header("Run settings")
+    dataset_choice = st.selectbox(
+        "Dataset", list(DATASETS) + ["folder:…"], index=0,
+        format_func=lambda n: n if n == "folder:…" else f"{n}{'' if DATASETS[n].offline else ' (download)'}",
+        help="shapes and digits are built in and work offline; cifar10/stl10 download once; "
+             "folder:… reads any class-per-folder image tree.")
+    dataset = dataset_choice
+    if dataset_choice == "folder:…":
+        dataset = "folder:" + st.text_input("Folder path", help="A folder with one sub-folder of images per class.")
+    method = st.selectbox("Method", list(cards), format_func=lambda m: cards[m].title,
+                          help="The self-supervised objective. The explanation and loss formula appear below.")
+    backbone = st.selectbox("Backbone", list(BACKBONES), help="\n\n".join(
+        f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
+    epochs = st.slider("Epochs", 1, 100, defaults.epochs,
+                       help="Passes over the training images. On a CPU, small_cnn on shapes takes about 10 s an epoch.")
+    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], defaults.batch_size,
+                                  help="Images per step. Contrastive methods see 2·B − 2 negatives per image.")
+    lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f",
+                         help="Peak AdamW learning rate after a short warm-up; cosine decay to 0.")
+    temperature = st.slider("Temperature τ", 0.05, 1.0, defaults.temperature, 0.05,
+                            help="Softmax temperature of SimCLR and MoCo: lower values weigh hard negatives more.",
+                            disabled=method not in ("simclr", "moco"))
+    seed = st.number_input("Seed", 0, 10_000, 0, help="Seeds initialisation, batch order and augmentations.")
+    options = {}
+    if method == "simsiam":
+        options["stop_gradient"] = st.toggle(
+            "Stop-gradient", True, help="Turn off to watch SimSiam collapse: the collapse meter falls to 0.")
+
+card = cards[method]
+left, right = st.columns([3, 2])
+with right:
+    st.subheader(card.title)
+    st.markdown(card.summary)
+    st.latex(card.formula)
+    st.caption(card.paper)
+    if card.loss_doc:
+        with st.expander("The loss function's documentation"):
+            st.code(card.loss_doc.strip(), language="text")
+
+with left:
+    st.subheader("Views: the augmentation recipe")
+    help_text = augmentation_help()
+    recipe = st.data_editor(
+        card.default_recipe, key=f"recipe_{method}", num_rows="dynamic", use_container_width=True,
+        column_config={
+            "op": st.column_config.SelectboxColumn("op", options=list(help_text), required=True,
+                                                   help="; ".join(f"{k}: {v}" for k, v in help_text.items())),
+            "p": st.column_config.NumberColumn("p", min_value=0.0, max_value=1.0, step=0.05,
+                                               help="Probability of applying the op to an image."),
+            "strength": st.column_config.NumberColumn("strength", min_value=0.0, max_value=2.0, step=0.1,
+                                                      help="How strong the op is; see the op's help."),
+        })
+    try:
+        originals, view1, view2 = preview_views(dataset, recipe, n=8, seed=int(seed))
+        st.image(image_grid([originals, view1, view2]).numpy(),
+                 caption="top: originals · middle and bottom: two augmented views of each (what the method compares)")
+    except (DatasetError, ValueError, KeyError) as exc:
+        st.error(f"Cannot preview: {exc}")
+
+    config = dict(defaults.to_dict(), dataset=dataset, method=method, backbone=backbone, epochs=int(epochs),
+                  batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
+                  recipe=recipe, options=options)
+    train_col, cancel_col = st.columns(2)
+    if train_col.button("▶ Train", type="primary", use_container_width=True,
+                        help="Queue the run; it executes in a worker process and survives page reloads."):
+        try:
+            st.session_state["ssl_run_id"] = start_ssl_run(config, store)
+            st.toast("Run queued")
+        except (DatasetError, ValueError, KeyError) as exc:
+            st.error(f"Cannot start: {exc}")
+
+
+@st.fragment(run_every=refresh_seconds())
+def live_view():
+    run_id = st.session_state.get("ssl_run_id")
+    run = store.get_run(run_id) if run_id else latest_run(store, "ssl")
+    if run is None:
+        st.info("No run yet: choose settings and press Train.")
+        return
+    run = store.get_run(run.id)
+    st.subheader(f"Run {run.id}: {run.config.get('method')} on {run.config.get('dataset')}")
+    status = {"queued": "⏳ queued", "running": "🏃 running", "finished": "✅ finished", "failed": "❌ failed",
+              "cancelled": "⏹ cancelled"}[run.status]
+    st.progress(run.progress, text=f"{status} · {run.message or ''} · device {run.device or '?'}")
+    if run.error:
+        st.error(run.error)
+    if run.active and st.button("⏹ Cancel", key=f"cancel_{run.id}", help="Stop this run at its next step."):
+        store.request_cancel(run.id)
+        st.toast("Cancel requested")
+    metrics = store.metrics(run.id)
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(loss_figure(metrics), use_container_width=True, key=f"loss_{run.id}")
+    c2.plotly_chart(knn_figure(metrics), use_container_width=True, key=f"knn_{run.id}")
+    c3.plotly_chart(collapse_figure(metrics), use_container_width=True, key=f"collapse_{run.id}")
+    if "images_per_s" in metrics:
+        st.caption(f"{metrics['images_per_s'][1][-1]:.0f} images/s · step {metrics['images_per_s'][0][-1]}")
+
+
+live_view()

@@ -1,0 +1,92 @@
+"""What the self-supervised lab page asks of the engine, as plain functions.
+
+The page gathers widgets and calls these; the command line and the tests can
+call them just the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
+from replearn_core.config import TrainConfig
+from replearn_core.data import load_dataset
+from replearn_core.methods import METHODS
+from replearn_core.runs.store import RunStore
+from replearn_core.runs.worker import submit
+
+
+@dataclass
+class MethodCard:
+    name: str
+    title: str
+    paper: str
+    summary: str
+    formula: str
+    default_recipe: list[dict]
+    loss_doc: str
+
+
+_LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
+              "barlow_twins": "barlow_twins"}
+
+
+def method_cards() -> dict[str, MethodCard]:
+    """Teaching text for every registered method, shown beside the curves."""
+    from replearn_core import losses
+
+    cards = {}
+    for name, cls in METHODS.items():
+        loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
+        cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
+                                 [s.to_dict() for s in default_recipe(cls.recipe_kind)],
+                                 (loss_fn.__doc__ or "") if loss_fn else "")
+    return cards
+
+
+def augmentation_help() -> dict[str, str]:
+    return dict(AUGMENTATIONS)
+
+
+def preview_views(dataset: str, recipe: list[dict], n: int = 6, seed: int = 0, image_size: int = 32
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """n originals and two augmented views of each, as uint8 (n, H, W, 3) tensors."""
+    specs = recipe_from_dicts(recipe)
+    data = load_dataset(dataset, "train", image_size).take(n, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+
+    def to_hwc(x):
+        return (x.permute(0, 2, 3, 1) * 255).round().to(torch.uint8)
+
+    v1 = denormalize(augment(data.images, specs, g))
+    v2 = denormalize(augment(data.images, specs, g))
+    return data.images.permute(0, 2, 3, 1).contiguous(), to_hwc(v1), to_hwc(v2)
+
+
+def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
+    """Validate a configuration and queue it for a worker process; returns the run id."""
+    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
+    cfg.validate()
+    load_dataset(cfg.dataset, "train", cfg.image_size)  # fail here, with its message, not in the worker
+    label = name or f"{cfg.method} · {cfg.dataset} · {cfg.backbone}"
+    return submit("ssl", cfg.to_dict(), name=label, store=store)
+
+
+def latest_run(store: RunStore, kind: str = "ssl"):
+    runs = store.list_runs(kind=kind)
+    return runs[0] if runs else None
+
+
+def image_grid(rows: list[torch.Tensor], scale: int = 3, pad: int = 2) -> torch.Tensor:
+    """Lay out rows of uint8 (n, H, W, 3) images as one (H', W', 3) picture, enlarged for the screen."""
+    n, h, w, _ = rows[0].shape
+    cell_h, cell_w = h * scale + pad, w * scale + pad
+    grid = torch.full((len(rows) * cell_h + pad, n * cell_w + pad, 3), 255, dtype=torch.uint8)
+    for r, images in enumerate(rows):
+        big = images.repeat_interleave(scale, 1).repeat_interleave(scale, 2)  # nearest-neighbour zoom
+        for c in range(len(images)):
+            top, left = pad + r * cell_h, pad + c * cell_w
+            grid[top:top + h * scale, left:left + w * scale] = big[c]
+    return grid

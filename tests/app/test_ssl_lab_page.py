@@ -1,0 +1,60 @@
+import time
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from replearn_core.runs.store import RunStore
+
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _page():
+    return AppTest.from_file(ROOT + "/pages/1_ssl_lab.py", default_timeout=90)
+
+
+def test_page_renders_controls_preview_and_method_text():
+    at = _page().run()
+    assert not at.exception
+    labels = [s.label for s in at.sidebar.selectbox]
+    assert {"Dataset", "Method", "Backbone"} <= set(labels)
+    assert all(w.help for w in at.sidebar.selectbox)  # every control explains itself
+    assert at.latex, "the chosen method's loss formula is shown"
+    assert any("No run yet" in i.value for i in at.info)
+
+
+def test_simsiam_offers_the_stop_gradient_switch():
+    at = _page().run()
+    method = next(s for s in at.sidebar.selectbox if s.label == "Method")
+    method.set_value("simsiam").run()
+    assert any(t.label == "Stop-gradient" for t in at.sidebar.toggle)
+
+
+def test_bad_folder_gives_a_message_not_a_crash(tmp_path):
+    at = _page().run()
+    dataset = next(s for s in at.sidebar.selectbox if s.label == "Dataset")
+    dataset.set_value("folder:…").run()
+    at.sidebar.text_input[0].set_value(str(tmp_path / "missing")).run()
+    assert not at.exception
+    assert any("no such folder" in e.value for e in at.error)
+
+
+def test_train_button_queues_a_run_that_a_worker_executes(data_dir):
+    at = _page().run()
+    epochs = next(s for s in at.sidebar.slider if s.label == "Epochs")
+    epochs.set_value(1)
+    at.button[0].click().run()
+    assert not at.exception
+    store = RunStore(data_dir)
+    runs = store.list_runs(kind="ssl")
+    assert len(runs) == 1 and runs[0].config["epochs"] == 1
+    # the worker process picks it up without the page doing anything
+    deadline = time.time() + 60
+    while time.time() < deadline and store.get_run(runs[0].id).status == "queued":
+        time.sleep(0.5)
+    assert store.get_run(runs[0].id).status in ("running", "finished")
+    store.request_cancel(runs[0].id)
+    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
+    while time.time() < deadline and store.get_run(runs[0].id).active:
+        time.sleep(0.5)
+    assert store.get_run(runs[0].id).status in ("cancelled", "finished")
