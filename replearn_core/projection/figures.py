@@ -119,7 +119,8 @@ def thumbnail_atlas(images, tile: int = 32, columns: int = 100) -> tuple[bytes, 
 
 
 def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
-    """A self-contained canvas scatter (no external scripts) that shows the image under the mouse.
+    """A self-contained canvas scatter (no external scripts) that shows the image under the mouse; its legend
+    chips hide and show classes.
 
     Plotly cannot show images in its hover labels, so this view draws the points on an HTML canvas and,
     on mouse move, the nearest point's thumbnail (cut from one sprite sheet), class and image index.
@@ -152,7 +153,8 @@ def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
 _HOVER_CACHE: dict[tuple, str] = {}
 
 
-_HOVER_TEMPLATE = """<div style="position:relative;font:12px sans-serif">
+_HOVER_TEMPLATE = """<div id="legend" style="font:12px sans-serif;margin-bottom:4px"></div>
+<div style="position:relative;font:12px sans-serif">
 <canvas id="map" style="width:100%;height:__HEIGHT__px;cursor:crosshair"></canvas>
 <div id="tip" style="position:absolute;display:none;background:#fff;border:1px solid #bbb;border-radius:4px;
 padding:4px;pointer-events:none;box-shadow:0 2px 6px rgba(0,0,0,.2)"><canvas id="thumb" width="96" height="96"
@@ -163,6 +165,18 @@ const atlas = new Image(); atlas.src = "data:image/jpeg;base64,__ATLAS__";
 const c = document.getElementById("map"), g = c.getContext("2d");
 const tip = document.getElementById("tip"), th = document.getElementById("thumb").getContext("2d");
 let P = [];
+const hidden = new Set();
+const legend = document.getElementById("legend");
+D.names.forEach((name, c) => {
+  const chip = document.createElement("span");
+  chip.style.cssText = "display:inline-block;margin:0 8px 2px 0;cursor:pointer;user-select:none";
+  chip.innerHTML = '<span style="display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:3px;background:'
+    + D.colors[c] + '"></span>' + name;
+  chip.title = "click to hide or show this class";
+  chip.onclick = () => { if (hidden.has(c)) hidden.delete(c); else hidden.add(c);
+    chip.style.opacity = hidden.has(c) ? 0.35 : 1; layout(); };
+  legend.appendChild(chip);
+});
 function layout() {
   c.width = c.clientWidth; c.height = c.clientHeight;
   const m = 12, w = c.width - 2 * m, h = c.height - 2 * m;
@@ -171,12 +185,12 @@ function layout() {
   P = D.x.map((x, i) => [ox + x * sx, oy + (1 - D.y[i]) * sy]);
   g.clearRect(0, 0, c.width, c.height); g.globalAlpha = 0.8;
   const r = D.x.length > 2000 ? 2 : 3;
-  P.forEach((p, i) => { g.fillStyle = D.colors[D.label[i]]; g.beginPath(); g.arc(p[0], p[1], r, 0, 6.283); g.fill(); });
+  P.forEach((p, i) => { if (hidden.has(D.label[i])) return; g.fillStyle = D.colors[D.label[i]]; g.beginPath(); g.arc(p[0], p[1], r, 0, 6.283); g.fill(); });
 }
 c.addEventListener("mousemove", e => {
   const b = c.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
   let best = -1, bd = 144;
-  for (let i = 0; i < P.length; i++) { const dx = P[i][0] - mx, dy = P[i][1] - my, d = dx * dx + dy * dy;
+  for (let i = 0; i < P.length; i++) { if (hidden.has(D.label[i])) continue; const dx = P[i][0] - mx, dy = P[i][1] - my, d = dx * dx + dy * dy;
     if (d < bd) { bd = d; best = i; } }
   if (best < 0) { tip.style.display = "none"; return; }
   const t = D.tile, col = best % D.columns, row = Math.floor(best / D.columns);
