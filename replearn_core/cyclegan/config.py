@@ -36,7 +36,7 @@ class CycleGANConfig:
     time_budget_s: float | None = None  # stop after this much training time; None = run all epochs
     seed: int = 0  # seeds initialisation, pairing order and the image pool
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
-    cpu_threads: int | None = None  # torch threads when training on the CPU; None = torch's default (all cores)
+    cpu_threads: int | None = None  # torch threads when training on the CPU; None = half the logical cores
 
     def to_dict(self) -> dict:
         return asdict(self)

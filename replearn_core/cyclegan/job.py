@@ -14,6 +14,7 @@ the last one also as ``checkpoint_final``.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import torch
@@ -35,8 +36,10 @@ def checkpoint_steps(total_steps: int, count: int) -> list[int]:
 def run_cyclegan(config: dict, ctx) -> dict:
     cfg = CycleGANConfig.from_dict(config).validate()
     device = ctx.device
-    if device.type == "cpu" and cfg.cpu_threads:  # fewer threads win on a CPU shared with other work
-        torch.set_num_threads(cfg.cpu_threads)
+    if device.type == "cpu":
+        # Half the logical cores (the physical ones on a hyper-threaded laptop), leaving room for the web
+        # server: on a busy 2-core machine 2 threads ran 6× slower than 1 (bench/cyclegan.py --threads).
+        torch.set_num_threads(cfg.cpu_threads or max(1, (os.cpu_count() or 2) // 2))
     torch.manual_seed(cfg.seed)
     ctx.progress(0.0, "loading images")
     train = load_domains(cfg.dataset, "train", cfg.image_size, limit=cfg.max_train_images,
