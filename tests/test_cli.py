@@ -1,0 +1,67 @@
+"""``python -m replearn_core train`` and ``runs``: JSON on the last line, clear one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replearn_core.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_FLAGS = ["--epochs", "1", "--max-train-images", "256", "--knn-bank-images", "256", "--eval-images", "64",
+              "--batch-size", "64"]
+
+
+def cli(*args, timeout=300):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "replearn_core", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_train_prints_json_on_the_last_line_and_runs_lists_the_run():
+    done = cli("train", "--method", "simclr", "--dataset", "shapes", *TINY_FLAGS, "--json", "--quiet")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "finished"
+    for key in ("run_id", "knn_acc", "knn_acc_init", "images_per_s"):
+        assert result[key] is not None, key
+    assert 0 <= result["knn_acc"] <= 1 and result["images_per_s"] > 0
+    assert result["steps"] == 4  # 256 images in batches of 64
+
+    listed = cli("runs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout.strip().splitlines()[-1])
+    assert [r["id"] for r in rows] == [result["run_id"]]
+    assert rows[0]["status"] == "finished" and rows[0]["method"] == "simclr"
+    table = cli("runs")
+    assert result["run_id"] in table.stdout and "simclr" in table.stdout
+
+
+def test_bad_method_exits_2_with_one_error_line():
+    done = cli("train", "--method", "nonsense", "--json")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "nonsense" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--backbone", "vgg99"], "unknown backbone"),
+    (["--lr", "5"], "learning rate"),
+    (["--option", "stop_gradient"], "KEY=VALUE"),
+    (["--recipe", '[{"op": "mixup"}]'], "unknown augmentation"),
+    (["--dataset", "folder:/no/such/folder"], "no such folder"),
+])
+def test_bad_input_is_one_error_line_in_process(args, words, capsys):
+    code = main(["train", *args, *TINY_FLAGS, "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("error:") and words in err[-1]
+
+
+def test_runs_with_no_runs_says_how_to_start_one(capsys):
+    assert main(["runs"]) == 0
+    assert "no runs yet" in capsys.readouterr().out
