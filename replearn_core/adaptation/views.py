@@ -1,0 +1,81 @@
+"""What the domain-adaptation page asks of the engine: starting runs, accuracy bars and feature maps."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from replearn_core.adaptation import ADAPT_METHODS
+from replearn_core.runs.store import RunStore
+
+LAYOUT = dict(margin=dict(l=40, r=10, t=50, b=40), height=360)
+DOMAIN_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
+
+
+def start_adapt_run(config: dict, store: RunStore | None = None) -> str:
+    """Validate a config and queue the run; returns its id."""
+    from replearn_core.adaptation.job import AdaptConfig
+    from replearn_core.runs.worker import submit
+
+    cfg = AdaptConfig.from_dict(config).validate()
+    return submit("adapt", cfg.to_dict(), name=f"adapt {cfg.method} {cfg.source}→{cfg.target}")
+
+
+def accuracy_figure(summary: dict) -> go.Figure:
+    """Target (and source) accuracy of each method of a run, side by side."""
+    target = summary.get("target_acc", {})
+    source = summary.get("source_acc", {})
+    names = [ADAPT_METHODS[m].title if m in ADAPT_METHODS else m for m in target]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=list(target.values()), name="target accuracy",
+                text=[f"{v:.3f}" for v in target.values()], textposition="outside")
+    fig.add_bar(x=names, y=[source.get(m) for m in target], name="source accuracy", opacity=0.5)
+    fig.update_layout(title="Accuracy per method (target labels used only here)", yaxis_range=[0, 1.1],
+                      barmode="group", **LAYOUT)
+    return fig
+
+
+def feature_map_figure(store: RunStore, run_id: str, method: str, colour_by: str = "domain") -> go.Figure | None:
+    """Source and target test features of one method's encoder in 2-D, coloured by domain or by class."""
+    from safetensors.torch import load_file
+
+    artifact = store.artifact(run_id, f"map_{method}")
+    if artifact is None or not artifact.path.exists():
+        return None
+    data = load_file(str(artifact.path))
+    xy, domain, labels = data["coords"].numpy(), data["domain"].numpy(), data["labels"].numpy()
+    fig = go.Figure()
+    symbols = {0: "circle", 1: "x"}
+    if colour_by == "domain":
+        for d, name in ((0, "source"), (1, "target")):
+            m = domain == d
+            fig.add_scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=name,
+                              marker=dict(size=5, color=DOMAIN_COLOURS[d], symbol=symbols[d], opacity=0.7))
+    else:
+        for c in sorted(set(labels.tolist())):
+            for d, name in ((0, "source"), (1, "target")):
+                m = (labels == c) & (domain == d)
+                fig.add_scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=f"{c} ({name})",
+                                  legendgroup=str(c), showlegend=d == 0,
+                                  marker=dict(size=5, color=_palette(c), symbol=symbols[d], opacity=0.7))
+    gap = float(data["domain_gap"][0]) if "domain_gap" in data else None
+    title = ADAPT_METHODS[method].title if method in ADAPT_METHODS else method
+    fig.update_layout(title=f"{title}" + (f" · domain gap (MMD) {gap:.3f}" if gap is not None else ""),
+                      xaxis_title="PC 1", yaxis_title="PC 2", **LAYOUT)
+    return fig
+
+
+def _palette(c: int) -> str:
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+               "#bcbd22", "#17becf"]
+    return colours[int(c) % len(colours)]
+
+
+def comparison_rows(store: RunStore) -> list[dict]:
+    """One row per finished adaptation run and method: target accuracy and domain gap."""
+    rows = []
+    for run in store.list_runs(kind="adapt", status="finished"):
+        s = run.summary
+        for method, acc in (s.get("target_acc") or {}).items():
+            rows.append({"run": run.id, "source → target": f"{s.get('source')} → {s.get('target')}",
+                         "method": method, "target accuracy": acc, "source accuracy": (s.get("source_acc") or {}).get(method)})
+    return rows

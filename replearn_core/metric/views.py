@@ -1,0 +1,39 @@
+"""What the metric-learning page asks of the engine: starting runs and figures of their curves."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from replearn_core.config import TrainConfig
+from replearn_core.metric import METRIC_METHODS
+from replearn_core.runs.store import RunStore
+
+LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orientation="h", y=-0.25))
+CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r": "MAP@R"}
+
+
+def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None) -> list[str]:
+    """Validate and queue one run per method (the same settings and budget); returns their ids."""
+    from replearn_core.metric.job import parse_config
+    from replearn_core.runs.worker import submit
+
+    ids = []
+    for method in methods or [config["method"]]:
+        cfg = dict(config, method=method)
+        parse_config(cfg)
+        ids.append(submit("metric", TrainConfig.from_dict(cfg).to_dict(), name=f"metric {method} {cfg['dataset']}"))
+    return ids
+
+
+def retrieval_figure(metrics: dict, title: str = "Retrieval on held-out images") -> go.Figure:
+    fig = go.Figure()
+    for key, label in CURVES.items():
+        if key in metrics:
+            steps, values = metrics[key]
+            fig.add_scatter(x=steps, y=values, mode="lines+markers", name=label)
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title="score", yaxis_range=[0, 1], **LAYOUT)
+    return fig
+
+
+def method_names() -> list[str]:
+    return list(METRIC_METHODS)

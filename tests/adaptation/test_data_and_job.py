@@ -1,0 +1,77 @@
+import json
+
+import pytest
+import torch
+
+from replearn_core.adaptation.job import AdaptConfig, load_domains
+from replearn_core.data import DATASETS, DatasetError, load_dataset
+from replearn_core.runs import execute_run
+
+TINY = dict(epochs=1, batch_size=32, max_source_images=160, eval_images=40, image_size=16)
+
+
+def test_printed_digits_is_registered_balanced_and_deterministic():
+    assert "printed-digits" in DATASETS and DATASETS["printed-digits"].offline
+    test = load_dataset("printed-digits", "test", 16)
+    assert test.images.shape == (1000, 3, 16, 16) and test.images.dtype == torch.uint8
+    assert torch.bincount(test.labels).tolist() == [100] * 10
+    assert test.class_names == load_dataset("digits", "test", 16).class_names
+    from replearn_core.data.printed_digits import load_printed_digits
+    assert torch.equal(load_printed_digits("test", 16).images, test.images)
+    # the images vary: colours and backgrounds differ between images
+    assert test.images.float().mean((1, 2, 3)).std() > 10
+
+
+def test_domains_with_different_classes_are_refused():
+    with pytest.raises(DatasetError, match="same classes"):
+        load_domains(AdaptConfig(source="shapes", target="digits"))
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="unknown adaptation method"):
+        AdaptConfig(method="cycada").validate()
+    with pytest.raises(ValueError, match="unknown adaptation setting"):
+        AdaptConfig.from_dict({"methd": "dann"})
+    assert AdaptConfig(method="all").methods() == ["source_only", "dann", "coral", "mmd"]
+    assert AdaptConfig(method="coral").methods() == ["source_only", "coral"]
+
+
+def test_an_offline_download_names_the_offline_pair(monkeypatch):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(DatasetError, match="printed-digits"):
+        load_dataset("mnist", "train", 32)
+
+
+def test_a_dann_run_reports_before_and_after_and_stores_feature_maps(store):
+    run_id = store.create_run("adapt", AdaptConfig(method="dann", **TINY).to_dict())
+    summary = execute_run(store, run_id)
+    assert store.get_run(run_id).status == "finished"
+    assert set(summary["target_acc"]) == {"source_only", "dann"}
+    assert 0 <= summary["target_acc_before"] <= 1 and 0 <= summary["target_acc_after"] <= 1
+    assert summary["domain_gap_before"] >= 0
+    metrics = store.metrics(run_id)
+    coeff = metrics["grl_coeff/dann"][1]
+    assert coeff[0] == 0.0 and all(a <= b for a, b in zip(coeff, coeff[1:]))
+    assert "target_acc/source_only" in metrics and "alignment/dann" in metrics
+    from safetensors.torch import load_file
+    fmap = load_file(str(store.artifact(run_id, "map_dann").path))
+    assert fmap["coords"].shape == (80, 2)
+    assert fmap["domain"].tolist() == [0] * 40 + [1] * 40
+    assert store.artifact(run_id, "map_source_only") is not None
+
+
+def test_cli_adapt_prints_before_and_after_as_json(capsys):
+    from replearn_core.cli import main
+    code = main(["adapt", "--source", "printed-digits", "--target", "digits", "--method", "coral", "--epochs", "1",
+                 "--batch-size", "32", "--max-source-images", "96", "--eval-images", "30", "--image-size", "16",
+                 "--json", "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["status"] == "finished"
+    assert {"target_acc_before", "target_acc_after"} <= set(result)
+    assert main(["adapt", "--method", "nope", "--quiet"]) == 2
