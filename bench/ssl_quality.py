@@ -1,0 +1,138 @@
+"""Quality of each self-supervised method: kNN accuracy at initialisation and after a fixed training time.
+
+    .venv/bin/python bench/ssl_quality.py                         # 7 methods × 3 datasets, 120 s each
+    .venv/bin/python bench/ssl_quality.py --budget-s 30 --datasets shapes --methods simclr,byol
+    .venv/bin/python bench/ssl_quality.py --backbone resnet18_cifar --budget-s 300
+
+Each run is a real "ssl" run (the same job the app and `python -m replearn_core train` execute), in this
+process, stopped by ``TrainConfig.time_budget_s`` (epochs set very large). The budget counts training
+time including the per-epoch evaluations, not data loading or the score of the untrained encoder. kNN:
+cosine, similarity-weighted, k = 20 (Wu et al. 2018), bank = ``--bank`` training images, scored on
+``--eval`` held-out images. Datasets: ``shapes`` and ``digits`` (built in) and CIFAR-10 read as a
+folder from ../shared/data/cifar10/train, scored on ../shared/data/cifar10/test.
+
+Runs go to a scratch data folder (bench/results/ssl_quality_data, deleted unless --keep) and the table
+is also written to bench/results/ssl_quality.json. The CPU may be shared: the wall-time budget then
+buys fewer steps, so compare the "steps" column too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CIFAR = ROOT.parent / "shared" / "data" / "cifar10"
+METHODS = ["simclr", "moco", "byol", "simsiam", "barlow_twins", "rotation", "autoencoder"]
+DATASETS = ["shapes", "digits", "cifar10-folder"]
+
+
+def dataset_specs(name: str) -> tuple[str, str | None]:
+    """(dataset, eval_dataset) for a benchmark dataset name."""
+    if name == "cifar10-folder":
+        if not (CIFAR / "train").is_dir():
+            raise SystemExit(f"CIFAR-10 images not found at {CIFAR}; leave out cifar10-folder")
+        return f"folder:{CIFAR / 'train'}", f"folder:{CIFAR / 'test'}"
+    return name, None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget-s", type=float, default=120.0, help="training seconds per run")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
+    parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated: " + ", ".join(DATASETS))
+    parser.add_argument("--backbone", default="small_cnn", help="small_cnn, resnet18_cifar or resnet18")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--bank", type=int, default=5000, help="training images in the kNN bank")
+    parser.add_argument("--eval", type=int, default=1000, help="held-out images scored")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the runs' data folder")
+    args = parser.parse_args()
+
+    scratch = RESULTS / "ssl_quality_data"
+    os.environ["REPLEARN_DATA"] = str(scratch)
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from replearn_core.config import TrainConfig
+    from replearn_core.device import describe, pick_device
+    from replearn_core.runs import RunStore, execute_run
+
+    device = pick_device()
+    store = RunStore(scratch)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    print(f"device: {describe(device)}; backbone {args.backbone}; budget {args.budget_s:.0f} s per run; "
+          f"batch {args.batch_size}; kNN bank {args.bank}, eval {args.eval}, k=20", flush=True)
+    rows = []
+    for dataset in datasets:
+        spec, eval_spec = dataset_specs(dataset)
+        for method in methods:
+            config = TrainConfig(method=method, dataset=spec, eval_dataset=eval_spec, backbone=args.backbone,
+                                 epochs=100_000, batch_size=args.batch_size, time_budget_s=args.budget_s,
+                                 knn_bank_images=args.bank, eval_images=args.eval, seed=args.seed,
+                                 checkpoint_every=100_000)
+            run_id = store.create_run("ssl", config.to_dict(), name=f"bench {method} {dataset}")
+            started = time.perf_counter()
+            summary = execute_run(store, run_id, device=device)
+            run = store.get_run(run_id)
+            row = {"dataset": dataset, "method": method, "status": run.status,
+                   "knn_init": summary.get("knn_acc_init"), "knn_final": summary.get("knn_acc"),
+                   "knn_best": summary.get("best_knn_acc"), "steps": summary.get("steps"),
+                   "epochs": summary.get("epochs_done"), "images_per_s": summary.get("images_per_s"),
+                   "collapse_std": summary.get("collapse_std"), "effective_rank": summary.get("effective_rank"),
+                   "wall_s": round(time.perf_counter() - started, 1), "error": run.error}
+            rows.append(row)
+            print_row(row, header=len(rows) == 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ssl_quality.json").write_text(json.dumps(
+        {"budget_s": args.budget_s, "backbone": args.backbone, "device": describe(device), "rows": rows}, indent=1))
+    print()
+    print_table(rows)
+    store.close()
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def fmt(value, spec=".3f"):
+    return "" if value is None else format(value, spec)
+
+
+def print_row(row, header=False):
+    if header:
+        print(f"{'dataset':<15} {'method':<13} {'kNN init':>8} {'kNN end':>8} {'best':>6} {'gain':>7} {'steps':>6} "
+              f"{'ep':>4} {'img/s':>7} {'collapse':>8} {'rank':>6} {'wall s':>7}", flush=True)
+    gain = None if row["knn_final"] is None or row["knn_init"] is None else row["knn_final"] - row["knn_init"]
+    flag = "" if row["status"] == "finished" else f"  {row['status']}: {row['error']}"
+    print(f"{row['dataset']:<15} {row['method']:<13} {fmt(row['knn_init']):>8} {fmt(row['knn_final']):>8} "
+          f"{fmt(row['knn_best']):>6} {fmt(gain, '+.3f'):>7} {row['steps'] or 0:>6} {row['epochs'] or 0:>4} "
+          f"{fmt(row['images_per_s'], '.0f'):>7} {fmt(row['collapse_std']):>8} {fmt(row['effective_rank'], '.1f'):>6} "
+          f"{row['wall_s']:>7}{flag}", flush=True)
+
+
+def print_table(rows):
+    """kNN accuracy after the budget, methods by datasets (init in brackets)."""
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    print("| method | " + " | ".join(f"{d} kNN (init)" for d in datasets) + " |")
+    print("|---|" + "---|" * len(datasets))
+    for m in methods:
+        cells = []
+        for d in datasets:
+            r = next((r for r in rows if r["method"] == m and r["dataset"] == d), None)
+            cells.append("" if r is None else f"{fmt(r['knn_final'])} ({fmt(r['knn_init'])})")
+        print(f"| {m} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
