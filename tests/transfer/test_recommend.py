@@ -1,0 +1,35 @@
+from replearn_core.transfer.recommend import recommend
+
+
+def _row(strategy, fraction, accuracy, params, time_s=1.0):
+    return {"strategy": strategy, "fraction": fraction, "accuracy": accuracy, "trainable_params": params,
+            "train_time_s": time_s, "n_labels": int(1000 * fraction)}
+
+
+ROWS = [_row("linear", 0.01, 0.60, 1290), _row("full", 0.01, 0.50, 95000), _row("scratch", 0.01, 0.30, 95000),
+        _row("linear", 1.0, 0.80, 1290), _row("full", 1.0, 0.95, 95000), _row("llrd", 1.0, 0.945, 95000, 0.5),
+        _row("scratch", 1.0, 0.93, 95000)]
+
+
+def test_winners_per_fraction_and_the_claims_checked():
+    advice = recommend(ROWS)
+    assert advice["winners"] == {0.01: "linear", 1.0: "full"}
+    text = advice["text"]
+    assert "1% of the labels** (10 images): linear won with 60.0%, +10.0% over full" in text
+    assert "Transfer gain over training from scratch: +30.0%" in text
+    assert "*feature extraction is the most data-efficient*: holds" in text
+    assert "*full fine-tuning wins on large data*: holds" in text
+    assert "*transfer helps most on small data*: holds" in text
+
+
+def test_a_cheaper_strategy_within_the_tolerance_is_recommended():
+    advice = recommend(ROWS, tolerance=0.01)
+    assert advice["choice"][1.0] == "llrd"  # same parameters, faster, 0.5 points behind
+    assert "the page recommends llrd" in advice["text"]
+
+
+def test_claims_that_fail_are_said_to_fail():
+    rows = [_row("linear", 0.1, 0.2, 10), _row("full", 0.1, 0.6, 100), _row("linear", 1.0, 0.9, 10),
+            _row("full", 1.0, 0.7, 100)]
+    text = recommend(rows)["text"]
+    assert "most data-efficient*: does not hold" in text and "wins on large data*: does not hold" in text
