@@ -28,3 +28,4 @@ if "numba" in sys.modules:  # imported earlier (e.g. by umap-learn): point it at
 import numba  # noqa: E402
 
 njit = numba.njit
+prange = numba.prange

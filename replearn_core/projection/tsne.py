@@ -13,7 +13,8 @@ p_ij, by minimising KL(P || Q) = Σ p_ij log(p_ij / q_ij):
 The repulsion is the costly all-pairs part. As in FIt-SNE (Linderman et al. 2019,
 https://doi.org/10.1038/s41592-018-0308-4) it is computed on a grid: charges (1, y) are spread to the
 grid nodes (bilinear "cloud in cell" weights), convolved with the kernels w and w² by FFT, and read back
-at the points: O(N + G² log G) per iteration instead of O(N²). The optimiser is the standard one:
+at the points: O(N + G² log G) per iteration instead of O(N²). Maps of up to 2,000 points use the exact
+sum, which is as fast there. The optimiser is the standard one:
 early exaggeration (×12 for the first quarter), momentum 0.5 → 0.8, per-coordinate gains, and the
 learning rate N/12 of Belkina et al. 2019. Features are first reduced to 50 dimensions with PCA.
 
@@ -32,7 +33,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
-from replearn_core.projection._numba import njit
+from replearn_core.projection._numba import njit, prange
 from replearn_core.projection.neighbors import check_features, check_metric, knn
 from replearn_core.projection.pca import PCA
 
@@ -77,8 +78,9 @@ class TSNE:
         # 1. reduce, then the sparse neighbour probabilities P
         if metric == "cosine":
             X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        if self.pca_components and X.shape[1] > self.pca_components and n > self.pca_components:
-            X = PCA(self.pca_components).fit_transform(X)
+        reduced = bool(self.pca_components and X.shape[1] > self.pca_components and n > self.pca_components)
+        if reduced:
+            X = PCA(self.pca_components).fit_transform(X)  # (N, 50), columns in order of variance
         k = min(n - 1, max(1, int(3 * perplexity)))
         idx, dist = knn(X, k, metric)
         sq = dist.astype(np.float64) ** 2 if metric == "euclidean" else dist.astype(np.float64)
@@ -90,7 +92,7 @@ class TSNE:
 
         # 2. initial map: tiny, so early exaggeration can pull clusters together
         if self.init == "pca":
-            Y = PCA(2).fit_transform(X).astype(np.float64)
+            Y = (X[:, :2] if reduced else PCA(2).fit_transform(X)).astype(np.float64)  # top-2 components
         else:
             Y = rng.standard_normal((n, 2))
         Y = Y / max(Y[:, 0].std(), 1e-12) * 1e-4
@@ -110,6 +112,9 @@ class TSNE:
             repulsion, _ = repulsive_forces(Y)
             _gradient_step(Y, attraction, repulsion, update, gains,
                            self.early_exaggeration if early else 1.0, 0.5 if early else 0.8, lr)
+            if it % 50 == 49 and not np.isfinite(Y).all():
+                raise ValueError(f"t-SNE diverged at iteration {it + 1} (the map became infinite); "
+                                 f"try a lower learning rate or a different perplexity")
             if self.snapshot_every and (it % int(self.snapshot_every) == 0 or it == n_iter - 1):
                 self.history_.append(Y.astype(np.float32))
         self.embedding_ = Y.astype(np.float32)
@@ -128,7 +133,7 @@ class TSNE:
             "which have a transform.")
 
 
-def conditional_probabilities(sq_dist: np.ndarray, perplexity: float, n_steps: int = 64) -> np.ndarray:
+def conditional_probabilities(sq_dist: np.ndarray, perplexity: float, n_steps: int = 40) -> np.ndarray:
     """p_{j|i} over each row's neighbours (N, k), with β_i bisected so that H(p_{·|i}) = log(perplexity)."""
     target = math.log(perplexity)
     d = sq_dist - sq_dist[:, :1]  # shift by the nearest distance: same p, no overflow
@@ -147,10 +152,10 @@ def conditional_probabilities(sq_dist: np.ndarray, perplexity: float, n_steps: i
     return w / w.sum(1, keepdims=True)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _attractive_forces(Y, indptr, indices, pdata, out):
-    """out_i = Σ_j p_ij w_ij (y_i - y_j) over the sparse P (CSR)."""
-    for i in range(Y.shape[0]):
+    """out_i = Σ_j p_ij w_ij (y_i - y_j) over the sparse P (CSR); rows in parallel."""
+    for i in prange(Y.shape[0]):
         fx = 0.0
         fy = 0.0
         for p in range(indptr[i], indptr[i + 1]):
@@ -261,6 +266,31 @@ def _gather_potentials(Y, x0, y0, h, pot, out):
         out[i, 3] -= self2 * Y[i, 1]
 
 
+@njit(cache=True, parallel=True)
+def _exact_repulsion(Y, out, zrow):
+    """out_i = Σ_j w_ij² (y_i - y_j) and zrow_i = Σ_{j≠i} w_ij by the all-pairs sum (small maps)."""
+    n = Y.shape[0]
+    for i in prange(n):
+        fx = 0.0
+        fy = 0.0
+        z = 0.0
+        for j in range(n):
+            if j == i:
+                continue
+            dx = Y[i, 0] - Y[j, 0]
+            dy = Y[i, 1] - Y[j, 1]
+            w = 1.0 / (1.0 + dx * dx + dy * dy)
+            z += w
+            fx += w * w * dx
+            fy += w * w * dy
+        out[i, 0] = fx
+        out[i, 1] = fy
+        zrow[i] = z
+
+
+EXACT_BELOW = 2000  # up to this many points the exact O(N²) repulsion is as fast as the grid, and exact
+
+
 _KERNEL_SPECTRA: dict[tuple[int, int, float], np.ndarray] = {}
 
 
@@ -279,13 +309,18 @@ def _kernel_spectra(g: int, m: int, h: float) -> np.ndarray:
 
 
 def repulsive_forces(Y: np.ndarray, cell: float = 0.5, min_nodes: int = 16,
-                     max_nodes: int = 128) -> tuple[np.ndarray, float]:
+                     max_nodes: int = 160) -> tuple[np.ndarray, float]:
     """(1/Z) Σ_j w_ij² (y_i - y_j) for every point (N, 2), and Z, by grid interpolation and FFT.
 
-    Grid cells are about ``cell`` map units wide (the kernel's width is 1), at most ``max_nodes``
+    Up to ``EXACT_BELOW`` points the sum is exact. Grid cells are about ``cell`` map units wide (the kernel's width is 1), at most ``max_nodes``
     a side; the cell width is rounded up to a step of 2^(1/8) so the kernels' FFTs can be reused.
     """
     n = len(Y)
+    if n <= EXACT_BELOW:
+        forces, zrow = np.empty_like(Y), np.empty(n)
+        _exact_repulsion(Y, forces, zrow)
+        z = max(zrow.sum(), 1e-12)
+        return forces / z, z
     lo = Y.min(0) - 1e-6
     span = float((Y.max(0) - lo).max()) + 1e-6
     g = int(min(max(math.ceil(span / cell) + 2, min_nodes), max_nodes))  # nodes per side

@@ -109,14 +109,20 @@ def test_perplexity_calibration_hits_the_target_entropy():
     np.testing.assert_allclose(entropy, np.log(10), atol=1e-4)
 
 
-def test_grid_repulsion_is_close_to_the_exact_sum():
+def test_grid_repulsion_is_close_to_the_exact_sum(monkeypatch):
+    import replearn_core.projection.tsne as tsne
+
     rng = np.random.default_rng(0)
     Y = rng.standard_normal((400, 2)) * 8
+    rep_exact, z_small = repulsive_forces(Y)  # few points: the exact all-pairs sum
+    monkeypatch.setattr(tsne, "EXACT_BELOW", 0)
     rep, z = repulsive_forces(Y)
     diff = Y[:, None] - Y[None]
     w = 1 / (1 + (diff ** 2).sum(-1))
     z_exact = w.sum() - len(Y)
     exact = ((w ** 2)[:, :, None] * diff).sum(1) / z_exact
+    np.testing.assert_allclose(rep_exact, exact, rtol=1e-6, atol=1e-12)
+    assert z_small == pytest.approx(z_exact)
     assert abs(z - z_exact) / z_exact < 0.05
     assert np.linalg.norm(rep - exact) / np.linalg.norm(exact) < 0.3
 
