@@ -1,0 +1,79 @@
+"""What the transfer page calls: encoder choices, checks, submitting and reading back comparisons.
+
+Every function works without Streamlit, so the page stays a thin layer of widgets.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from replearn_core.paths import subdir
+from replearn_core.runs.store import Run, RunStore
+from replearn_core.transfer.config import SupervisedConfig, TransferConfig
+from replearn_core.transfer.encoders import encoder_runs, load_encoder
+from replearn_core.transfer.job import comparison_curves, comparison_runs, results_csv
+from replearn_core.transfer.plots import cost_figure, curves_figure, label_efficiency_figure
+
+__all__ = ["comparison_curves", "comparison_runs", "cost_figure", "curves_figure", "encoder_choices",
+           "check_encoder", "label_efficiency_figure", "results_csv", "save_upload", "start_comparison",
+           "start_source_run"]
+
+
+def encoder_choices(store: RunStore) -> dict[str, str]:
+    """{spec: label} of every encoder the page offers: finished runs with checkpoints, then the fixed sources."""
+    choices = {}
+    for run in encoder_runs(store):
+        cfg = run.config
+        what = cfg.get("method") or run.kind
+        choices[run.id] = f"{what} on {cfg.get('dataset', '?')} · {cfg.get('backbone', '?')} · run {run.id}"
+    choices["random"] = "random initialisation (the control)"
+    choices["imagenet"] = "ImageNet (torchvision ResNet-18 weights, downloads 45 MB once)"
+    choices["upload"] = "upload a checkpoint file"
+    return choices
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Store an uploaded checkpoint in the data folder under a safe name; returns its path."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name).lstrip(".") or "checkpoint"
+    if not safe.endswith((".safetensors", ".pt", ".pth", ".bin", ".ckpt")):
+        raise ValueError(f"{name}: expected a .safetensors, .pt or .pth file")
+    path = subdir("uploads") / safe
+    path.write_bytes(data)
+    return path
+
+
+def check_encoder(spec: str, backbone: str, store: RunStore | None = None) -> dict:
+    """Load an encoder once to check it (a mismatch raises CheckpointError listing the keys); ImageNet is not fetched."""
+    if spec == "imagenet":
+        return {"encoder": "imagenet", "backbone": "resnet18"}
+    _, info = load_encoder(spec, backbone, store)
+    return info
+
+
+def start_comparison(config: dict | TransferConfig, store: RunStore | None = None) -> str:
+    """Validate a comparison and queue it for a worker; returns the run id."""
+    from replearn_core.runs.worker import submit
+
+    if isinstance(config, dict):
+        config = TransferConfig.from_dict(config)
+    config.validate()
+    name = f"transfer {config.encoder} → {config.dataset}"
+    return submit("transfer", config.to_dict(), name=name, store=store)
+
+
+def start_source_run(config: dict | SupervisedConfig | None = None, store: RunStore | None = None) -> str:
+    """Queue a supervised source-encoder run (by default on printed-digits, the built-in pair's source)."""
+    from replearn_core.runs.worker import submit
+
+    config = config or SupervisedConfig()
+    if isinstance(config, dict):
+        config = SupervisedConfig.from_dict(config)
+    config.validate()
+    return submit("supervised", config.to_dict(), name=f"supervised {config.dataset}", store=store)
+
+
+def run_label(run: Run) -> str:
+    cfg = run.config
+    return (f"{run.id} · {cfg.get('encoder')} → {cfg.get('dataset')} · {', '.join(cfg.get('strategies', []))} · "
+            f"{run.status}")

@@ -1,0 +1,93 @@
+import time
+from pathlib import Path
+
+import torch
+from streamlit.testing.v1 import AppTest
+
+from replearn_core.backbones import build_backbone
+from replearn_core.runs.context import RunContext
+from replearn_core.runs.jobs import execute_run
+from replearn_core.runs.store import RunStore
+from replearn_core.transfer.config import TransferConfig
+
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _page():
+    return AppTest.from_file(ROOT + "/pages/4_transfer.py", default_timeout=90)
+
+
+def _select(at, label):
+    return next(w for w in list(at.sidebar.selectbox) + list(at.sidebar.multiselect) if w.label == label)
+
+
+def test_page_renders_controls_with_help_and_strategy_explanations():
+    at = _page().run()
+    assert not at.exception
+    assert {"Start from", "Architecture", "Target dataset"} <= {s.label for s in at.sidebar.selectbox}
+    assert all(w.help for w in list(at.sidebar.selectbox) + list(at.sidebar.multiselect) + list(at.sidebar.slider))
+    assert _select(at, "Strategies").value == ["linear", "full", "llrd"]
+    assert [e.label for e in at.expander][:3] == ["Feature extraction (frozen encoder + linear head)",
+                                                  "Full fine-tuning", "Layer-wise learning-rate decay"]
+    assert any("No comparison yet" in i.value for i in at.info)
+
+
+def test_compare_queues_one_transfer_job_with_the_chosen_settings(data_dir):
+    at = _page().run()
+    _select(at, "Strategies").set_value(["linear", "scratch"])
+    _select(at, "Label fractions").set_value([0.05])
+    next(s for s in at.sidebar.slider if s.label == "Epochs").set_value(1)
+    next(b for b in at.button if b.label == "▶ Compare").click().run()
+    assert not at.exception
+    store = RunStore(data_dir)
+    runs = store.list_runs(kind="transfer")
+    assert len(runs) == 1
+    cfg = runs[0].config
+    assert cfg["strategies"] == ["linear", "scratch"] and cfg["fractions"] == [0.05] and cfg["epochs"] == 1
+    # a worker process picks it up without the page doing anything
+    deadline = time.time() + 60
+    while time.time() < deadline and store.get_run(runs[0].id).status == "queued":
+        time.sleep(0.5)
+    assert store.get_run(runs[0].id).status in ("running", "finished")
+    store.request_cancel(runs[0].id)
+    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
+    while time.time() < deadline and store.get_run(runs[0].id).active:
+        time.sleep(0.5)
+    assert store.get_run(runs[0].id).status in ("cancelled", "finished")
+
+
+def test_a_finished_comparison_shows_table_charts_recommendation_and_csv(data_dir):
+    store = RunStore(data_dir)
+    config = TransferConfig(strategies=["linear", "full"], fractions=[0.1, 1.0], epochs=1, min_steps=2,
+                            image_size=16, max_train_images=100, eval_images=30)
+    run_id = store.create_run("transfer", config.to_dict())
+    execute_run(store, run_id)
+    at = _page().run()
+    assert not at.exception
+    assert at.dataframe and len(at.dataframe[0].value) == 4
+    assert any("won with" in m.value for m in at.markdown)
+    assert any(s.label == "Show comparison" for s in at.selectbox)
+    assert len(at.get("plotly_chart")) == 4  # accuracy and loss curves, label efficiency, cost
+
+
+def test_an_uploaded_checkpoint_that_does_not_fit_is_explained(data_dir, tmp_path):
+    store = RunStore(data_dir)
+    run_id = store.create_run("supervised", {"dataset": "shapes", "backbone": "small_cnn"})
+    ctx = RunContext(store, run_id, torch.device("cpu"))
+    from replearn_core.checkpoints import encoder_tensors
+    ctx.save_tensors("checkpoint_final", encoder_tensors(build_backbone("small_cnn")), meta={"backbone": "small_cnn"})
+    ctx.close()
+    store.finish(run_id, "finished")
+    at = _page().run()
+    start = _select(at, "Start from")
+    assert run_id in start.options[0]  # the finished run is offered first
+    from replearn_core.transfer.lab import check_encoder, save_upload
+    path = tmp_path / "bad.pt"
+    torch.save({"conv.weight": torch.zeros(2)}, path)
+    saved = save_upload("bad.pt", path.read_bytes())
+    try:
+        check_encoder(f"file:{saved}", "small_cnn")
+    except ValueError as exc:
+        assert "Missing keys" in str(exc) and "Unexpected keys: conv.weight" in str(exc)
+    else:
+        raise AssertionError("a mismatching checkpoint must be refused")
