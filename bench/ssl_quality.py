@@ -11,8 +11,8 @@ cosine, similarity-weighted, k = 20 (Wu et al. 2018), bank = ``--bank`` training
 ``--eval`` held-out images. Datasets: ``shapes`` and ``digits`` (built in) and CIFAR-10 read as a
 folder from ../shared/data/cifar10/train, scored on ../shared/data/cifar10/test.
 
-Runs go to a scratch data folder (bench/results/ssl_quality_data, deleted unless --keep) and the table
-is also written to bench/results/ssl_quality.json. The CPU may be shared: the wall-time budget then
+Runs go to a scratch data folder (bench/results/ssl_quality_data_<pid>, deleted unless --keep) and the table
+is also written to bench/results/ssl_quality.json (--out). The CPU may be shared: the wall-time budget then
 buys fewer steps, so compare the "steps" column too.
 """
 
@@ -44,7 +44,10 @@ def dataset_specs(name: str) -> tuple[str, str | None]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget-s", type=float, default=120.0, help="training seconds per run")
+    parser.add_argument("--budget-s", type=float, default=120.0, help="training seconds per run (0 = no budget)")
+    parser.add_argument("--epochs", type=int, default=100_000,
+                        help="epochs per run; the default is so large that the budget ends every run. Note the "
+                             "schedule: warm-up is min(10%% of all steps, 100) steps, so a short budget ends inside it")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated: " + ", ".join(DATASETS))
     parser.add_argument("--backbone", default="small_cnn", help="small_cnn, resnet18_cifar or resnet18")
@@ -53,10 +56,11 @@ def main() -> int:
     parser.add_argument("--eval", type=int, default=1000, help="held-out images scored")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="ssl_quality.json", help="file name of the JSON table in bench/results/")
     parser.add_argument("--keep", action="store_true", help="keep the runs' data folder")
     args = parser.parse_args()
 
-    scratch = RESULTS / "ssl_quality_data"
+    scratch = RESULTS / f"ssl_quality_data_{os.getpid()}"
     os.environ["REPLEARN_DATA"] = str(scratch)
     sys.path.insert(0, str(ROOT))
     import torch
@@ -71,14 +75,16 @@ def main() -> int:
     store = RunStore(scratch)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    print(f"device: {describe(device)}; backbone {args.backbone}; budget {args.budget_s:.0f} s per run; "
+    print(f"device: {describe(device)}; backbone {args.backbone}; budget {args.budget_s:.0f} s per run, "
+          f"at most {args.epochs} epochs; "
           f"batch {args.batch_size}; kNN bank {args.bank}, eval {args.eval}, k=20", flush=True)
     rows = []
     for dataset in datasets:
         spec, eval_spec = dataset_specs(dataset)
         for method in methods:
             config = TrainConfig(method=method, dataset=spec, eval_dataset=eval_spec, backbone=args.backbone,
-                                 epochs=100_000, batch_size=args.batch_size, time_budget_s=args.budget_s,
+                                 epochs=args.epochs, batch_size=args.batch_size,
+                                 time_budget_s=args.budget_s or None,
                                  knn_bank_images=args.bank, eval_images=args.eval, seed=args.seed,
                                  checkpoint_every=100_000)
             run_id = store.create_run("ssl", config.to_dict(), name=f"bench {method} {dataset}")
@@ -94,7 +100,7 @@ def main() -> int:
             rows.append(row)
             print_row(row, header=len(rows) == 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ssl_quality.json").write_text(json.dumps(
+    (RESULTS / args.out).write_text(json.dumps(
         {"budget_s": args.budget_s, "backbone": args.backbone, "device": describe(device), "rows": rows}, indent=1))
     print()
     print_table(rows)
