@@ -63,7 +63,7 @@ def main() -> int:
         print(f"{method}: done", file=sys.stderr, flush=True)
     print(f"\nMetric learning on {args.dataset} · {args.backbone} · {args.epochs} epochs"
           + (f" · {args.time_budget:.0f} s budget" if args.time_budget else "")
-          + f" · device {summary.get('device')} · retrieval on {args.eval_images} held-out images\n")
+          + f" · device {summary.get('device')} · retrieval on up to {args.eval_images} held-out images\n")
     header = ["loss", "P@1", "R@1", "R@5", "R@10", "MAP@R", "kNN", "img/s", "train s", "steps"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

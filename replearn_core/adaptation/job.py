@@ -41,6 +41,7 @@ class AdaptConfig:
     lr: float = 5e-3  # peak AdamW learning rate, warm-up then cosine decay
     weight_decay: float = 1e-4  # AdamW weight decay
     trade_off: float = 1.0  # weight w of the alignment loss (DANN's domain loss, CORAL, MMD)
+    align_after: float = 0.3  # share of the steps trained on source labels only before alignment starts (0 = at once)
     image_size: int = 32  # both domains are resized to this many pixels a side
     max_source_images: int | None = None  # use at most this many source training images (None = all)
     eval_images: int = 1000  # target (and source) test images scored at each epoch
@@ -70,6 +71,7 @@ class AdaptConfig:
                   (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
                   (self.weight_decay >= 0, "weight decay must be non-negative"),
                   (self.trade_off >= 0, "the trade-off weight must be non-negative"),
+                  (0 <= self.align_after < 1, "align_after must be in [0, 1)"),
                   (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
                   (self.eval_images >= 10, "at least 10 evaluation images are needed")]
         for ok, message in checks:
@@ -147,7 +149,7 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
     net = AdaptNet(build_backbone(config.backbone), data.source_train.num_classes)
     net.load_state_dict(initial_state)
     net = prepare_model(net, device)
-    discriminator = prepare_model(DomainClassifier(net.backbone.feature_dim), device) if method == "dann" else None
+    discriminator = prepare_model(DomainClassifier(net.feature_dim), device) if method == "dann" else None
     params = list(net.parameters()) + (list(discriminator.parameters()) if discriminator else [])
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     batch = min(config.batch_size, len(data.source_train), len(data.target_train))
@@ -171,7 +173,12 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
             idx = perm[i * batch:(i + 1) * batch]
             tidx = torch.randint(len(target_images), (batch,), generator=g).to(device)
             x = plain(torch.cat([source_images[idx], target_images[tidx]]))  # (2B, 3, H, W)
-            coeff = dann_coefficient(step / total)
+            # a short source-only start: aligning features before they carry any class information
+            # lets the alignment term stop the classifier from ever learning (seen with DANN here);
+            # the DANN ramp then runs over the remaining steps
+            align_progress = (step / total - config.align_after) / (1 - config.align_after)
+            aligning = align_progress >= 0
+            coeff = dann_coefficient(align_progress) if aligning else 0.0
             if discriminator is not None:
                 discriminator.reverse.coeff = coeff
             optimizer.zero_grad(set_to_none=True)
@@ -179,7 +186,7 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
                 features, logits = net(x)
                 classification = F.cross_entropy(logits[:batch].float(), source_labels[idx])
                 align = alignment_loss(method, features[:batch].float(), features[batch:].float(), discriminator)
-                loss = classification + config.trade_off * align
+                loss = classification + (config.trade_off * align if aligning else 0.0 * align)
             loss.backward()
             optimizer.step()
             scheduler.step()

@@ -9,15 +9,23 @@ from replearn_core.adaptation.grl import GradientReversal
 
 
 class AdaptNet(nn.Module):
-    """Encoder f (a backbone) and label classifier g: logits = g(f(x))."""
+    """Encoder f (a backbone and a bottleneck) and label classifier g: logits = g(f(x)).
 
-    def __init__(self, backbone: nn.Module, num_classes: int):
+    The bottleneck (Linear-BN-ReLU, as in the DANN and DAN implementations) keeps the
+    aligned features at a fixed scale, so the reversed gradient of DANN cannot win by
+    inflating them.
+    """
+
+    def __init__(self, backbone: nn.Module, num_classes: int, bottleneck_dim: int = 128):
         super().__init__()
         self.backbone = backbone
-        self.classifier = nn.Linear(backbone.feature_dim, num_classes)
+        self.bottleneck = nn.Sequential(nn.Linear(backbone.feature_dim, bottleneck_dim), nn.BatchNorm1d(bottleneck_dim),
+                                        nn.ReLU(inplace=True))
+        self.feature_dim = bottleneck_dim
+        self.classifier = nn.Linear(bottleneck_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.backbone(x)  # (B, d)
+        features = self.bottleneck(self.backbone(x))  # (B, 3, H, W) -> (B, bottleneck_dim)
         return features, self.classifier(features)  # (B, d), (B, C)
 
 

@@ -22,9 +22,15 @@ def test_printed_digits_is_registered_balanced_and_deterministic():
     assert test.images.float().mean((1, 2, 3)).std() > 10
 
 
-def test_domains_with_different_classes_are_refused():
+def test_domains_with_different_classes_are_refused(tmp_path):
+    import numpy as np
+    from PIL import Image
+    for cls in ("cat", "dog"):
+        (tmp_path / cls).mkdir()
+        for i in range(5):
+            Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / cls / f"{i}.png")
     with pytest.raises(DatasetError, match="same classes"):
-        load_domains(AdaptConfig(source="shapes", target="digits"))
+        load_domains(AdaptConfig(source=f"folder:{tmp_path}", target="digits", image_size=16))
 
 
 def test_bad_settings_are_refused():
