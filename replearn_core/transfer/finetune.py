@@ -30,12 +30,18 @@ from replearn_core.transfer.strategies.base import Strategy
 
 
 class TransferModel(nn.Module):
-    """backbone (B, 3, H, W) -> (B, D), then a linear head (B, D) -> (B, classes)."""
+    """backbone (B, 3, H, W) -> (B, D), then a linear head (B, D) -> (B, classes).
+
+    The head standardises the features first (BatchNorm without learned scale and shift, as MAE's
+    linear probe does, He et al. 2021): an encoder's features can have any scale, and a linear layer
+    trained for a few dozen steps cannot adapt to it. It adds no trainable parameter.
+    """
 
     def __init__(self, backbone: nn.Module, num_classes: int):
         super().__init__()
         self.backbone = backbone
-        self.head = nn.Linear(backbone.feature_dim, num_classes)
+        self.head = nn.Sequential(nn.BatchNorm1d(backbone.feature_dim, affine=False),
+                                  nn.Linear(backbone.feature_dim, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))  # (B, classes)
@@ -46,7 +52,8 @@ def warmup_cosine(step: int, total_steps: int, warmup: int) -> float:
     return min(1.0, (step + 1) / max(1, warmup)) * 0.5 * (1 + math.cos(math.pi * min(step / max(1, total_steps), 1.0)))
 
 
-def param_groups(model: TransferModel, scales: list[float], lr: float, weight_decay: float) -> list[dict]:
+def param_groups(model: TransferModel, scales: list[float], lr: float, weight_decay: float,
+                 head_scale: float = 1.0) -> list[dict]:
     """One optimizer group per backbone stage (input first), then the head; each carries its ``lr_scale``."""
     stages = list(model.backbone.stages)
     if len(scales) != len(stages):
@@ -60,16 +67,16 @@ def param_groups(model: TransferModel, scales: list[float], lr: float, weight_de
     # parameters outside the stages (none in the built-in backbones) learn with the top stage
     rest = [p for p in model.backbone.parameters() if id(p) not in seen]
     groups[-1]["params"] = groups[-1]["params"] + rest
-    groups.append({"params": list(model.head.parameters()), "lr": lr, "lr_scale": 1.0, "name": "head"})
+    groups.append({"params": list(model.head.parameters()), "lr": lr, "lr_scale": float(head_scale), "name": "head"})
     for g in groups:
         g["weight_decay"] = weight_decay
     return [g for g in groups if g["params"]]
 
 
 def build_optimizer(model: TransferModel, scales: list[float], lr: float, weight_decay: float,
-                    total_steps: int, warmup: int | None = None):
+                    total_steps: int, warmup: int | None = None, head_scale: float = 1.0):
     """AdamW over the per-stage groups and a LambdaLR that applies each group's scale at every step."""
-    groups = param_groups(model, scales, lr, weight_decay)
+    groups = param_groups(model, scales, lr, weight_decay, head_scale)
     optimizer = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
     warmup = warmup if warmup is not None else max(1, min(total_steps // 10, 50))
     lambdas = [(lambda s, k=g["lr_scale"]: k * warmup_cosine(s, total_steps, warmup)) for g in optimizer.param_groups]
@@ -123,6 +130,17 @@ def evaluate(model: TransferModel, images: torch.Tensor, labels: torch.Tensor, d
     return correct / max(1, len(labels))
 
 
+@torch.no_grad()
+def evaluate_head(head: nn.Module, features: torch.Tensor, labels: torch.Tensor, device: torch.device) -> float:
+    """Top-1 accuracy of a head on cached features (M, D)."""
+    was_training = head.training
+    head.eval()
+    with autocast(device):
+        correct = (head(features).argmax(1) == labels).sum().item()
+    head.train(was_training)
+    return correct / max(1, len(labels))
+
+
 def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor, train_labels: torch.Tensor,
               eval_images: torch.Tensor, eval_labels: torch.Tensor, strategy: Strategy, config,
               device: torch.device, evals: int = 8,
@@ -146,7 +164,7 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
     total = max(config.epochs * steps_per_epoch, getattr(config, "min_steps", 0), 1)
     eval_at = {min(total, round(total * (i + 1) / max(1, evals))) for i in range(max(1, evals))}
     optimizer, scheduler = build_optimizer(model, strategy.lr_scales(num_stages, config), config.lr,
-                                           config.weight_decay, total)
+                                           config.weight_decay, total, head_scale=strategy.head_lr_scale)
     use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     scaler = torch.amp.GradScaler("cuda") if use_scaler else None
     generator = torch.Generator().manual_seed(config.seed)
@@ -160,6 +178,9 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
     if strategy.frozen_backbone:  # the encoder never changes: encode every image once
         set_trainable(model, num_stages)
         cached = _features(model.backbone, images, device)  # (N, D)
+        t0 = time.perf_counter()
+        cached_eval = _features(model.backbone, test_images, device)  # (M, D), for the evaluations
+        eval_time += time.perf_counter() - t0
     history = []
     perm = torch.randperm(n, generator=generator).to(device)
     for step in range(total):
@@ -192,7 +213,10 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
             on_step(step + 1, total, loss.item(), head_lr)
         if step + 1 in eval_at:
             t0 = time.perf_counter()
-            accuracy = evaluate(model, test_images, test_labels, device)
+            if cached is not None:
+                accuracy = evaluate_head(model.head, cached_eval, test_labels, device)
+            else:
+                accuracy = evaluate(model, test_images, test_labels, device)
             history.append((step + 1, accuracy))
             if on_eval:
                 on_eval(step + 1, total, accuracy, model)

@@ -65,7 +65,8 @@ def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
     for done, (fraction, key) in enumerate(jobs):
         strategy = STRATEGIES[key]
         idx = subsets[fraction]
-        ctx.progress(done / len(jobs), f"{strategy.key} with {fraction:g} of the labels ({len(idx)} images)")
+        message = f"{strategy.key} with {fraction:.0%} of the labels ({len(idx)} images), {done + 1}/{len(jobs)}"
+        ctx.progress(done / len(jobs), message)
         ctx.check_cancel()
         if strategy.pretrained:
             backbone = copy.deepcopy(encoder)
@@ -74,12 +75,12 @@ def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
             backbone = build_backbone(backbone_name)
         acc_key, loss_key = curve_key("acc", key, fraction), curve_key("loss", key, fraction)
 
-        def on_step(step, total, loss, lr, loss_key=loss_key, base=done):
+        def on_step(step, total, loss, lr, loss_key=loss_key, base=done, message=message):
             ctx.check_finite("loss", loss, step)
             ctx.log(step, **{loss_key: loss})
             ctx.check_cancel()
             if step % 10 == 0:
-                ctx.progress((base + step / total) / len(jobs))
+                ctx.progress((base + step / total) / len(jobs), f"{message}: step {step}/{total}")
 
         def on_eval(step, total, accuracy, model, acc_key=acc_key):
             ctx.log(step, **{acc_key: accuracy})

@@ -9,7 +9,7 @@ loop in :mod:`replearn_core.transfer.finetune` does the rest:
   every stage below it is frozen (``requires_grad=False``, BatchNorm statistics
   kept: the stage runs in eval mode). 0 = everything trains, S = only the head.
 - ``lr_scales(num_stages, config)``: one factor per stage; a stage's learning
-  rate is ``lr · scale · schedule(step)``. The head's scale is always 1.
+  rate is ``lr · scale · schedule(step)``. The head's scale is ``head_lr_scale`` (1 but for the probe).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class Strategy:
     title: str = ""  # the name shown on the page
     pretrained: bool = True  # False: start from a random initialisation instead of the encoder (the control)
     frozen_backbone: bool = False  # True: the backbone never trains, so its features are computed once
+    head_lr_scale: float = 1.0  # the head's learning rate is lr times this
 
     def lowest_trainable(self, step: int, total_steps: int, num_stages: int, config) -> int:
         return 0
