@@ -35,13 +35,14 @@ def main() -> int:
     p.add_argument("--suite", choices=["cifar10", "digits"], default="cifar10")
     p.add_argument("--method", default="simclr", help="self-supervised method of the encoder (cifar10 suite)")
     p.add_argument("--backbone", default="small_cnn")
-    p.add_argument("--ssl-budget", type=float, default=180.0, help="seconds of self-supervised training")
+    p.add_argument("--ssl-budget", type=float, default=120.0, help="seconds of self-supervised training")
     p.add_argument("--source-epochs", type=int, default=3, help="epochs of the supervised source (digits suite)")
-    p.add_argument("--strategies", default="linear,logreg,full,llrd,lpft,scratch")
+    p.add_argument("--strategies", default="linear,logreg,full,llrd,scratch")
     p.add_argument("--fractions", default="0.01,0.1,1.0")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--max-train-images", type=int, default=5000, help="target images (0 = all 10,000)")
-    p.add_argument("--eval-images", type=int, default=2000)
+    p.add_argument("--epochs", type=int, default=None, help="default: 2 for cifar10, 8 for digits")
+    p.add_argument("--min-steps", type=int, default=None, help="default: 40 for cifar10, 60 for digits")
+    p.add_argument("--max-train-images", type=int, default=4000, help="target images (0 = all 10,000)")
+    p.add_argument("--eval-images", type=int, default=1000)
     p.add_argument("--data", default=None, help="data folder for the runs (default: a temporary one)")
     args = p.parse_args()
     os.environ.setdefault("REPLEARN_DATA", args.data or tempfile.mkdtemp(prefix="replearn_bench_"))
@@ -51,6 +52,10 @@ def main() -> int:
     from replearn_core.runs.store import RunStore
     from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 
+    if args.epochs is None:
+        args.epochs = 2 if args.suite == "cifar10" else TransferConfig.epochs
+    if args.min_steps is None:
+        args.min_steps = 40 if args.suite == "cifar10" else TransferConfig.min_steps
     store = RunStore()
     started = time.perf_counter()
     if args.suite == "cifar10":
@@ -71,7 +76,7 @@ def main() -> int:
     config = TransferConfig(encoder=source_id, dataset=target, eval_dataset=eval_dataset,
                             strategies=args.strategies.split(","),
                             fractions=[float(f) for f in args.fractions.split(",")], epochs=args.epochs,
-                            max_train_images=args.max_train_images or None, eval_images=args.eval_images)
+                            min_steps=args.min_steps, max_train_images=args.max_train_images or None, eval_images=args.eval_images)
     run_id = store.create_run("transfer", config.to_dict())
     print(f"comparing strategies ({run_id}) …", file=sys.stderr)
     summary = execute_run(store, run_id)

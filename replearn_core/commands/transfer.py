@@ -99,12 +99,12 @@ def _execute(store: RunStore, kind: str, config: dict, label: str, quiet: bool) 
 def run(args) -> int:
     config = config_from_args(args)
     store = RunStore()
-    if args.source:
-        source = SupervisedConfig(dataset=args.source, backbone=args.backbone, epochs=args.source_epochs,
-                                  image_size=args.image_size, seed=args.seed, device=args.device).validate()
-        config.encoder, _ = _execute(store, "supervised", source.to_dict(), f"supervised on {args.source}",
-                                     args.quiet)
     try:
+        if args.source:
+            source = SupervisedConfig(dataset=args.source, backbone=args.backbone, epochs=args.source_epochs,
+                                      image_size=args.image_size, seed=args.seed, device=args.device).validate()
+            config.encoder, _ = _execute(store, "supervised", source.to_dict(), f"supervised on {args.source}",
+                                         args.quiet)
         run_id, summary = _execute(store, "transfer", config.to_dict(),
                                    f"transfer {config.encoder} → {config.dataset}", args.quiet)
     except RuntimeError as exc:

@@ -76,6 +76,15 @@ def _check_claims(rows, fractions, winners, tolerance) -> list[str]:
         out.append(f"Claim *full fine-tuning wins on large data*: {'holds' if holds else 'does not hold'} "
                    f"at {large:.0%} (full {acc('full', large):.1%}, winner {winners[large]} "
                    f"{acc(winners[large], large):.1%}).")
+    between = []
+    for fraction in fractions:
+        frozen = [acc(s, fraction) for s in CHEAP if acc(s, fraction) is not None]
+        if frozen and acc("full", fraction) is not None and acc("llrd", fraction) is not None:
+            low, high = sorted([max(frozen), acc("full", fraction)])
+            between.append(low - tolerance <= acc("llrd", fraction) <= high + tolerance)
+    if between:
+        out.append(f"Claim *layer-wise fine-tuning sits in between* (llrd between feature extraction and full "
+                   f"fine-tuning): holds at {sum(between)} of {len(between)} fractions.")
     if acc("scratch", small) is not None and acc("scratch", large) is not None and small in winners \
             and large in winners:
         gain_small = acc(winners[small], small) - acc("scratch", small)

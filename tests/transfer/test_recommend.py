@@ -20,6 +20,7 @@ def test_winners_per_fraction_and_the_claims_checked():
     assert "*feature extraction is the most data-efficient*: holds" in text
     assert "*full fine-tuning wins on large data*: holds" in text
     assert "*transfer helps most on small data*: holds" in text
+    assert "*layer-wise fine-tuning sits in between*" in text and "holds at 1 of 1 fractions" in text
 
 
 def test_a_cheaper_strategy_within_the_tolerance_is_recommended():
