@@ -16,7 +16,8 @@ grid nodes (bilinear "cloud in cell" weights), convolved with the kernels w and 
 at the points: O(N + G² log G) per iteration instead of O(N²). Maps of up to 2,000 points use the exact
 sum, which is as fast there. The optimiser is the standard one:
 early exaggeration (×12 for the first quarter), momentum 0.5 → 0.8, per-coordinate gains, and the
-learning rate N/12 of Belkina et al. 2019. Features are first reduced to 50 dimensions with PCA.
+learning rate max(N / 48, 50) of scikit-learn (Belkina et al. 2019's N/12 for a gradient without the
+factor 4). Features are first reduced to 50 dimensions with PCA.
 
 t-SNE has no ``transform``: the map is the result of an optimisation over the fitted points only,
 and there is no function that places a new point. Fit again with the new points included.
