@@ -40,6 +40,10 @@ with st.sidebar:
     trade_off = st.number_input("Alignment weight w", 0.0, 10.0, defaults.trade_off, 0.1,
                                 help="Weight of the alignment loss (DANN's domain loss, CORAL, MMD) next to the "
                                      "source classification loss.")
+    align_after = st.slider("Source-only start", 0.0, 0.9, defaults.align_after, 0.05,
+                            help="Share of the steps trained on source labels alone before the alignment loss "
+                                 "switches on; aligning features that carry no class information yet can stop "
+                                 "the classifier from learning.")
     lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f", help="Peak AdamW learning rate.")
     seed = st.number_input("Seed", 0, 10_000, 0, help="Seeds the shared initialisation and the batches.")
 
@@ -52,7 +56,8 @@ if method != "all":
         st.caption(info.paper)
 
 config = dict(defaults.to_dict(), source=source, target=target, method=method, backbone=backbone,
-              epochs=int(epochs), trade_off=float(trade_off), lr=float(lr), seed=int(seed))
+              epochs=int(epochs), trade_off=float(trade_off), align_after=float(align_after), lr=float(lr),
+              seed=int(seed))
 if st.button("▶ Adapt", type="primary", help="Queue the run; a worker process trains the control and the method."):
     try:
         st.session_state["adapt_run_id"] = start_adapt_run(config, store)

@@ -16,7 +16,11 @@ def start_adapt_run(config: dict, store: RunStore | None = None) -> str:
     from replearn_core.adaptation.job import AdaptConfig
     from replearn_core.runs.worker import submit
 
+    from replearn_core.metric.views import check_dataset_spec
+
     cfg = AdaptConfig.from_dict(config).validate()
+    check_dataset_spec(cfg.source)
+    check_dataset_spec(cfg.target)
     return submit("adapt", cfg.to_dict(), name=f"adapt {cfg.method} {cfg.source}→{cfg.target}")
 
 

@@ -17,12 +17,26 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
     from replearn_core.metric.job import parse_config
     from replearn_core.runs.worker import submit
 
+    check_dataset_spec(config["dataset"])
     ids = []
     for method in methods or [config["method"]]:
         cfg = dict(config, method=method)
         parse_config(cfg)
         ids.append(submit("metric", TrainConfig.from_dict(cfg).to_dict(), name=f"metric {method} {cfg['dataset']}"))
     return ids
+
+
+def check_dataset_spec(spec: str) -> None:
+    """Refuse, before queueing, a dataset name that is not registered or a folder that does not exist."""
+    from pathlib import Path
+
+    from replearn_core.data import DATASETS, DatasetError
+
+    if spec.startswith("folder:"):
+        if not Path(spec[len("folder:"):]).expanduser().is_dir():
+            raise DatasetError(f"{spec}: no such folder. Give a folder with one sub-folder per class.")
+    elif spec not in DATASETS:
+        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.")
 
 
 def retrieval_figure(metrics: dict, title: str = "Retrieval on held-out images") -> go.Figure:

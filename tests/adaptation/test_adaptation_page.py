@@ -35,3 +35,14 @@ def test_a_finished_run_shows_before_after_accuracy_and_feature_maps(store):
     at.radio[0].set_value("class").run()
     assert not at.exception and len(at.get("plotly_chart")) == 3
     assert len(at.dataframe) == 1
+
+
+def test_a_missing_folder_is_refused_before_queueing(tmp_path, store):
+    at = _page().run()
+    source = next(s for s in at.sidebar.selectbox if s.label == "Source domain")
+    source.set_value("folder:…").run()
+    at.sidebar.text_input[0].set_value(str(tmp_path / "missing")).run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("no such folder" in e.value for e in at.error)
+    assert store.list_runs(kind="adapt") == []
