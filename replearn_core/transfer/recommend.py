@@ -41,9 +41,13 @@ def recommend(rows: list[dict], tolerance: float = TOLERANCE) -> dict:
         if len(runner) > 1:
             line += f", {best['accuracy'] - runner[1]['accuracy']:+.1%} over {runner[1]['strategy']}"
         if cheapest is not best:
+            if cheapest["trainable_params"] < best["trainable_params"]:
+                saving = (f"{cheapest['trainable_params']:,} instead of {best['trainable_params']:,} trainable "
+                          f"parameters")
+            else:
+                saving = f"{cheapest['train_time_s']:.1f} s instead of {best['train_time_s']:.1f} s of training"
             line += (f"; {cheapest['strategy']} is within {tolerance:.0%} ({cheapest['accuracy']:.1%}) with "
-                     f"{cheapest['trainable_params']:,} instead of {best['trainable_params']:,} trainable "
-                     f"parameters, so the page recommends {cheapest['strategy']}")
+                     f"{saving}, so the page recommends {cheapest['strategy']}")
         scratch = next((r for r in rows if r["fraction"] == fraction and r["strategy"] == "scratch"), None)
         if scratch is not None:
             line += f". Transfer gain over training from scratch: {best['accuracy'] - scratch['accuracy']:+.1%}"
