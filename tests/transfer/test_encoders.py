@@ -148,3 +148,21 @@ def test_torchvision_key_mapping_covers_every_key():
     mapped = torchvision_resnet_to_encoder(_torchvision_state())
     expected = build_backbone("resnet18").state_dict()
     assert set(mapped) == set(expected)
+
+
+def test_an_offline_imagenet_comparison_fails_with_the_message_stored(store, monkeypatch):
+    import socket
+
+    from replearn_core.runs.jobs import execute_run
+    from replearn_core.transfer.config import TransferConfig
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(encoders, "imagenet_url", lambda: f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
+    run_id = store.create_run("transfer", TransferConfig(encoder="imagenet", strategies=["linear"],
+                                                         fractions=[1.0], image_size=16).to_dict())
+    with pytest.raises(DownloadError):
+        execute_run(store, run_id)
+    run = store.get_run(run_id)
+    assert run.status == "failed" and "ImageNet weights are not available offline" in run.error
