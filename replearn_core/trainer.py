@@ -22,7 +22,7 @@ from replearn_core.augment import augment, plain
 from replearn_core.config import TrainConfig
 from replearn_core.data import ImageDataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
-from replearn_core.evaluation import representation_report
+from replearn_core.evaluation import collapse_std, representation_report
 from replearn_core.methods.base import SSLMethod
 
 
@@ -42,9 +42,6 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * config.epochs
         params = [p for p in method.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-        warmup = max(1, min(self.total_steps // 10, 100))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / self.total_steps, 1.0))))
         use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
         self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
         # state read by callbacks
@@ -56,6 +53,23 @@ class Trainer:
         self.train_time_s = 0.0
         self.last_eval: dict[str, float] = {}
         self.stop_reason: str | None = None
+        self._started: float | None = None
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: self._lr_factor())
+
+    def progress(self) -> float:
+        """How far training is, 0 to 1: by steps, or by time when a time budget ends it sooner."""
+        by_steps = self.step / self.total_steps
+        budget = self.config.time_budget_s
+        if budget and self._started is not None:
+            return min(1.0, max(by_steps, (time.perf_counter() - self._started) / budget))
+        return min(1.0, by_steps)
+
+    def _lr_factor(self) -> float:
+        """Linear warm-up over the first 5 % of the steps (at most 100; 10 when a time budget may end
+        training early), then cosine decay to 0 over the steps or the budget, whichever ends first."""
+        warmup_steps = max(1, min(10 if self.config.time_budget_s else 100, int(0.05 * self.total_steps)))
+        warm = min(1.0, (self.step + 1) / warmup_steps)
+        return warm * 0.5 * (1 + math.cos(math.pi * self.progress()))
 
     def add_callback(self, event: str, fn) -> None:
         self.callbacks[event].append(fn)
@@ -80,23 +94,30 @@ class Trainer:
         n = min(len(self.evaluation), 512)
         view1 = self._encode(lambda x: augment(x, recipe, g), self.evaluation.images[:n])
         view2 = self._encode(lambda x: augment(x, recipe, g), self.evaluation.images[:n])
+        was_method_training = self.method.training
+        self.method.eval()
+        embedded = self._encode(plain, self.evaluation.images[:n], self.method.collapse_embedding)
+        self.method.train(was_method_training)
         backbone.train(was_training)
         self.last_eval = representation_report(bank, self.bank.labels, evaluation, self.evaluation.labels,
                                                view1, view2, k=self.config.knn_k, num_classes=self.num_classes)
+        self.last_eval["collapse_std"] = collapse_std(embedded)
+        self.last_eval["collapse_ref"] = 1 / math.sqrt(embedded.shape[1])
         return self.last_eval
 
-    def _encode(self, transform, images: torch.Tensor) -> torch.Tensor:
+    def _encode(self, transform, images: torch.Tensor, model=None) -> torch.Tensor:
+        model = model or self.method.backbone
         out = []
         for chunk in images.split(512):
             x = transform(to_device_batch(chunk, self.device))
             with autocast(self.device):
-                out.append(self.method.backbone(x).float().cpu())
+                out.append(model(x).float().cpu())
         return torch.cat(out)
 
     def fit(self) -> None:
         self.method.train()
         self.trigger("on_train_start")
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
         budget = self.config.time_budget_s
         for self.epoch in range(1, self.config.epochs + 1):
             perm = torch.randperm(len(self.train_images), generator=self.generator).to(self.device)
@@ -132,6 +153,6 @@ class Trainer:
             self.optimizer.step()
         self.scheduler.step()
         self.step += 1
-        self.method.after_step(min(self.step / self.total_steps, 1.0))
+        self.method.after_step(self.progress())
         self.loss = loss.item()
         self.extra = extra

@@ -74,11 +74,14 @@ def load_dataset(spec: str, split: str = "train", image_size: int = 32) -> Image
         raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     if not isinstance(image_size, int) or not 8 <= image_size <= 512:
         raise DatasetError(f"image size must be an integer between 8 and 512, got {image_size!r}")
-    return _load_cached(spec.strip(), split, image_size)
+    from replearn_core.paths import data_dir
+
+    return _load_cached(spec.strip(), split, image_size, str(data_dir()))
 
 
 @lru_cache(maxsize=16)
-def _load_cached(spec: str, split: str, image_size: int) -> ImageDataset:
+def _load_cached(spec: str, split: str, image_size: int, _data_dir: str) -> ImageDataset:
+    """Cached per data folder too: downloads and drawn sets live there."""
     if spec.startswith("folder:"):
         from replearn_core.data.folder import load_folder
         return load_folder(spec[len("folder:"):], split, image_size)

@@ -21,7 +21,13 @@ CLASS_NAMES = ["circle", "ring", "triangle", "square", "frame",
 SPLIT_SIZES = {"train": 5000, "test": 1000}
 SPLIT_SEEDS = {"train": 1234, "test": 98765}
 _CHUNK = 1000
-_VERSION = 2  # bump when the drawing changes, so that caches are redrawn
+_VERSION = 6  # bump when the drawing changes, so that caches are redrawn
+RADIUS = (0.45, 0.8)  # shape radius as a fraction of half the image
+MAX_TILT = math.radians(30)  # largest lean of a shape from upright
+BACKGROUND_CONTRAST = 0.6  # how far the background's second colour strays from its first
+# striped and checked backgrounds are a shortcut: two crops of an image share the stripes, so
+# contrastive methods learn the texture instead of the shape. Only a fraction get them.
+SHARP_BACKGROUNDS = 0.0
 
 
 def make_shapes(n: int, image_size: int = 32, seed: int = 0, name: str = "shapes") -> ImageDataset:
@@ -64,9 +70,11 @@ def _draw(labels: torch.Tensor, image_size: int, g: torch.Generator) -> torch.Te
         return lo + (hi - lo) * torch.rand(*shape, generator=g)
 
     # shape pose: centre, radius, rotation; local coordinates in units of the radius
-    cx, cy = rand(n, 1, 1, lo=-0.4, hi=0.4), rand(n, 1, 1, lo=-0.4, hi=0.4)
-    radius = rand(n, 1, 1, lo=0.32, hi=0.6)
-    theta = rand(n, 1, 1, hi=2 * math.pi)
+    cx, cy = rand(n, 1, 1, lo=-0.3, hi=0.3), rand(n, 1, 1, lo=-0.3, hi=0.3)
+    radius = rand(n, 1, 1, lo=RADIUS[0], hi=RADIUS[1])
+    # shapes lean at most MAX_TILT either way: they keep an upright pose, so predicting a
+    # 90-degree rotation (the rotation method's pretext task) is a question with an answer
+    theta = rand(n, 1, 1, lo=-MAX_TILT, hi=MAX_TILT)
     du, dv = (u - cx) / radius, (v - cy) / radius  # (n, s, s)
     cos, sin = torch.cos(theta), torch.sin(theta)
     x, y = du * cos + dv * sin, -du * sin + dv * cos
@@ -80,7 +88,8 @@ def _draw(labels: torch.Tensor, image_size: int, g: torch.Generator) -> torch.Te
     # background: two colours mixed by a random pattern (gradient, stripes, checks or blobs)
     coarse = torch.linspace(-1, 1, size)
     cv, cu = torch.meshgrid(coarse, coarse, indexing="ij")
-    bg1, bg2 = rand(n, 3, 1, 1), rand(n, 3, 1, 1)
+    bg1 = rand(n, 3, 1, 1)
+    bg2 = bg1 + BACKGROUND_CONTRAST * (rand(n, 3, 1, 1) - bg1)
     pattern = _background_pattern(n, size, cu, cv, g)  # (n, 1, size, size) in [0, 1]
     background = bg1 + (bg2 - bg1) * pattern
     # foreground: a colour kept away from the first background colour, lightly textured
@@ -126,7 +135,9 @@ def _shape_mask(c: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _background_pattern(n: int, s: int, u, v, g: torch.Generator) -> torch.Tensor:
-    kind = torch.randint(0, 4, (n, 1, 1), generator=g)
+    sharp = torch.rand(n, 1, 1, generator=g) < SHARP_BACKGROUNDS
+    kind = torch.where(sharp, torch.randint(1, 3, (n, 1, 1), generator=g),
+                       torch.randint(0, 2, (n, 1, 1), generator=g) * 3)  # 0 gradient, 1 stripes, 2 checks, 3 blobs
     angle = torch.rand(n, 1, 1, generator=g) * 2 * math.pi
     proj = u * torch.cos(angle) + v * torch.sin(angle)  # (n, s, s)
     freq = 2 + 6 * torch.rand(n, 1, 1, generator=g)

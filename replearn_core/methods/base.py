@@ -52,6 +52,13 @@ class SSLMethod(nn.Module):
         """The loss for one uint8 batch (B, 3, H, W), and extra values to log."""
         raise NotImplementedError
 
+    def collapse_embedding(self, x: torch.Tensor) -> torch.Tensor:
+        """What the collapse meter measures: the projector's output where there is one (as in the
+        SimSiam paper, where collapse shows first), else the backbone's features."""
+        features = self.backbone(x)
+        projector = getattr(self, "projector", None)
+        return projector(features) if projector is not None else features
+
     @torch.no_grad()
     def after_step(self, progress: float) -> None:
         """Called after each optimiser step; progress goes from 0 to 1 (momentum encoders update here)."""

@@ -15,7 +15,9 @@ class SimSiam(SSLMethod):
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.stop_gradient = bool(config.options.get("stop_gradient", True))
-        self.projector = mlp(self.feature_dim, 512, 256, last_bn=True)
+        # no batch norm on the projector's output: with it, the no-stop-gradient variant can reach
+        # loss -1 through an identity predictor instead of collapsing, and the demo shows nothing
+        self.projector = mlp(self.feature_dim, 512, 256)
         self.predictor = mlp(256, 64, 256)  # the bottleneck predictor of the paper
 
     def training_loss(self, images, generator=None):
