@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import fields
 
 HELP = "domain adaptation (source only, DANN, Deep CORAL, MMD): target accuracy before and after"
@@ -51,8 +49,7 @@ def _field_comments() -> dict[str, str]:
 
 def run(args) -> int:
     from replearn_core.adaptation.job import AdaptConfig
-    from replearn_core.commands.progress import ProgressBar
-    from replearn_core.runs.jobs import execute_run
+    from replearn_core.commands.progress import ProgressBar, run_in_foreground
     from replearn_core.runs.store import RunStore
 
     config = AdaptConfig.from_dict({f.name: getattr(args, f.name) for f in fields(AdaptConfig)}).validate()
@@ -74,24 +71,6 @@ def run(args) -> int:
                 run = store.get_run(run_id)
                 bar.update(int(run.progress * len(methods) * 100), f"{name} step {step} loss {value:.3f}")
 
-    try:
-        summary = execute_run(store, run_id, on_log=on_log)
-    finally:
-        if bar is not None:
-            bar.close()
-    run = store.get_run(run_id)
-    result = {"run_id": run_id, "status": run.status, **summary}
-    if run.error:
-        result["error"] = run.error
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key in ("status", "target_acc_before", "target_acc_after", "domain_gap_before", "domain_gap_after",
-                    "target_acc", "source_acc", "train_time_s", "error"):
-            if result.get(key) is not None:
-                print(f"{key:>18}: {result[key]}")
-        print(f"{'run_id':>18}: {run_id}")
-    if run.status == "failed":
-        print(f"error: {run.error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_in_foreground(store, run_id, on_log, bar, args.json,
+                             ("target_acc_before", "target_acc_after", "domain_gap_before", "domain_gap_after",
+                              "target_acc", "source_acc", "train_time_s"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import json
 import sys
 from dataclasses import fields
 
@@ -53,8 +52,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from replearn_core.commands.progress import ProgressBar
-    from replearn_core.runs.jobs import execute_run
+    from replearn_core.commands.progress import ProgressBar, run_in_foreground
     from replearn_core.runs.store import RunStore
 
     config = CycleGANConfig(**{f.name: getattr(args, f.name) for f in fields(CycleGANConfig)}).validate()
@@ -69,26 +67,9 @@ def run(args) -> int:
                 bar.update(int(fraction * 100), f"step {step} G {metrics['loss_G']:.3f} D {metrics['loss_D']:.3f} "
                                                 f"cycle {metrics['loss_cycle']:.3f}")
 
-    try:
-        summary = execute_run(store, run_id, on_log=on_log)
-    finally:
-        if bar is not None:
-            bar.close()
-    run = store.get_run(run_id)
-    result = {"run_id": run_id, "status": run.status, **summary}
-    if run.error:
-        result["error"] = run.error
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key in ("status", "steps", "loss_G", "loss_D", "loss_cycle", "loss_identity", "images_per_s",
-                    "train_time_s", "error"):
-            if result.get(key) is not None:
-                value = result[key]
-                print(f"{key:>14}: {value:.4g}" if isinstance(value, float) else f"{key:>14}: {value}")
-        print(f"{'run_id':>14}: {run_id}")
-        print(f"translate with: python -m replearn_core translate --run {run_id} --direction AtoB IMAGE... --out DIR")
-    if run.status == "failed":
-        print(f"error: {run.error}", file=sys.stderr)
-        return 1
-    return 0
+    if not args.json:
+        print(f"translate afterwards with: python -m replearn_core translate --run {run_id} --direction AtoB "
+              f"IMAGE... --out DIR", file=sys.stderr)
+    return run_in_foreground(store, run_id, on_log, bar, args.json,
+                             ("steps", "loss_G", "loss_D", "loss_cycle", "loss_identity", "images_per_s",
+                              "train_time_s"))

@@ -32,3 +32,37 @@ class ProgressBar:
         self.update(self.total, force=True)
         self.stream.write("\n")
         self.stream.flush()
+
+
+def run_in_foreground(store, run_id: str, on_log, bar: ProgressBar | None, as_json: bool,
+                      summary_keys: tuple[str, ...]) -> int:
+    """Execute a stored run here, then print its result: one JSON line, or the chosen keys.
+
+    Shared by every command that trains; returns the command's exit code (1 when the run failed).
+    """
+    import json
+
+    from replearn_core.runs.jobs import execute_run
+
+    try:
+        summary = execute_run(store, run_id, on_log=on_log)
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.get_run(run_id)
+    result = {"run_id": run_id, "status": run.status, **summary}
+    if run.error:
+        result["error"] = run.error
+    if as_json:
+        print(json.dumps(result))
+    else:
+        width = max(len(k) for k in (*summary_keys, "status", "run_id")) + 2
+        for key in ("status", *summary_keys, "error"):
+            value = result.get(key)
+            if value is not None:
+                print(f"{key:>{width}}: {value:.4g}" if isinstance(value, float) else f"{key:>{width}}: {value}")
+        print(f"{'run_id':>{width}}: {run_id}")
+    if run.status == "failed":
+        print(f"error: {run.error}", file=sys.stderr)
+        return 1
+    return 0

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import fields
 
 from replearn_core.config import TrainConfig
-from replearn_core.runs.jobs import execute_run
 from replearn_core.runs.store import RunStore
 
 HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
@@ -89,7 +87,7 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
-    from replearn_core.commands.progress import ProgressBar
+    from replearn_core.commands.progress import ProgressBar, run_in_foreground
 
     config = config_from_args(args)
     kind = "metric" if config.method in metric_methods() else "ssl"
@@ -109,24 +107,6 @@ def run(args) -> int:
         elif "knn_acc" in metrics:
             bar.update(int(metrics.get("epoch", 0) or 0), f"kNN acc {metrics['knn_acc']:.3f}", force=True)
 
-    try:
-        summary = execute_run(store, run_id, on_log=on_log)
-    finally:
-        if bar is not None:
-            bar.close()
-    run = store.get_run(run_id)
-    result = {"run_id": run_id, "status": run.status, **summary}
-    if run.error:
-        result["error"] = run.error
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key in ("status", "knn_acc_init", "knn_acc", "collapse_std", "effective_rank", "images_per_s",
-                    "train_time_s", "error"):
-            if key in result and result[key] is not None:
-                print(f"{key:>15}: {result[key]}")
-        print(f"{'run_id':>15}: {run_id}")
-    if run.status == "failed":
-        print(f"error: {run.error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_in_foreground(store, run_id, on_log, bar, args.json,
+                             ("knn_acc_init", "knn_acc", "collapse_std", "effective_rank", "images_per_s",
+                              "train_time_s"))

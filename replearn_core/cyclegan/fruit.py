@@ -17,7 +17,6 @@ about a second for 200 images at 64 px.
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F

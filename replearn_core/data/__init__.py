@@ -27,7 +27,7 @@ class DatasetInfo:
 
 
 def _shapes(split, size):
-    from replearn_core.data.shapes import load_shapes, make_shapes
+    from replearn_core.data.shapes import load_shapes
     if split == "all":
         parts = [load_shapes(s, size) for s in ("train", "test")]
         return ImageDataset("shapes", torch.cat([p.images for p in parts]),

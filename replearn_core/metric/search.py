@@ -20,7 +20,6 @@ from torch import nn
 
 from replearn_core.checkpoints import load_run_encoder, read_state_file
 from replearn_core.data.base import resize_uint8
-from replearn_core.device import pick_device
 from replearn_core.runs.store import RunStore
 
 
