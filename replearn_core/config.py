@@ -8,8 +8,30 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 
+class RunConfig:
+    """What every run configuration dataclass shares: a plain dict for the run store and back.
+
+    ``from_dict`` refuses names it does not know, so a typo in a stored or hand-written
+    configuration is an error that names it, not a setting silently ignored.
+    """
+
+    setting_kind = "training"  # how the error message names this configuration's settings ("" = plainly)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            words = " ".join(w for w in ("unknown", cls.setting_kind, "setting(s)") if w)
+            raise ValueError(f"{words}: {', '.join(unknown)}")
+        return cls(**data)
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(RunConfig):
     method: str = "simclr"  # a key of replearn_core.methods.METHODS
     dataset: str = "shapes"  # a registered dataset or folder:PATH
     eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
@@ -30,17 +52,6 @@ class TrainConfig:
     checkpoint_every: int = 1  # save an encoder checkpoint every this many epochs
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
     options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
-        return cls(**data)
 
     def validate(self) -> "TrainConfig":
         """Check ranges and names; raises ValueError with a message a user can act on."""

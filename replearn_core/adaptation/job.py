@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from replearn_core.config import RunConfig
 from replearn_core.adaptation import ADAPT_METHODS
 from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import dann_coefficient
@@ -31,7 +32,9 @@ MAP_POINTS = 300  # images per domain drawn on the feature map
 
 
 @dataclass
-class AdaptConfig:
+class AdaptConfig(RunConfig):
+    setting_kind = "adaptation"
+
     source: str = "printed-digits"  # labelled source domain: a registered dataset or folder:PATH
     target: str = "digits"  # unlabelled target domain with the same classes (labels only for scoring)
     method: str = "dann"  # a key of ADAPT_METHODS, or "all" to compare every method in one run
@@ -49,17 +52,6 @@ class AdaptConfig:
     control: bool = True  # also train the source-only control, for the "before" accuracy and map
     time_budget_s: float | None = None  # stop each method after this much training time; None = all epochs
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "AdaptConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown adaptation setting(s): {', '.join(unknown)}")
-        return cls(**data)
 
     def validate(self) -> "AdaptConfig":
         if self.method != "all" and self.method not in ADAPT_METHODS:

@@ -8,13 +8,17 @@ setting is ``ngf=64, ndf=64, n_blocks=9, image_size=256, epochs=200``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from replearn_core.config import RunConfig
 
 IMAGE_SIZES = (64, 128, 256)
 
 
 @dataclass
-class CycleGANConfig:
+class CycleGANConfig(RunConfig):
+    setting_kind = "CycleGAN"
+
     dataset: str = "fruit"  # fruit (built-in, offline), apple2orange (downloads once) or folder:PATH
     image_size: int = 64  # 64, 128 or 256 pixels a side (paper: 256)
     ngf: int = 16  # generator width: channels of its first layer (paper: 64)
@@ -37,17 +41,6 @@ class CycleGANConfig:
     seed: int = 0  # seeds initialisation, pairing order and the image pool
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
     cpu_threads: int | None = None  # torch threads when training on the CPU; None = half the logical cores
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "CycleGANConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown CycleGAN setting(s): {', '.join(unknown)}")
-        return cls(**data)
 
     def validate(self) -> "CycleGANConfig":
         """Check ranges; raises ValueError with a message a user can act on."""

@@ -5,19 +5,15 @@ The page's controls and the ``transfer`` command's flags map one to one onto the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
-
-def _from_dict(cls, data: dict):
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-    return cls(**data)
+from replearn_core.config import RunConfig
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(RunConfig):
+    setting_kind = ""
+
     encoder: str = "random"  # where the encoder starts: a run id, "random", "imagenet" or "file:PATH"
     backbone: str = "small_cnn"  # architecture for "random" and "file:"; runs and imagenet bring their own
     dataset: str = "digits"  # the target: a registered dataset or folder:PATH
@@ -39,13 +35,6 @@ class TransferConfig:
     eval_images: int = 2000  # held-out images scored after each epoch
     seed: int = 0  # seeds the label subsets, the heads and the batch order (the same for every strategy)
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TransferConfig":
-        return _from_dict(cls, data)
 
     def validate(self) -> "TransferConfig":
         """Check names and ranges; raises ValueError with a message a user can act on."""
@@ -83,7 +72,9 @@ class TransferConfig:
 
 
 @dataclass
-class SupervisedConfig:
+class SupervisedConfig(RunConfig):
+    setting_kind = ""
+
     dataset: str = "printed-digits"  # the labelled source dataset the encoder learns from
     backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
     epochs: int = 3  # passes over the source training images
@@ -96,13 +87,6 @@ class SupervisedConfig:
     eval_images: int = 1000  # held-out source images scored after each epoch
     seed: int = 0  # seeds the initialisation and the batch order
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SupervisedConfig":
-        return _from_dict(cls, data)
 
     def validate(self) -> "SupervisedConfig":
         from replearn_core.backbones import BACKBONES
