@@ -78,9 +78,8 @@ with left:
     config = dict(defaults.to_dict(), dataset=dataset, method=method, backbone=backbone, epochs=int(epochs),
                   batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
                   recipe=recipe, options=options)
-    train_col, cancel_col = st.columns(2)
-    if train_col.button("▶ Train", type="primary", use_container_width=True,
-                        help="Queue the run; it executes in a worker process and survives page reloads."):
+    if st.button("▶ Train", type="primary", use_container_width=True,
+                 help="Queue the run; it executes in a worker process and survives page reloads."):
         try:
             st.session_state["ssl_run_id"] = start_ssl_run(config, store)
             st.toast("Run queued")

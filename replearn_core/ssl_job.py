@@ -13,7 +13,7 @@ import torch
 from replearn_core.augment import plain
 from replearn_core.checkpoints import encoder_tensors
 from replearn_core.config import TrainConfig
-from replearn_core.data import load_dataset
+from replearn_core.data import load_train_and_eval
 from replearn_core.methods import build_method
 from replearn_core.runs.context import RunContext
 from replearn_core.trainer import Trainer
@@ -21,14 +21,8 @@ from replearn_core.trainer import Trainer
 
 def prepare_data(config: TrainConfig):
     """(train, kNN bank, evaluation) splits for a config."""
-    train = load_dataset(config.dataset, "train", config.image_size)
-    if config.max_train_images:
-        train = train.take(config.max_train_images, seed=config.seed)
-    if config.eval_dataset:
-        evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
-    else:
-        evaluation = load_dataset(config.dataset, "test", config.image_size)
-    evaluation = evaluation.take(config.eval_images, seed=1)
+    train, evaluation = load_train_and_eval(config.dataset, config.eval_dataset, config.image_size,
+                                            config.max_train_images, config.eval_images, config.seed)
     bank = train.take(config.knn_bank_images, seed=2)
     return train, bank, evaluation
 

@@ -90,6 +90,20 @@ def _load_cached(spec: str, split: str, image_size: int, _data_dir: str) -> Imag
     return DATASETS[spec].loader(split, image_size)
 
 
-__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset",
+def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_train_images: int | None,
+                        eval_images: int, seed: int) -> tuple[ImageDataset, ImageDataset]:
+    """A run's training split (optionally a seeded subset) and its held-out images.
+
+    The held-out images are the dataset's own test split, or all of ``eval_spec`` when given; at most
+    ``eval_images`` of them, always the same seeded subset so that runs compare on the same images.
+    """
+    train = load_dataset(spec, "train", image_size)
+    if max_train_images:
+        train = train.take(max_train_images, seed=seed)
+    evaluation = load_dataset(eval_spec, "all", image_size) if eval_spec else load_dataset(spec, "test", image_size)
+    return train, evaluation.take(eval_images, seed=1)
+
+
+__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset", "load_train_and_eval",
            "register_dataset", "resize_uint8", "stratified_split"]
 from replearn_core.data import printed_digits as _printed_digits  # noqa: E402,F401  registers printed-digits

@@ -17,7 +17,7 @@ import time
 import torch
 
 from replearn_core.backbones import build_backbone
-from replearn_core.data import load_dataset
+from replearn_core.data import load_train_and_eval
 from replearn_core.runs.context import RunContext
 from replearn_core.runs.store import RunStore
 from replearn_core.transfer.config import TransferConfig
@@ -37,14 +37,8 @@ def curve_key(metric: str, strategy: str, fraction: float) -> str:
 
 def prepare_target(config: TransferConfig):
     """(train, evaluation) splits of the target."""
-    train = load_dataset(config.dataset, "train", config.image_size)
-    if config.max_train_images:
-        train = train.take(config.max_train_images, seed=config.seed)
-    if config.eval_dataset:
-        evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
-    else:
-        evaluation = load_dataset(config.dataset, "test", config.image_size)
-    evaluation = evaluation.take(config.eval_images, seed=1)
+    train, evaluation = load_train_and_eval(config.dataset, config.eval_dataset, config.image_size,
+                                            config.max_train_images, config.eval_images, config.seed)
     if evaluation.class_names != train.class_names:
         raise ValueError(f"the evaluation images' classes ({', '.join(evaluation.class_names[:5])}…) differ from "
                          f"the target's ({', '.join(train.class_names[:5])}…)")
