@@ -96,13 +96,21 @@ def draw(column, label: str, slot: int):
     def fmt(name):
         return "n/a" if s.get(name) is None else f"{s[name]:.3f}"
 
+    on_features = (f"On the features of the run's {s.get('heldout_images') or 0:,} held-out images, with "
+                   f"{s.get('bank_images') or 0:,} of its training images as the bank (the images its trainer "
+                   f"scores), not on the map's points.")
     m = column.columns(4)
     m[0].metric("kNN accuracy", fmt("knn_accuracy"),
-                help="On the features: leave-one-out 20-nearest-neighbour vote (cosine). Chance = 1/classes.")
+                help=f"{on_features} Each held-out image takes the similarity-weighted vote of its "
+                     f"{s.get('knn_k') or 20} most similar bank images (cosine, weights exp(cos / 0.07)). "
+                     f"The same kNN accuracy a self-supervised run reports for this checkpoint. "
+                     f"Chance = 1/classes.")
     m[1].metric("Linear probe", fmt("linear_probe_accuracy"),
-                help="On the features: logistic regression trained on 70 %, accuracy on the other 30 %.")
+                help=f"{on_features} Logistic regression fitted on the bank's features, accuracy on the "
+                     f"held-out images.")
     m[2].metric("k-means NMI", fmt("kmeans_nmi"),
-                help="On the features: agreement of k-means clusters (k = classes) with the labels, 0 to 1.")
+                help=f"{on_features} Agreement of k-means clusters (k = classes) of the held-out features "
+                     f"with the labels, 0 to 1.")
     m[3].metric("Map silhouette (2-D)", fmt("map_silhouette"),
                 help="On the 2-D map itself: how well the classes separate in the picture, -1 to 1. "
                      "Depends on the projection and its knobs, unlike the three scores on the left.")

@@ -1,7 +1,12 @@
 """How good, and how healthy, is a representation? Measured on features, without labels in training.
 
 - kNN accuracy (Wu et al. 2018, the protocol of most SSL papers): each held-out image takes the
-  similarity-weighted vote of its k nearest training images, weights exp(cos / 0.07).
+  similarity-weighted vote of its k nearest training images, weights exp(cos / 0.07). The one
+  definition of "kNN accuracy" in replearn: the trainer, the metric-learning job, the feature maps
+  and the benchmarks all call :func:`knn_accuracy` with held-out images scored against a bank of
+  training images, k = 20.
+- Linear probe (the linear evaluation of SSL papers, e.g. SimCLR, Chen et al. 2020): a logistic
+  regression fitted on the training features, its accuracy on the held-out ones.
 - Collapse meter (SimSiam, Chen & He 2020): the standard deviation of l2-normalised features,
   averaged over dimensions. About 1/sqrt(d) when features spread over the sphere, 0 when collapsed.
 - Effective rank (RankMe, Garrido et al. 2023): exp of the entropy of the normalised singular
@@ -13,15 +18,30 @@
 from __future__ import annotations
 
 import math
+import warnings
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 
-def knn_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
-                 test_labels: torch.Tensor, k: int = 20, temperature: float = 0.07,
-                 num_classes: int | None = None, exclude_self: bool = False) -> float:
-    """Accuracy of the similarity-weighted kNN classifier on cosine similarity."""
+def knn_accuracy(train_features, train_labels, test_features, test_labels, k: int = 20,
+                 temperature: float = 0.07, num_classes: int | None = None, exclude_self: bool = False) -> float:
+    """Accuracy of the similarity-weighted kNN classifier on cosine similarity (Wu et al. 2018,
+    https://arxiv.org/abs/1805.01978).
+
+    Each test feature q finds the k training features most cosine-similar to it, s_1 ≥ … ≥ s_k, and
+    votes for class c with weight Σ_{i ≤ k, y_i = c} exp(s_i / temperature); its prediction is the
+    heaviest class. A small temperature lets the closest neighbours dominate the vote.
+
+    train_features (N, D) and train_labels (N,) are the bank (training images), test_features (M, D)
+    and test_labels (M,) the held-out images; tensors or arrays. exclude_self: the test rows are the
+    bank's own rows in the same order (leave-one-out), so each skips itself.
+
+    >>> knn_accuracy(bank_features, bank_labels, heldout_features, heldout_labels, k=20)
+    """
+    train_features, test_features = torch.as_tensor(train_features), torch.as_tensor(test_features)
+    train_labels, test_labels = torch.as_tensor(train_labels).long(), torch.as_tensor(test_labels).long()
     if len(train_features) == 0 or len(test_features) == 0:
         raise ValueError("kNN needs at least one training and one test feature")
     num_classes = num_classes or int(max(train_labels.max(), test_labels.max())) + 1
@@ -39,6 +59,48 @@ def knn_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor, test_
         votes.scatter_add_(1, train_labels[top_idx].to(query.device), weights)  # (q, C)
         correct += (votes.argmax(1).cpu() == test_labels[start:start + len(query)].cpu()).sum().item()
     return correct / len(test_features)
+
+
+def linear_probe_accuracy(train_features, train_labels, test_features, test_labels) -> float:
+    """Accuracy on the test features of a logistic regression fitted on the training features.
+
+    The features are standardised with the training mean and standard deviation, then scikit-learn's
+    multinomial logistic regression minimises Σ_i CE(softmax(W x_i + b), y_i) + ||W||² / (2C), C = 1,
+    by L-BFGS for at most 1,000 iterations (a fixed budget: no learning rate, no epochs, no seed; the
+    same features always give the same accuracy). When the training labels hold one class, every
+    prediction is that class.
+
+    train_features (N, D), train_labels (N,), test_features (M, D), test_labels (M,); tensors or arrays.
+
+    >>> linear_probe_accuracy(bank_features, bank_labels, heldout_features, heldout_labels)
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    x_train, x_test = _as_numpy(train_features, np.float64), _as_numpy(test_features, np.float64)
+    y_train, y_test = _as_numpy(train_labels, np.int64), _as_numpy(test_labels, np.int64)
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise ValueError("a linear probe needs at least one training and one test feature")
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise ValueError("features and labels must have the same number of rows")
+    classes = np.unique(y_train)
+    if len(classes) == 1:
+        return float((y_test == classes[0]).mean())
+    scaler = StandardScaler().fit(x_train)
+    # one BLAS thread: bit-for-bit repeatable, and on a busy CPU many times faster (no spin-waiting threads)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the iteration budget is part of the definition
+        classifier = LogisticRegression(C=1.0, max_iter=1000).fit(scaler.transform(x_train), y_train)
+        predicted = classifier.predict(scaler.transform(x_test))
+    return float((predicted == y_test).mean())
+
+
+def _as_numpy(values, dtype) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype)
 
 
 def collapse_std(features: torch.Tensor) -> float:

@@ -6,17 +6,21 @@ import torch
 from torch import nn
 
 from replearn_core.augment import plain
-from replearn_core.device import autocast, pick_device, to_device_batch
+from replearn_core.device import autocast, pick_device, prepare_model, to_device_batch
 
 
 @torch.no_grad()
 def encode_images(encoder: nn.Module, images: torch.Tensor, device: torch.device | None = None,
                   batch_size: int = 512) -> torch.Tensor:
-    """Features (N, D) float32 on the CPU for uint8 images (N, 3, H, W), no augmentation."""
+    """Features (N, D) float32 on the CPU for uint8 images (N, 3, H, W), no augmentation.
+
+    The same steps, precision and memory layout as the trainer's evaluation, so a checkpoint's features
+    (and the kNN accuracy on them) are the ones the run measured on the same kind of device.
+    """
     device = device or pick_device()
     was_training = encoder.training
     encoder.eval()
-    encoder.to(device)
+    encoder = prepare_model(encoder, device)
     out = []
     for chunk in images.split(batch_size):
         x = plain(to_device_batch(chunk, device))

@@ -78,8 +78,10 @@ def run(args) -> int:
             return "n/a" if v is None else f"{v:.3f}"
         print(f"{fmap.method} map of {fmap.source_label} [{fmap.checkpoint}]: {len(fmap.coords)} points "
               f"in {fmap.wall_s:.2f} s" + (" (cached)" if fmap.cached else ""), file=sys.stdout)
-        print(f"  on the features: kNN accuracy {pct(s.get('knn_accuracy'))}, linear probe "
-              f"{pct(s.get('linear_probe_accuracy'))}, k-means NMI {pct(s.get('kmeans_nmi'))}")
+        print(f"  on the features of the run's {s.get('heldout_images')} held-out images, bank of "
+              f"{s.get('bank_images')} training images: kNN accuracy (k={s.get('knn_k')}) "
+              f"{pct(s.get('knn_accuracy'))}, linear probe {pct(s.get('linear_probe_accuracy'))}, "
+              f"k-means NMI {pct(s.get('kmeans_nmi'))}")
         print(f"  on the 2-D map: silhouette {pct(s.get('map_silhouette'))}")
         for note in fmap.notes:
             print(f"  note: {note}")

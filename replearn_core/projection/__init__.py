@@ -4,15 +4,14 @@ both call."""
 
 from replearn_core.projection.export import coordinates_csv, projector_tsv, read_coordinates_csv, read_projector_tsv
 from replearn_core.projection.maps import (DEFAULTS, MAX_POINTS, METHODS, PARAMETERS, FeatureMap, FeatureMapError,
-                                           make_projection, map_images, map_run, run_features, start_warm_up,
-                                           warm_up)
+                                           evaluation_config, make_projection, map_images, map_run, run_features,
+                                           run_scores, start_warm_up, warm_up)
 from replearn_core.projection.pca import PCA
-from replearn_core.projection.scores import (kmeans_nmi, knn_accuracy, linear_probe_accuracy, map_silhouette,
-                                             normalized_mutual_info, score_map)
+from replearn_core.projection.scores import kmeans_nmi, map_silhouette, score_features
 from replearn_core.projection.tsne import TSNE
 from replearn_core.projection.umap import UMAP
 
 __all__ = ["DEFAULTS", "MAX_POINTS", "METHODS", "PARAMETERS", "PCA", "TSNE", "UMAP", "FeatureMap", "FeatureMapError",
-           "coordinates_csv", "kmeans_nmi", "knn_accuracy", "linear_probe_accuracy", "make_projection",
-           "map_images", "map_run", "map_silhouette", "normalized_mutual_info", "projector_tsv",
-           "read_coordinates_csv", "read_projector_tsv", "run_features", "score_map", "start_warm_up", "warm_up"]
+           "coordinates_csv", "evaluation_config", "kmeans_nmi", "make_projection", "map_images", "map_run",
+           "map_silhouette", "projector_tsv", "read_coordinates_csv", "read_projector_tsv", "run_features",
+           "run_scores", "score_features", "start_warm_up", "warm_up"]

@@ -4,6 +4,10 @@
 encodes its dataset's test images (cached per run and checkpoint), projects them to 2-D (cached per
 checkpoint, method and parameters), scores them, and returns a :class:`FeatureMap`.
 
+The scores on the features (:func:`run_scores`) are not taken on the map's points: the checkpoint
+encodes the run's own bank of training images and its held-out images, chosen as the trainer chooses
+them, so the kNN accuracy under the map is the one the run reported for that checkpoint.
+
 The control is the untrained encoder: source ``"init:<run id>"`` uses that run's backbone and dataset
 with random weights (:func:`replearn_core.checkpoints.untrained_encoder`); ``"init"`` alone uses the
 ``backbone`` and ``dataset`` arguments.
@@ -51,6 +55,10 @@ PARAMETERS: dict[str, dict[str, str]] = {
 DEFAULTS = {"pca": {"random_state": 0},
             "tsne": {"perplexity": 30.0, "metric": "euclidean", "random_state": 0},
             "umap": {"n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "random_state": 0}}
+
+# the settings of a run's configuration that choose and score its evaluation images (TrainConfig's names)
+EVALUATION_SETTINGS = ("dataset", "eval_dataset", "image_size", "max_train_images", "eval_images",
+                       "knn_bank_images", "knn_k", "seed")
 
 _features = ArrayCache("features", max_in_memory=8)
 _maps = ArrayCache("feature_maps", max_in_memory=32)
@@ -184,6 +192,65 @@ def run_features(store, source: str, split: str = "test", backbone: str | None =
     return dict(arrays, class_names=list(data.class_names), cached=False, **info)
 
 
+def evaluation_config(store, source: str, dataset: str | None = None):
+    """The :class:`~replearn_core.config.TrainConfig` that picks a source's evaluation images.
+
+    The run's own settings (for ``"init:<run id>"``, that run's); the defaults for what it does not set
+    (a metric-learning or supervised run uses the same names). Another ``dataset`` than the run's drops
+    the run's ``eval_dataset``: the held-out images are then that dataset's test split.
+    """
+    from replearn_core.config import TrainConfig
+
+    run_id = None if source == "init" else source[5:] if source.startswith("init:") else source
+    run_config = store.get_run(run_id).config if run_id else {}
+    settings = {name: run_config[name] for name in EVALUATION_SETTINGS if run_config.get(name) is not None}
+    if dataset and dataset != settings.get("dataset"):
+        settings.update(dataset=dataset)
+        settings.pop("eval_dataset", None)
+    return TrainConfig(**settings)
+
+
+def run_scores(store, source: str, backbone: str | None = None, dataset: str | None = None,
+               checkpoint: str | None = None) -> dict:
+    """kNN accuracy, linear probe and k-means NMI of a checkpoint's features, as the run measures itself.
+
+    The checkpoint (or the untrained control) encodes the run's bank of training images and its
+    held-out images, both chosen by :func:`replearn_core.ssl_job.prepare_data` from the run's settings
+    (:func:`evaluation_config`), and :func:`~replearn_core.projection.scores.score_features` scores them.
+    So ``knn_accuracy`` equals the ``knn_acc`` the run logged for this checkpoint (an SSL run's
+    backbone; a metric-learning run logs it on its embedding head instead). Also returns
+    ``bank_images``, ``heldout_images`` and ``knn_k``. Cached per checkpoint and settings.
+    """
+    from replearn_core.features import encode_images
+    from replearn_core.ssl_job import prepare_data
+
+    try:
+        factory, key_part, _, _, _, _ = _resolve(store, source, backbone, dataset, 0, checkpoint)
+        config = evaluation_config(store, source, dataset)
+    except KeyError as exc:
+        raise FeatureMapError(f"no run with id {source!r}") from exc
+    settings = {name: getattr(config, name) for name in EVALUATION_SETTINGS}
+    key = "scores|" + json.dumps({"of": key_part, "settings": settings}, sort_keys=True)
+    hit = _maps.get(key)
+    if hit is not None:
+        return hit[1]["scores"]
+    _, bank, heldout = prepare_data(config)
+    encoder = factory()
+    bank_features = encode_images(encoder, bank.images)  # (N, D)
+    heldout_features = encode_images(encoder, heldout.images)  # (M, D)
+    info = {"bank_images": len(bank), "heldout_images": len(heldout), "knn_k": config.knn_k}
+    if not (torch.isfinite(bank_features).all() and torch.isfinite(heldout_features).all()):
+        note = "the encoder gives NaN or infinite features for some images: it has diverged"
+        scores = {name: None for name in ("knn_accuracy", "linear_probe_accuracy", "kmeans_nmi")}
+        scores.update({f"{name}_note": note for name in list(scores)})
+    else:
+        scores = score_features(bank_features, bank.labels, heldout_features, heldout.labels, k=config.knn_k,
+                                num_classes=max(bank.num_classes, heldout.num_classes))
+    scores.update(info)
+    _maps.put(key, {"none": np.zeros(0, dtype=np.float32)}, {"scores": scores})
+    return scores
+
+
 def map_images(feature_map: FeatureMap, positions) -> torch.Tensor:
     """The uint8 images (k, 3, H, W) of the map's points at ``positions`` (indices into the map)."""
     data = _load_split(feature_map.dataset, feature_map.split, feature_map.image_size)
@@ -227,15 +294,15 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         keep = np.sort(np.random.default_rng(seed).permutation(total)[:max_points])
         X, y, idx = X[keep], y[keep], idx[keep]
         notes.append(f"Showing a random sample of {max_points:,} of the {total:,} {split} images "
-                     f"(seed {seed}); the scores use the same sample.")
+                     f"(seed {seed}); the map silhouette uses the same sample.")
     elif total < max_points and split == "test":
         notes.append(f"The test split has {total:,} images; all are shown.")
 
     key_features = json.dumps({"features": feats["checkpoint"], "source": source, "dataset": feats["dataset"],
                                "split": split, "n": int(len(X)), "ids": hashlib.sha1(idx.tobytes()).hexdigest(),
                                "fkey": hashlib.sha1(X[:50].tobytes()).hexdigest()}, sort_keys=True)
-    key = json.dumps({"of": key_features, "method": method, "params": params, "snap": snapshot_every},
-                     sort_keys=True)
+    key = json.dumps({"of": key_features, "method": method, "params": params, "snap": snapshot_every,
+                      "scores": "2-D only"}, sort_keys=True)
     hit = _maps.get(key) if use_cache else None
     history = []
     if hit is not None:
@@ -255,28 +322,21 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         timings["projection_s"] = time.perf_counter() - t0
         history = list(getattr(estimator, "history_", []))
         t0 = time.perf_counter()
-        scores = {**_feature_scores(key_features, X, y, seed), **score_2d(coords, y, seed=seed)}
-        timings["scores_s"] = time.perf_counter() - t0
+        scores = score_2d(coords, y, seed=seed)
+        timings["map_score_s"] = time.perf_counter() - t0
         cached = False
         arrays = {"coords": coords}
         if history:
             arrays["history"] = np.stack(history)
         _maps.put(key, arrays, {"scores": scores, "timings": {k: v for k, v in timings.items() if k != "features_s"}})
+    t0 = time.perf_counter()
+    scores = {**run_scores(store, source, backbone, dataset, checkpoint), **scores}
+    timings["feature_scores_s"] = time.perf_counter() - t0
     return FeatureMap(source=source, source_label=feats["label"], checkpoint=feats["checkpoint"], method=method,
                       params=params, coords=coords, labels=y, class_names=feats["class_names"], indices=idx,
                       features=X, dataset=feats["dataset"], split=split, image_size=feats["image_size"],
                       scores=scores, wall_s=time.perf_counter() - start, timings=timings, notes=notes,
                       cached=cached, history=history)
-
-
-def _feature_scores(key: str, X, y, seed: int) -> dict:
-    """kNN, linear probe and k-means NMI of these features: the same for every projection, so cached."""
-    hit = _maps.get("scores|" + key)
-    if hit is not None:
-        return hit[1]["scores"]
-    scores = score_features(X, y, seed=seed)
-    _maps.put("scores|" + key, {"none": np.zeros(0, dtype=np.float32)}, {"scores": scores})
-    return scores
 
 
 # --- warm-up -----------------------------------------------------------------------------

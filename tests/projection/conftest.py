@@ -17,7 +17,7 @@ def make_run(store):
 
     def make(seed: int = 1, checkpoints: int = 1, nan: bool = False, status: str = "finished") -> str:
         run_id = store.create_run("ssl", {"method": "simclr", "dataset": "shapes", "backbone": "small_cnn",
-                                          "image_size": 32})
+                                          "image_size": 32, "knn_bank_images": 500, "eval_images": 200})
         ctx = RunContext(store, run_id, torch.device("cpu"))
         for epoch in range(1, checkpoints + 1):
             torch.manual_seed(seed + epoch)

@@ -15,10 +15,33 @@ def test_map_run_returns_coordinates_scores_and_notes(store, make_run):
     for name in ("knn_accuracy", "linear_probe_accuracy", "kmeans_nmi", "map_silhouette"):
         assert fmap.scores[name] is not None
     assert 0.0 <= fmap.scores["knn_accuracy"] <= 1.0 and fmap.wall_s > 0
+    # the feature scores are on the run's own evaluation images, not on the map's 300 points
+    assert (fmap.scores["bank_images"], fmap.scores["heldout_images"], fmap.scores["knn_k"]) == (500, 200, 20)
     images = map_images(fmap, [0, 5])
     assert images.shape == (2, 3, 32, 32) and images.dtype.__str__() == "torch.uint8"
     summary = json.loads(json.dumps(fmap.summary()))
     assert summary["points"] == 300 and summary["method"] == "pca"
+
+
+def test_feature_map_knn_is_the_knn_the_run_reported_for_its_checkpoint(store, capsys):
+    from replearn_core.cli import main
+
+    code = main(["train", "--method", "simclr", "--dataset", "shapes", "--epochs", "2", "--max-train-images", "256",
+                 "--knn-bank-images", "200", "--eval-images", "100", "--batch-size", "64", "--json", "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    steps, logged = store.metrics(result["run_id"], ["knn_acc"])["knn_acc"]
+    assert steps[-1] == result["steps"] and logged[-1] == result["knn_acc"]  # the last checkpoint's score
+    fmap = map_run(store, result["run_id"], "pca", max_points=50)
+    assert fmap.checkpoint == "checkpoint_final"
+    assert fmap.scores["knn_accuracy"] == pytest.approx(result["knn_acc"], abs=1e-9)
+    # an earlier checkpoint: the score logged at that epoch
+    epoch_1 = map_run(store, result["run_id"], "pca", max_points=50, checkpoint="checkpoint_epoch_1")
+    assert epoch_1.scores["knn_accuracy"] == pytest.approx(logged[steps.index(result["steps"] // 2)], abs=1e-9)
+    # what the map shows (points, split, seed) does not change the feature scores
+    other = map_run(store, result["run_id"], "pca", {"random_state": 3}, max_points=500, split="all")
+    assert other.scores["knn_accuracy"] == fmap.scores["knn_accuracy"]
+    assert other.scores["linear_probe_accuracy"] == fmap.scores["linear_probe_accuracy"]
 
 
 def test_map_is_cached_and_follows_the_newest_checkpoint(store, make_run):

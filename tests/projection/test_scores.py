@@ -1,32 +1,15 @@
-import math
-
 import numpy as np
 import pytest
+import torch
 
-from replearn_core.projection.scores import (kmeans_nmi, knn_accuracy, linear_probe_accuracy, map_silhouette,
-                                             normalized_mutual_info, score_map)
-
-FEATURES = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1], [1, 0.05]], dtype=np.float32)
-LABELS = np.array([0, 0, 1, 1, 1])
+from replearn_core.evaluation import knn_accuracy, linear_probe_accuracy
+from replearn_core.projection.scores import kmeans_nmi, map_silhouette, score_2d, score_features
 
 
-def test_knn_accuracy_by_hand():
-    # by angle, the nearest other point of 0 is 4 (label 1: wrong), of 1 is 4 (wrong), of 2 is 3 (right),
-    # of 3 is 2 (right), of 4 is 1 (label 0: wrong) -> 2 / 5
-    assert knn_accuracy(FEATURES, LABELS, k=1) == pytest.approx(0.4)
-    # k = 3: point 2's neighbours 3, 1, 4 have labels 1, 0, 1 -> right; point 0's 4, 1, 3 -> 1, 0, 1: wrong
-    assert knn_accuracy(FEATURES, LABELS, k=3) == pytest.approx(knn_accuracy(FEATURES, LABELS, k=3))
-    assert knn_accuracy(FEATURES * 5, LABELS, k=1) == pytest.approx(0.4)  # cosine: scale does not matter
-
-
-def test_nmi_by_hand():
-    a, b = [0, 0, 1, 1], [0, 0, 0, 1]
-    # joint: (0,0)=1/2, (1,0)=1/4, (1,1)=1/4; H(a) = ln 2, H(b) = -(3/4 ln 3/4 + 1/4 ln 1/4)
-    mi = 0.5 * math.log(0.5 / (0.5 * 0.75)) + 0.25 * math.log(0.25 / (0.5 * 0.75)) + 0.25 * math.log(0.25 / (0.5 * 0.25))
-    hb = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
-    assert normalized_mutual_info(a, b) == pytest.approx(mi / math.sqrt(math.log(2) * hb))
-    assert normalized_mutual_info([0, 0, 1, 1], [5, 5, 7, 7]) == pytest.approx(1.0)  # same partition
-    assert normalized_mutual_info([0, 1, 0, 1], [0, 0, 1, 1]) == pytest.approx(0.0)  # independent
+def blobs(n_per_class: int, seed: int, spread: float = 0.1):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n_per_class)
+    return np.eye(3)[y] * 10 + rng.standard_normal((len(y), 3)) * spread, y
 
 
 def test_silhouette_by_hand():
@@ -38,52 +21,34 @@ def test_silhouette_by_hand():
     assert value == pytest.approx(expected) and used == 4
 
 
-def test_linear_probe_and_kmeans_see_separable_classes():
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), 40)
-    X = np.eye(3)[y] * 10 + rng.standard_normal((120, 3)) * 0.1
-    assert linear_probe_accuracy(X, y) == pytest.approx(1.0)
+def test_kmeans_nmi_is_one_for_obvious_clusters_and_near_zero_for_noise():
+    X, y = blobs(40, seed=0)
     assert kmeans_nmi(X, y) == pytest.approx(1.0)
-    noise = rng.standard_normal((120, 3))
-    assert linear_probe_accuracy(noise, y) < 0.7  # no signal, no accuracy
+    assert kmeans_nmi(X, (y + 1) % 3) == pytest.approx(1.0)  # the names of the classes do not matter
+    noise = np.random.default_rng(1).standard_normal((120, 3))
+    assert kmeans_nmi(noise, y) < 0.1
 
 
-def test_score_map_reports_what_it_cannot_compute():
-    X = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
-    scores = score_map(X, np.zeros(10, dtype=int), X[:, :2])  # one class only
-    assert scores["linear_probe_accuracy"] is None and "2 classes" in scores["linear_probe_accuracy_note"]
-    assert scores["map_silhouette"] is None
-    assert scores["knn_accuracy"] == 1.0
-
-
-def test_kmeans_finds_obvious_clusters_and_matches_sklearn_inertia():
-    from sklearn.cluster import KMeans
-
-    from replearn_core.projection.scores import kmeans
-
-    rng = np.random.default_rng(1)
-    X = np.concatenate([rng.standard_normal((30, 2)) + c for c in ([0, 0], [8, 0], [0, 8])])
-    ours = kmeans(X, 3)
-    assert normalized_mutual_info(ours, np.repeat([0, 1, 2], 30)) == pytest.approx(1.0)
-    def inertia(assign):
-        return sum(((X[assign == c] - X[assign == c].mean(0)) ** 2).sum() for c in np.unique(assign))
-    reference = KMeans(3, n_init=10, random_state=0).fit(X).inertia_
-    assert inertia(ours) == pytest.approx(reference, rel=1e-6)
-
-
-def test_linear_probe_matches_scikit_learn_logistic_regression():
-    from sklearn.linear_model import LogisticRegression
-
+def test_feature_scores_are_the_shared_knn_and_probe_on_bank_and_held_out_images():
     rng = np.random.default_rng(2)
-    y = np.repeat(np.arange(3), 100)
-    X = rng.standard_normal((300, 5)) + np.eye(3, 5)[y] * 1.2  # overlapping classes: accuracy well below 1
-    ours = linear_probe_accuracy(X, y, seed=0)
-    # the same stratified split, done by hand
-    import torch
-    g = torch.Generator().manual_seed(0)
-    test = np.concatenate([np.flatnonzero(y == c)[torch.randperm(100, generator=g).numpy()][:30] for c in range(3)])
-    train = np.setdiff1d(np.arange(300), test)
-    mu, sd = X[train].mean(0), X[train].std(0, ddof=1)
-    ref = LogisticRegression(C=1 / (2 * 1e-3 * len(train)), max_iter=1000).fit((X[train] - mu) / sd, y[train])
-    assert ours == pytest.approx(ref.score((X[test] - mu) / sd, y[test]), abs=0.02)
-    assert 0.5 < ours < 0.95
+    y_bank, y_held = np.repeat(np.arange(3), 60), np.repeat(np.arange(3), 30)
+    bank = rng.standard_normal((180, 5)) + np.eye(3, 5)[y_bank] * 1.2  # overlapping classes
+    held = rng.standard_normal((90, 5)) + np.eye(3, 5)[y_held] * 1.2
+    scores = score_features(torch.from_numpy(bank), torch.from_numpy(y_bank), torch.from_numpy(held),
+                            torch.from_numpy(y_held), k=20)
+    assert scores["knn_accuracy"] == knn_accuracy(bank, y_bank, held, y_held, k=20)
+    assert scores["linear_probe_accuracy"] == linear_probe_accuracy(bank, y_bank, held, y_held)
+    assert scores["kmeans_nmi"] == pytest.approx(kmeans_nmi(held, y_held))
+    assert 0.4 < scores["knn_accuracy"] < 0.95 and 0.4 < scores["linear_probe_accuracy"] < 0.95
+    # the held-out images are the queries: scoring the bank against itself is another, easier number
+    assert score_features(bank, y_bank, bank, y_bank)["knn_accuracy"] > scores["knn_accuracy"]
+
+
+def test_scores_report_what_they_cannot_compute():
+    X = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
+    one_class = np.zeros(10, dtype=int)
+    scores = score_features(X, one_class, X, one_class)
+    assert scores["kmeans_nmi"] is None and "2 classes" in scores["kmeans_nmi_note"]
+    assert scores["knn_accuracy"] == 1.0 and scores["linear_probe_accuracy"] == 1.0  # one class: always right
+    flat = score_2d(X[:, :2], one_class)
+    assert flat["map_silhouette"] is None and "2 classes" in flat["map_silhouette_note"]
