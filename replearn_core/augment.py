@@ -38,6 +38,7 @@ AUGMENTATIONS = {
     "flip": "horizontal flip (strength unused)",
     "color_jitter": "brightness, contrast and saturation change up to 0.8·strength, hue up to 0.2·strength "
                     "(strength 1 is SimCLR's colour distortion s = 1)",
+    "hue": "rotate the hue by a random angle up to ±180°·strength (strength 1 = any hue); brightness is kept",
     "grayscale": "convert to gray (strength unused)",
     "blur": "Gaussian blur with sigma drawn from 0.1 to 2·strength pixels (scaled by image size / 32)",
     "solarize": "invert pixels brighter than 1 - 0.5·strength",
@@ -50,8 +51,10 @@ def default_recipe(kind: str = "contrastive") -> list[AugSpec]:
         return [AugSpec("crop", 1.0, 0.5), AugSpec("flip", 0.5)]
     # moderate crops and colour changes: on 32-pixel images the SimCLR-strength recipe (crops down to
     # 8 % of the area, s = 1 colour distortion) leaves a small CNN too little to match in a short run
+    # the hue turn is full: colour is otherwise the easiest way to match two views of an image, and a
+    # network that matches by colour learns colour, not shape (measured on shapes: kNN 0.27 -> 0.37)
     return [AugSpec("crop", 1.0, 0.6), AugSpec("flip", 0.5), AugSpec("color_jitter", 0.8, 0.5),
-            AugSpec("grayscale", 0.2), AugSpec("blur", 0.1, 0.5)]
+            AugSpec("hue", 1.0, 1.0), AugSpec("grayscale", 0.2), AugSpec("blur", 0.1, 0.5)]
 
 
 def recipe_from_dicts(items: list[dict]) -> list[AugSpec]:
@@ -163,14 +166,15 @@ def _color_jitter(x, apply, strength, generator):
     out = (out - gray) * factor(0.8 * strength) + gray  # saturation
     # hue: rotate the chroma plane of YIQ space by a random angle per image
     angle = (_rand(b, generator, x.device) * 2 - 1) * min(0.5, 0.2 * strength) * 2 * math.pi
-    out = _rotate_hue(out.clamp(0, 1), angle.to(x.dtype))
+    out = rotate_hue(out.clamp(0, 1), angle.to(x.dtype))
     return torch.where(m, out.clamp(0, 1), x)
 
 
 _RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
-def _rotate_hue(x, angle):
+def rotate_hue(x: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Turn each image's colours round the colour wheel by its angle (radians), keeping luma (YIQ)."""
     to_yiq = _RGB2YIQ.to(x.device, x.dtype)
     to_rgb = torch.linalg.inv(_RGB2YIQ).to(x.device, x.dtype)
     cos, sin = torch.cos(angle), torch.sin(angle)
@@ -179,6 +183,12 @@ def _rotate_hue(x, angle):
     rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = cos, -sin, sin, cos
     matrix = to_rgb @ rot @ to_yiq  # (B, 3, 3): one colour transform per image
     return torch.einsum("bij,bjhw->bihw", matrix, x)
+
+
+def _hue(x, apply, strength, generator):
+    angle = (_rand(len(x), generator, x.device) * 2 - 1) * min(1.0, strength) * math.pi
+    out = rotate_hue(x, angle.to(x.dtype)).clamp(0, 1)
+    return torch.where(apply.view(-1, 1, 1, 1), out, x)
 
 
 def _grayscale(x, apply, strength, generator):
@@ -208,4 +218,4 @@ def _solarize(x, apply, strength, generator):
     return torch.where(apply.view(-1, 1, 1, 1), out, x)
 
 
-_OPS = {"color_jitter": _color_jitter, "grayscale": _grayscale, "blur": _blur, "solarize": _solarize}
+_OPS = {"color_jitter": _color_jitter, "hue": _hue, "grayscale": _grayscale, "blur": _blur, "solarize": _solarize}

@@ -105,6 +105,7 @@ class Trainer:
         self.last_eval["collapse_ref"] = 1 / math.sqrt(embedded.shape[1])
         return self.last_eval
 
+    @torch.no_grad()
     def _encode(self, transform, images: torch.Tensor, model=None) -> torch.Tensor:
         model = model or self.method.backbone
         out = []

@@ -15,7 +15,7 @@ _FLAG_HELP = {
               "(metric learning: triplet, contrastive, arcface, supcon)",
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
     "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
-    "backbone": "small_cnn, resnet18_cifar or resnet18",
+    "backbone": "cnn4, small_cnn, resnet18_cifar or resnet18",
 }
 
 
