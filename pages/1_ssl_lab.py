@@ -29,7 +29,7 @@ with st.sidebar:
                           help="The self-supervised objective. The explanation and loss formula appear below.")
     backbone = st.selectbox("Backbone", list(BACKBONES), help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
-    epochs = st.slider("Epochs", 1, 100, defaults.epochs,
+    epochs = st.slider("Epochs", 1, 100, cards[method].default_epochs, key=f"epochs_{method}",
                        help="Passes over the training images. On a 2-core CPU, cnn4 on shapes takes about 4 s an epoch.")
     batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], defaults.batch_size,
                                   help="Images per step. Contrastive methods see 2·B − 2 negatives per image.")

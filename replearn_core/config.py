@@ -36,7 +36,8 @@ class TrainConfig(RunConfig):
     dataset: str = "shapes"  # a registered dataset or folder:PATH
     eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
     backbone: str = "cnn4"  # a key of replearn_core.backbones.BACKBONES
-    epochs: int = 20  # passes over the training images (a finished run in about 85 s on 2 CPU cores)
+    epochs: int | None = None  # passes over the training images; None = the method's default_epochs (a finished
+    # default run in at most about 90 s on 2 CPU cores, bench/ssl_quality.py --defaults)
     batch_size: int = 128  # images per step (each method makes its own views of them)
     lr: float = 2e-3  # peak learning rate of AdamW, reached after a short warm-up, then cosine decay
     weight_decay: float = 1e-4  # AdamW weight decay
@@ -60,6 +61,8 @@ class TrainConfig(RunConfig):
 
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; known: {', '.join(METHODS)}")
+        if self.epochs is None:
+            self.epochs = METHODS[self.method].default_epochs
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),

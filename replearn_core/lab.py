@@ -27,6 +27,7 @@ class MethodCard:
     formula: str
     default_recipe: list[dict]
     loss_doc: str
+    default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
@@ -42,7 +43,7 @@ def method_cards() -> dict[str, MethodCard]:
         loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  [s.to_dict() for s in default_recipe(cls.recipe_kind)],
-                                 (loss_fn.__doc__ or "") if loss_fn else "")
+                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs)
     return cards
 
 
@@ -75,7 +76,8 @@ def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, nam
 
 
 def latest_run(store: RunStore, kind: str = "ssl"):
-    runs = store.list_runs(kind=kind)
+    """The newest run of a kind started here (shipped reference runs are not the lab's own)."""
+    runs = [r for r in store.list_runs(kind=kind) if not r.reference]
     return runs[0] if runs else None
 
 

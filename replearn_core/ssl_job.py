@@ -14,6 +14,7 @@ from replearn_core.augment import plain
 from replearn_core.checkpoints import encoder_tensors
 from replearn_core.config import TrainConfig
 from replearn_core.data import load_train_and_eval
+from replearn_core.evaluation import linear_probe_accuracy
 from replearn_core.methods import build_method
 from replearn_core.runs.context import RunContext
 from replearn_core.trainer import Trainer
@@ -68,6 +69,10 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         features = t._encode(plain, evaluation.images)
         ctx.save_tensors("embeddings", {"features": features, "labels": evaluation.labels}, kind="embeddings",
                          step=t.step, meta=meta)
+        ctx.progress(1.0, "linear probe on the final features")
+        probe = linear_probe_accuracy(t._encode(plain, bank.images), bank.labels, features, evaluation.labels)
+        summary["linear_probe_acc"] = probe
+        ctx.log(t.step, linear_probe_acc=probe)
 
     for event, fn in [("on_train_start", on_train_start), ("on_step_end", on_step_end),
                       ("on_epoch_end", on_epoch_end), ("on_train_end", on_train_end)]:

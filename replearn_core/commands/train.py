@@ -38,7 +38,7 @@ def add_arguments(p) -> None:
             kind = int
         elif isinstance(default, float):
             kind = float
-        elif f.name in ("max_train_images",):
+        elif f.name in ("max_train_images", "epochs"):
             kind = int
         elif f.name in ("time_budget_s",):
             kind = float
@@ -108,5 +108,5 @@ def run(args) -> int:
             bar.update(int(metrics.get("epoch", 0) or 0), f"kNN acc {metrics['knn_acc']:.3f}", force=True)
 
     return run_in_foreground(store, run_id, on_log, bar, args.json,
-                             ("knn_acc_init", "knn_acc", "collapse_std", "effective_rank", "images_per_s",
+                             ("knn_acc_init", "knn_acc", "linear_probe_acc", "collapse_std", "effective_rank", "images_per_s",
                               "train_time_s"))

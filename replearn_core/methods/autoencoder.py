@@ -39,6 +39,7 @@ class DenoisingAutoencoder(SSLMethod):
                "clean image from it. It learns what is needed to redraw pixels, which is often more than "
                "what is needed to tell classes apart: compare its kNN accuracy with the contrastive methods.")
     formula = r"\mathcal{L} = \frac{1}{N}\sum_i \lVert g_\phi(f_\theta(x_i + \epsilon_i)) - x_i\rVert_2^2,\quad \epsilon_i\sim\mathcal{N}(0,\sigma^2)"
+    default_epochs = 17  # a decoder as large as the encoder
     recipe_kind = "light"
 
     def __init__(self, backbone, config):

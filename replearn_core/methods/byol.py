@@ -16,6 +16,7 @@ class BYOL(SSLMethod):
                "the slowly moving target keep it from collapsing.")
     formula = (r"\mathcal{L} = \big(2-2\cos(q_\theta(z_1), z'_2)\big) + \big(2-2\cos(q_\theta(z_2), z'_1)\big),"
                r"\quad \xi \leftarrow \tau\,\xi + (1-\tau)\,\theta")
+    default_epochs = 17  # a target network's forward pass on both views
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)

@@ -13,6 +13,7 @@ class RotationPrediction(SSLMethod):
     summary = ("A pretext task: each image is rotated by 0, 90, 180 or 270 degrees and the network must "
                "say which. To do so it has to recognise objects and their usual orientation.")
     formula = r"\mathcal{L} = -\frac{1}{4}\sum_{r=0}^{3}\log p_\theta\big(r \mid \mathrm{rot}(x, 90^\circ r)\big)"
+    default_epochs = 13  # four rotated copies of every image per step
     recipe_kind = "light"
 
     def __init__(self, backbone, config):

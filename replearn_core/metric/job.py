@@ -41,6 +41,8 @@ def parse_config(config_dict: dict) -> tuple[TrainConfig, MetricOptions]:
         raise ValueError(f"unknown metric-learning method {config.method!r}; known: {', '.join(METRIC_METHODS)}")
     if config.backbone not in BACKBONES:
         raise ValueError(f"unknown backbone {config.backbone!r}; known: {', '.join(BACKBONES)}")
+    if config.epochs is None:
+        config.epochs = 5  # metric learning's default: a few passes (the page's default too)
     checks = [(config.epochs >= 1, "epochs must be at least 1"),
               (4 <= config.batch_size <= 4096, "batch size must be between 4 and 4096"),
               (0 < config.lr <= 1, "learning rate must be in (0, 1]"),
