@@ -52,13 +52,14 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
-def autocast(device: torch.device):
-    """Mixed precision: on CUDA bf16 where supported, else fp16; on a CPU with native bf16, bf16;
-    a no-op elsewhere."""
+def autocast(device: torch.device, cpu_bf16: bool = False):
+    """Mixed precision: on CUDA bf16 where supported, else fp16; on a CPU with native bf16, bf16 when the
+    caller asks (``cpu_bf16``: the self-supervised trainer and its feature encoding, where it was measured;
+    the GAN and the other loops stay in fp32 on a CPU); a no-op elsewhere."""
     if device.type == "cuda":
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.autocast("cuda", dtype=dtype)
-    if device.type == "cpu" and cpu_has_fast_bf16():
+    if device.type == "cpu" and cpu_bf16 and cpu_has_fast_bf16():
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 

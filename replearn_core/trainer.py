@@ -111,7 +111,7 @@ class Trainer:
         out = []
         for chunk in images.split(512):
             x = transform(to_device_batch(chunk, self.device))
-            with autocast(self.device):
+            with autocast(self.device, cpu_bf16=True):
                 out.append(model(x).float().cpu())
         return torch.cat(out)
 
@@ -143,7 +143,7 @@ class Trainer:
 
     def _train_step(self, batch: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        with autocast(self.device):
+        with autocast(self.device, cpu_bf16=True):
             loss, extra = self.method.training_loss(batch, self.generator)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
