@@ -24,7 +24,7 @@ def encode_images(encoder: nn.Module, images: torch.Tensor, device: torch.device
     out = []
     for chunk in images.split(batch_size):
         x = plain(to_device_batch(chunk, device))
-        with autocast(device):
+        with autocast(device, cpu_bf16=True):
             out.append(encoder(x).float().cpu())
     encoder.train(was_training)
     if not out:
