@@ -9,6 +9,8 @@ from ui.common import get_store, refresh_seconds
 
 st.title("📋 Runs")
 store = get_store()
+for problem in store.reference_problems:
+    st.warning(problem, icon="📌")
 
 
 @st.fragment(run_every=refresh_seconds())
@@ -18,11 +20,15 @@ def runs_table():
         st.info("No runs yet. Start one in the Self-supervised lab, or with `python -m replearn_core train`.")
         st.session_state["runs_selected"] = []
         return
-    frame = pd.DataFrame(rows)[["id", "kind", "status", "method", "dataset", "best_knn_acc", "duration_s",
-                                "device", "created", "error"]]
+    frame = pd.DataFrame(rows)[["id", "reference", "kind", "status", "method", "dataset", "best_knn_acc",
+                                "duration_s", "device", "created", "error"]]
+    frame["reference"] = frame["reference"].map({True: "reference", False: ""})
     event = st.dataframe(frame, hide_index=True, use_container_width=True, on_select="rerun",
                          selection_mode="multi-row", key="runs_table",
-                         column_config={"best_knn_acc": st.column_config.NumberColumn("best kNN", format="%.3f"),
+                         column_config={"reference": st.column_config.TextColumn(
+                                            "📌", help="reference: a long run shipped with the app, to compare "
+                                                      "your runs with. Read-only: it cannot be deleted."),
+                                        "best_knn_acc": st.column_config.NumberColumn("best kNN", format="%.3f"),
                                         "duration_s": st.column_config.NumberColumn("time (s)", format="%.1f")})
     st.session_state["runs_selected"] = [rows[i]["id"] for i in event.selection.rows]
 
@@ -45,7 +51,11 @@ if selected:
         for rid in active:
             store.request_cancel(rid)
         st.toast("Cancel requested")
-    done = [rid for rid in selected if not store.get_run(rid).active]
+    reference = [rid for rid in selected if store.get_run(rid).reference]
+    if reference:
+        cols[1].caption(f"{', '.join(reference)}: reference run(s) shipped with the app, read-only; "
+                        f"they cannot be deleted.")
+    done = [rid for rid in selected if not store.get_run(rid).active and rid not in reference]
     if done:
         confirm = cols[1].checkbox(f"Confirm deleting {len(done)} run(s)",
                                    help="Deleting removes the run, its metrics and its files for good.")

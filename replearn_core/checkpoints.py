@@ -27,14 +27,18 @@ def encoder_tensors(backbone: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def read_state_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a state dict from safetensors, or from a torch file with ``weights_only=True``."""
+    """Read a state dict from safetensors, or from a torch file with ``weights_only=True``.
+
+    Half-precision tensors come back as float32: shipped weights (reference runs, the bundled
+    CycleGAN) are stored in float16 only to halve their size.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
         try:
-            return load_file(str(path))
+            return _to_float32(load_file(str(path)))
         except Exception as exc:  # noqa: BLE001
             raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from exc
     try:
@@ -45,7 +49,11 @@ def read_state_file(path: str | Path) -> dict[str, torch.Tensor]:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path.name} does not hold a state dict of tensors")
-    return state
+    return _to_float32(state)
+
+
+def _to_float32(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in state.items()}
 
 
 def load_into(backbone: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:

@@ -13,9 +13,11 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
-    """Every test gets its own empty data folder, so no test sees another's runs."""
+    """Every test gets its own empty data folder, so no test sees another's runs (nor the shipped reference runs,
+    unless it points REPLEARN_REFERENCE_RUNS at some)."""
     folder = tmp_path / "replearn_data"
     monkeypatch.setenv("REPLEARN_DATA", str(folder))
+    monkeypatch.setenv("REPLEARN_REFERENCE_RUNS", str(tmp_path / "no_reference_runs"))
     monkeypatch.setenv("REPLEARN_DEVICE", "cpu")
     return folder
 

@@ -22,8 +22,12 @@ def get_store() -> RunStore:
 
 
 def run_label(run: Run) -> str:
+    """``<id> · <method> · <dataset> · <backbone> · <status>``; a reference run is marked after its id."""
+    from replearn_core.runs.reference import reference_note
+
     cfg = run.config
-    bits = [cfg.get("method") or run.kind, cfg.get("dataset"), cfg.get("backbone")]
+    bits = [reference_note(run) if run.reference else None, cfg.get("method") or run.kind, cfg.get("dataset"),
+            cfg.get("backbone")]
     return f"{run.id} · " + " · ".join(str(b) for b in bits if b) + f" · {run.status}"
 
 

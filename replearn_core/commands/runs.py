@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 from replearn_core.runs.store import RunStore
@@ -19,7 +20,8 @@ def add_arguments(p) -> None:
 def run_rows(store: RunStore, kind: str | None = None, status: str | None = None) -> list[dict]:
     rows = []
     for r in store.list_runs(kind=kind, status=status):
-        rows.append({"id": r.id, "kind": r.kind, "status": r.status, "method": r.config.get("method"),
+        rows.append({"id": r.id, "kind": r.kind, "status": r.status, "reference": r.reference,
+                     "method": r.config.get("method"),
                      "dataset": r.config.get("dataset"), "backbone": r.config.get("backbone"),
                      "best_knn_acc": store.best_metric(r.id, "knn_acc"),
                      "duration_s": None if r.duration_s is None else round(r.duration_s, 1),
@@ -29,7 +31,10 @@ def run_rows(store: RunStore, kind: str | None = None, status: str | None = None
 
 
 def run(args) -> int:
-    rows = run_rows(RunStore(), args.kind, args.status)
+    store = RunStore()
+    for problem in store.reference_problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    rows = run_rows(store, args.kind, args.status)
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -42,5 +47,6 @@ def run(args) -> int:
         knn = "" if r["best_knn_acc"] is None else f"{r['best_knn_acc']:.3f}"
         dur = "" if r["duration_s"] is None else f"{r['duration_s']:.1f}"
         print(f"{r['id']:<23} {r['kind']:<10} {r['status']:<10} {str(r['method'] or ''):<13} "
-              f"{str(r['dataset'] or '')[:14]:<14} {knn:>8} {dur:>8}  {r['device'] or ''}")
+              f"{str(r['dataset'] or '')[:14]:<14} {knn:>8} {dur:>8}  {r['device'] or ''}"
+              + ("  (reference, read-only)" if r["reference"] else ""))
     return 0

@@ -5,6 +5,11 @@ WAL mode lets the web server read while a worker process writes. Files
 ``<data folder>/runs/<run id>/`` and are listed in the ``artifacts`` table.
 
 Statuses: ``queued`` -> ``running`` -> ``finished`` | ``failed`` | ``cancelled``.
+
+*Reference runs* (``reference = 1``) are the long runs shipped in ``assets/reference_runs``:
+the store lists them like any finished run, but their files stay in the assets folder and
+they cannot be deleted or cancelled. :mod:`replearn_core.runs.reference` keeps them in step
+with the assets each time a store opens.
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (run_id, name)
 );
 """
+# columns added after the first release, with their definitions: an older database gains them on open
+_ADDED_COLUMNS = {
+    "reference": "INTEGER NOT NULL DEFAULT 0",  # 1 = shipped reference run, read-only
+    "asset_hash": "TEXT",  # a reference run's asset content hash, to re-import only what changed
+}
 
 
 @dataclass
@@ -83,6 +93,7 @@ class Run:
     progress: float
     message: str | None
     summary: dict = field(default_factory=dict)
+    reference: bool = False  # a shipped reference run: read-only, its files live in assets/
 
     @property
     def duration_s(self) -> float | None:
@@ -110,10 +121,20 @@ class RunNotFound(KeyError):
     pass
 
 
+class ReferenceRunError(ValueError):
+    """Raised when asked to delete or cancel a reference run: they are read-only."""
+
+
 class RunStore:
     """All runs of one data folder. Safe to share between threads; each process opens its own."""
 
-    def __init__(self, root: str | Path | None = None):
+    def __init__(self, root: str | Path | None = None, reference_runs: str | Path | None | bool = None):
+        """Open (or create) the store of a data folder.
+
+        reference_runs: the folder of shipped reference runs to register (None = the default,
+            :func:`replearn_core.paths.reference_runs_dir`; False = leave the registered ones as they are).
+            Problems with them never stop the store from opening; they are listed in ``reference_problems``.
+        """
         self.root = Path(root) if root else data_dir()
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "runs.sqlite"
@@ -125,6 +146,24 @@ class RunStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
+        self.reference_problems: list[str] = []  # one message per reference run that could not be registered
+        if reference_runs is not False:
+            from replearn_core.runs.reference import sync_reference_runs
+
+            self.reference_problems = sync_reference_runs(self, reference_runs)
+
+    def _add_missing_columns(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")  # two processes opening an old database must not both add a column
+        try:
+            present = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     # --- runs -------------------------------------------------------------------------
     def create_run(self, kind: str, config: dict, name: str | None = None) -> str:
@@ -188,6 +227,7 @@ class RunStore:
 
     def request_cancel(self, run_id: str) -> None:
         """Ask a run to stop. A queued run is cancelled at once; a running one stops at its next step."""
+        self._refuse_reference(run_id, "cancelled")
         with self._lock:
             self._db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
             self._db.execute("UPDATE runs SET status = 'cancelled', finished = ?, error = 'cancelled before start' "
@@ -200,7 +240,7 @@ class RunStore:
 
     def delete_run(self, run_id: str) -> None:
         """Delete a finished run with its metrics and files. Active runs must be cancelled first."""
-        run = self.get_run(run_id)
+        run = self._refuse_reference(run_id, "deleted")
         if run.active:
             raise ValueError(f"run {run_id} is {run.status}; cancel it before deleting it")
         with self._lock:
@@ -213,6 +253,77 @@ class RunStore:
                 self._db.execute("ROLLBACK")
                 raise
         shutil.rmtree(self.root / "runs" / run_id, ignore_errors=True)
+
+    def _refuse_reference(self, run_id: str, what: str) -> Run:
+        run = self.get_run(run_id)
+        if run.reference:
+            raise ReferenceRunError(
+                f"{run_id} is a reference run shipped with replearn (in {reference_folder(self, run_id)}); "
+                f"it is read-only and cannot be {what}. To change it, replace its folder there.")
+        return run
+
+    # --- reference runs ---------------------------------------------------------------
+    def reference_hashes(self) -> dict[str, str | None]:
+        """{run id: asset content hash} of the registered reference runs."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, asset_hash FROM runs WHERE reference = 1").fetchall()
+        return {row["id"]: row["asset_hash"] for row in rows}
+
+    def put_reference_run(self, run: dict, metrics: list[tuple[int, str, float | None]], artifacts: list[dict],
+                          asset_hash: str) -> bool:
+        """Register (or replace) a reference run with its metrics and artifacts, all at once.
+
+        run: id, kind, name, config, device, created, started, finished, summary. artifacts: name, kind,
+        path, step, meta. Returns False when a run with this id and ``asset_hash`` is already there
+        (another process registered it first). A normal run with the same id is never replaced.
+        """
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT reference, asset_hash FROM runs WHERE id = ?", (run["id"],)).fetchone()
+                if row is not None and not row["reference"]:
+                    raise ReferenceRunError(f"a run of this data folder already has the reference id {run['id']}")
+                paths = {str(a["path"]) for a in artifacts}
+                stored = {r[0] for r in self._db.execute("SELECT path FROM artifacts WHERE run_id = ?", (run["id"],))}
+                if row is not None and row["asset_hash"] == asset_hash and stored == paths:
+                    self._db.execute("COMMIT")
+                    return False
+                for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
+                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run["id"],))
+                self._db.execute(
+                    "INSERT INTO runs (id, kind, name, config, status, device, created, started, finished, progress, "
+                    "message, summary, reference, asset_hash) VALUES (?, ?, ?, ?, 'finished', ?, ?, ?, ?, 1, "
+                    "'reference run', ?, 1, ?)",
+                    (run["id"], run["kind"], run["name"], json.dumps(run["config"]), run.get("device"),
+                     run["created"], run.get("started"), run.get("finished"), json.dumps(run.get("summary") or {}),
+                     asset_hash))
+                self._db.executemany(
+                    "INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
+                    [(run["id"], int(s), k, None if v is None else float(v), run.get("finished") or now)
+                     for s, k, v in metrics])
+                self._db.executemany(
+                    "INSERT INTO artifacts (run_id, name, kind, path, step, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(run["id"], a["name"], a["kind"], str(a["path"]), a.get("step"), now, json.dumps(a.get("meta") or {}))
+                     for a in artifacts])
+                self._db.execute("COMMIT")
+                return True
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def remove_reference_run(self, run_id: str) -> None:
+        """Forget a reference run (its assets are gone or broken). Its files in assets/ are never touched."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._db.execute("SELECT 1 FROM runs WHERE id = ? AND reference = 1", (run_id,)).fetchone():
+                    for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
+                        self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
         """Atomically start a queued run if it is first in line and a slot on its device is free."""
@@ -326,7 +437,13 @@ def _to_run(row: sqlite3.Row) -> Run:
                status=row["status"], device=row["device"], created=row["created"], started=row["started"],
                finished=row["finished"], error=row["error"], pid=row["pid"], heartbeat=row["heartbeat"],
                cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
-               message=row["message"], summary=json.loads(row["summary"] or "{}"))
+               message=row["message"], summary=json.loads(row["summary"] or "{}"), reference=bool(row["reference"]))
+
+
+def reference_folder(store: RunStore, run_id: str) -> str:
+    """Where a reference run's files are (the folder of its first artifact), for messages."""
+    artifacts = store.artifacts(run_id)
+    return str(artifacts[0].path.parent) if artifacts else "assets/reference_runs"
 
 
 def _pid_alive(pid: int | None) -> bool:

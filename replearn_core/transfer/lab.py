@@ -22,11 +22,14 @@ __all__ = ["comparison_curves", "comparison_runs", "cost_figure", "curves_figure
 
 def encoder_choices(store: RunStore) -> dict[str, str]:
     """{spec: label} of every encoder the page offers: finished runs with checkpoints, then the fixed sources."""
+    from replearn_core.runs.reference import reference_note
+
     choices = {}
     for run in encoder_runs(store):
         cfg = run.config
         what = cfg.get("method") or run.kind
-        choices[run.id] = f"{what} on {cfg.get('dataset', '?')} · {cfg.get('backbone', '?')} · run {run.id}"
+        mark = f" · {reference_note(run)}" if run.reference else ""
+        choices[run.id] = f"{what} on {cfg.get('dataset', '?')} · {cfg.get('backbone', '?')}{mark} · run {run.id}"
     choices["random"] = "random initialisation (the control)"
     choices["imagenet"] = "ImageNet (torchvision ResNet-18 weights, downloads 45 MB once)"
     choices["upload"] = "upload a checkpoint file"
