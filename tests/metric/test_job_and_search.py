@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from replearn_core.checkpoints import load_run_encoder
+from replearn_core.backbones import build_backbone
 from replearn_core.config import TrainConfig
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.job import parse_config
@@ -44,7 +45,7 @@ def test_a_run_reports_retrieval_metrics_and_saves_what_other_pages_use(store):
         assert 0 <= summary[key] <= (1 if key not in ("images_per_s", "train_time_s") else 1e9), key
     assert summary["recall_at_10"] >= summary["recall_at_5"] >= summary["recall_at_1"] == summary["precision_at_1"]
     backbone, _ = load_run_encoder(store, run_id, "checkpoint_final")
-    assert backbone.feature_dim == 128
+    assert backbone.feature_dim == build_backbone(store.get_run(run_id).config["backbone"]).feature_dim
     emb = store.artifact(run_id, "embeddings")
     from safetensors.torch import load_file
     tensors = load_file(str(emb.path))
