@@ -77,7 +77,7 @@ def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, nam
 
 def latest_run(store: RunStore, kind: str = "ssl"):
     """The newest run of a kind started here (shipped reference runs are not the lab's own)."""
-    runs = [r for r in store.list_runs(kind=kind) if not r.reference]
+    runs = [r for r in store.list_runs(kind=kind) if not getattr(r, "reference", False)]
     return runs[0] if runs else None
 
 
