@@ -165,7 +165,7 @@ def reference_note(run: Run) -> str:
     s = run.summary or {}
     bits = ["📌 reference"]
     if s.get("epochs_done"):
-        bits.append(f"{s['epochs_done']} epochs")
+        bits.append(f"{s['epochs_done']} epoch" + ("s" if s["epochs_done"] != 1 else ""))
     if s.get("train_time_s"):
         bits.append(f"{s['train_time_s'] / 60:.0f} min" if s["train_time_s"] >= 60 else f"{s['train_time_s']:.0f} s")
     return " · ".join(bits)
