@@ -16,6 +16,7 @@ PAGE_TITLES = {
     "cyclegan": ("CycleGAN", "🍎"),
     "metric_learning": ("Metric learning", "📏"),
     "domain_adaptation": ("Domain adaptation", "🌉"),
+    "claims": ("Claims", "📜"),
 }
 
 
