@@ -246,8 +246,7 @@ class RunStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
-                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
+                self._delete_rows(run_id)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -318,12 +317,16 @@ class RunStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if self._db.execute("SELECT 1 FROM runs WHERE id = ? AND reference = 1", (run_id,)).fetchone():
-                    for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
-                        self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
+                    self._delete_rows(run_id)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _delete_rows(self, run_id: str) -> None:
+        """A run's metrics, artifacts and row; the caller holds the lock inside a transaction."""
+        for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
+            self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
 
     def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
         """Atomically start a queued run if it is first in line and a slot on its device is free."""
