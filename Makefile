@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# a classroom serves the LAN: make app ADDRESS=0.0.0.0 (see the README)
+ADDRESS ?= localhost
 
 .PHONY: app test setup browser bench clean
 
@@ -14,9 +16,9 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed
 
+# the other server settings (no file watching, upload limit, no usage statistics) are in .streamlit/config.toml
 app: setup
-	$(PY) -m streamlit run app.py --server.address localhost --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # the real-browser test needs Debian's chromium; install it when we can (root with apt), else that test skips
 browser:

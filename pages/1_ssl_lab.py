@@ -9,6 +9,9 @@ from replearn_core.lab import (augmentation_help, image_grid, latest_run, method
                               start_ssl_run)
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("🧪 Self-supervised lab")
 store = get_store()

@@ -6,6 +6,9 @@ import streamlit as st
 from replearn_core.commands.runs import run_rows
 from replearn_core.plots import overlay_figure
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("📋 Runs")
 store = get_store()

@@ -9,6 +9,9 @@ from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_c
                                       projector_tsv, start_warm_up)
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
 from ui.common import get_store, refresh_seconds, run_label
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
 st.title("🗺️ Feature maps")

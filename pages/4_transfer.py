@@ -12,6 +12,9 @@ from replearn_core.transfer.lab import (check_encoder, comparison_curves, compar
                                         curves_figure, encoder_choices, label_efficiency_figure, results_csv,
                                         run_label, save_upload, start_comparison, start_source_run)
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("🔁 Transfer learning")
 st.caption("Does a pretrained encoder help, and which way of reusing it works best with 1 %, 10 % or all "

@@ -9,6 +9,9 @@ from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmst
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("🍎 CycleGAN: apples ↔ oranges")
 st.caption("Two generators learn to translate between two image sets that are never paired: G turns A into B, "

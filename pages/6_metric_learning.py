@@ -10,6 +10,9 @@ from replearn_core.metric.search import comparison_table, gallery, image_from_by
 from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("📏 Metric learning and retrieval")
 store = get_store()

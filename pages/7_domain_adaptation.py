@@ -8,6 +8,9 @@ from replearn_core.adaptation.views import accuracy_figure, comparison_rows, fea
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from ui.common import get_store, refresh_seconds
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("🌉 Domain adaptation")
 st.caption("Labelled source images, unlabelled target images: the target's labels only score the result.")

@@ -6,6 +6,9 @@ import streamlit as st
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimate_seconds, plan_runs, submit_claim_runs
 from replearn_core.claims.table import latest_table, page_items, summary_rows
 from ui.common import get_store
+from ui.routing import use_app_navigation
+
+use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("📜 Claims")
 st.caption("The course's articles make claims about self-supervised and transfer learning. Each row below was "

@@ -1,51 +1,15 @@
 """The whole app once in a real browser: start it, launch a one-epoch run, see the curves appear."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browser.conftest import CHROMIUM, ROOT, launch_chromium
+
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def app_url(data_dir):
-    port = _free_port()
-    env = dict(os.environ, REPLEARN_DATA=str(data_dir), REPLEARN_REFRESH_S="2")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("the app did not start: " + server.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
 
 
 def test_one_epoch_run_draws_live_curves(app_url, data_dir, tmp_path):
@@ -55,12 +19,7 @@ def test_one_epoch_run_draws_live_curves(app_url, data_dir, tmp_path):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        # a fresh user-data-dir per test: a persistent context is how Playwright takes one
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chrome"), executable_path=CHROMIUM, headless=True,
-            viewport={"width": 1500, "height": 1100},
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
+        browser = launch_chromium(p, tmp_path / "chrome")
         page = browser.new_page()
         # as a user does: open the home page, then follow the navigation to the lab
         page.goto(app_url, wait_until="networkidle")
