@@ -104,6 +104,8 @@ def live_view():
     st.progress(run.progress, text=f"{status} · {run.message or ''} · device {run.device or '?'}")
     if run.error:
         st.error(run.error)
+    for warning in run.warnings:
+        st.warning(warning, icon="⚠️")
     if run.active and st.button("⏹ Cancel", key=f"cancel_{run.id}", help="Stop this run at its next step."):
         store.request_cancel(run.id)
         st.toast("Cancel requested")

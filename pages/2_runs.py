@@ -23,14 +23,19 @@ def runs_table():
         st.info("No runs yet. Start one in the Self-supervised lab, or with `python -m replearn_core train`.")
         st.session_state["runs_selected"] = []
         return
-    frame = pd.DataFrame(rows)[["id", "reference", "kind", "status", "method", "dataset", "best_knn_acc",
+    frame = pd.DataFrame(rows)[["id", "reference", "kind", "status", "warnings", "method", "dataset", "best_knn_acc",
                                 "duration_s", "device", "created", "error"]]
     frame["reference"] = frame["reference"].map({True: "reference", False: ""})
+    frame["warnings"] = frame["warnings"].map(lambda w: f"⚠️ {len(w)}" if w else "")
     event = st.dataframe(frame, hide_index=True, use_container_width=True, on_select="rerun",
                          selection_mode="multi-row", key="runs_table",
                          column_config={"reference": st.column_config.TextColumn(
                                             "📌", help="reference: a long run shipped with the app, to compare "
                                                       "your runs with. Read-only: it cannot be deleted."),
+                                        "warnings": st.column_config.TextColumn(
+                                            "⚠️", help="Warnings to act on (skipped files, a collapsed "
+                                                      "representation, a loss that did not fall): select the "
+                                                      "run to read them."),
                                         "best_knn_acc": st.column_config.NumberColumn("best kNN", format="%.3f"),
                                         "duration_s": st.column_config.NumberColumn("time (s)", format="%.1f")})
     st.session_state["runs_selected"] = [rows[i]["id"] for i in event.selection.rows]
@@ -77,4 +82,6 @@ if selected:
     for rid in selected:
         run = store.get_run(rid)
         if run.error:
-            st.warning(f"{rid}: {run.error}")
+            st.error(f"{rid}: {run.error}")
+        for warning in run.warnings:
+            st.warning(f"{rid}: {warning}", icon="⚠️")

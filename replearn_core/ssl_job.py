@@ -18,6 +18,7 @@ from replearn_core.evaluation import linear_probe_accuracy
 from replearn_core.methods import build_method
 from replearn_core.runs.context import RunContext
 from replearn_core.trainer import Trainer
+from replearn_core.training_warnings import representation_warnings, settings_warnings
 
 
 def prepare_data(config: TrainConfig):
@@ -38,6 +39,7 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
     meta = {"backbone": config.backbone, "method": config.method, "dataset": config.dataset}
     notes = train.notes + evaluation.notes
     summary: dict = {"notes": notes} if notes else {}
+    ctx.warn(*notes, *settings_warnings(config, len(train)))  # shown while the run goes on
 
     def on_train_start(t: Trainer):
         ctx.progress(0.0, "scoring the untrained encoder")
@@ -90,6 +92,7 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
     })
     ctx.flush()
     summary["best_knn_acc"] = ctx.store.best_metric(ctx.run_id, "knn_acc")
+    ctx.warn(*representation_warnings(ctx.store.metrics(ctx.run_id), config))
     if trainer.stop_reason:
         summary["stopped"] = trainer.stop_reason
     return summary

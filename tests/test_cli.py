@@ -51,12 +51,15 @@ def test_bad_method_exits_2_with_one_error_line():
 @pytest.mark.parametrize("args, words", [
     (["--backbone", "vgg99"], "unknown backbone"),
     (["--lr", "5"], "learning rate"),
+    (["--lr", "10"], "learning rate must be in (0, 1]"),  # a loss that would turn NaN within steps
+    (["--lr", "0"], "learning rate must be in (0, 1]"),  # nothing would ever change
+    (["--batch-size", "1"], "batch size must be between 2 and 4096"),  # one image has no negatives, no batch norm
     (["--option", "stop_gradient"], "KEY=VALUE"),
     (["--recipe", '[{"op": "mixup"}]'], "unknown augmentation"),
     (["--dataset", "folder:/no/such/folder"], "no such folder"),
 ])
 def test_bad_input_is_one_error_line_in_process(args, words, capsys):
-    code = main(["train", *args, *TINY_FLAGS, "--quiet"])
+    code = main(["train", *TINY_FLAGS, *args, "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err[-1].startswith("error:") and words in err[-1]

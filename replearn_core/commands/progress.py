@@ -50,9 +50,11 @@ def run_in_foreground(store, run_id: str, on_log, bar: ProgressBar | None, as_js
         if bar is not None:
             bar.close()
     run = store.get_run(run_id)
-    result = {"run_id": run_id, "status": run.status, **summary}
+    result = {"run_id": run_id, "status": run.status, **summary, "warnings": run.warnings}
     if run.error:
         result["error"] = run.error
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(result))
     else:

@@ -26,7 +26,7 @@ def run_rows(store: RunStore, kind: str | None = None, status: str | None = None
                      "best_knn_acc": store.best_metric(r.id, "knn_acc"),
                      "duration_s": None if r.duration_s is None else round(r.duration_s, 1),
                      "device": r.device, "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
-                     "error": r.error})
+                     "error": r.error, "warnings": r.warnings})
     return rows
 
 
@@ -49,4 +49,6 @@ def run(args) -> int:
         print(f"{r['id']:<23} {r['kind']:<10} {r['status']:<10} {str(r['method'] or ''):<13} "
               f"{str(r['dataset'] or '')[:14]:<14} {knn:>8} {dur:>8}  {r['device'] or ''}"
               + ("  (reference, read-only)" if r["reference"] else ""))
+        for warning in r["warnings"]:
+            print(f"    warning: {warning}")
     return 0

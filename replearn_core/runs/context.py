@@ -65,6 +65,12 @@ class RunContext:
     def progress(self, fraction: float, message: str | None = None) -> None:
         self.store.set_progress(self.run_id, fraction, message)
 
+    def warn(self, *messages: str) -> None:
+        """Record messages the user should act on (skipped files, a collapsed representation, ...) on the run:
+        the pages show them beside the run and the command line prints them."""
+        for message in messages:
+            self.store.add_warning(self.run_id, message)
+
     def check_finite(self, name: str, value: float, step: int) -> None:
         if not math.isfinite(value):
             raise RunDiverged(f"{name} became {value} at step {step}; the run stopped. "

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 _ADDED_COLUMNS = {
     "reference": "INTEGER NOT NULL DEFAULT 0",  # 1 = shipped reference run, read-only
     "asset_hash": "TEXT",  # a reference run's asset content hash, to re-import only what changed
+    "warnings": "TEXT NOT NULL DEFAULT '[]'",  # JSON list of messages the user should act on (skipped files, ...)
 }
 
 
@@ -94,6 +95,7 @@ class Run:
     message: str | None
     summary: dict = field(default_factory=dict)
     reference: bool = False  # a shipped reference run: read-only, its files live in assets/
+    warnings: list[str] = field(default_factory=list)  # what the user should act on, each with what to try
 
     @property
     def duration_s(self) -> float | None:
@@ -218,6 +220,12 @@ class RunStore:
         if status == "finished":
             fields["progress"] = 1.0
         self.update(run_id, **fields)
+
+    def add_warning(self, run_id: str, message: str) -> None:
+        """Add a message the user should act on to a run; a message already there is not added twice."""
+        with self._lock:
+            self._db.execute("UPDATE runs SET warnings = json_insert(warnings, '$[#]', ?) WHERE id = ? AND NOT EXISTS "
+                             "(SELECT 1 FROM json_each(runs.warnings) WHERE value = ?)", (message, run_id, message))
 
     def heartbeat(self, run_id: str) -> None:
         self.update(run_id, heartbeat=time.time())
@@ -440,7 +448,8 @@ def _to_run(row: sqlite3.Row) -> Run:
                status=row["status"], device=row["device"], created=row["created"], started=row["started"],
                finished=row["finished"], error=row["error"], pid=row["pid"], heartbeat=row["heartbeat"],
                cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
-               message=row["message"], summary=json.loads(row["summary"] or "{}"), reference=bool(row["reference"]))
+               message=row["message"], summary=json.loads(row["summary"] or "{}"), reference=bool(row["reference"]),
+               warnings=json.loads(row["warnings"] or "[]"))
 
 
 def reference_folder(store: RunStore, run_id: str) -> str:

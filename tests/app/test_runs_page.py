@@ -77,3 +77,13 @@ def test_reference_runs_are_offered_marked_as_transfer_encoders(data_dir, tmp_pa
     assert not at.exception
     start_from = next(s for s in at.sidebar.selectbox if s.label == "Start from")
     assert sum("📌 reference · 100 epochs · 30 min" in o for o in start_from.options) == 2
+
+
+def test_a_run_with_warnings_is_marked_in_the_table(data_dir):
+    store = RunStore(data_dir)
+    run_id = store.create_run("ssl", {"method": "simclr", "dataset": "shapes"})
+    store.add_warning(run_id, "The representation collapsed")
+    store.finish(run_id, "finished")
+    at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
+    assert not at.exception
+    assert at.dataframe[0].value["warnings"][0] == "⚠️ 1"

@@ -58,3 +58,14 @@ def test_train_button_queues_a_run_that_a_worker_executes(data_dir):
     while time.time() < deadline and store.get_run(runs[0].id).active:
         time.sleep(0.5)
     assert store.get_run(runs[0].id).status in ("cancelled", "finished")
+
+
+def test_a_runs_warnings_are_shown_beside_it(data_dir):
+    store = RunStore(data_dir)
+    run_id = store.create_run("ssl", {"method": "simclr", "dataset": "folder:/photos"})
+    store.add_warning(run_id, "folder:/photos: skipped 1 file(s) that could not be read as images: cat/a.txt "
+                              "(not an image)")
+    store.finish(run_id, "finished")
+    at = _page().run()
+    assert not at.exception
+    assert any("cat/a.txt (not an image)" in w.value for w in at.warning)

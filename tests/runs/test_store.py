@@ -186,3 +186,25 @@ def test_progress_is_clamped_and_finish_records_the_end(store):
     store.finish(run_id, "failed", error="boom")
     run = store.get_run(run_id)
     assert run.status == "failed" and run.error == "boom" and not run.active
+
+
+def test_warnings_are_kept_in_order_once_each_and_an_older_database_gains_the_column(store):
+    run_id = store.create_run("ssl", {})
+    assert store.get_run(run_id).warnings == []
+    ctx = RunContext(store, run_id, torch.device("cpu"))
+    ctx.warn("skipped 2 file(s)", "the loss did not fall")
+    ctx.warn("skipped 2 file(s)")  # the train and test splits of one folder report the same files
+    ctx.close()
+    assert store.get_run(run_id).warnings == ["skipped 2 file(s)", "the loss did not fall"]
+    store.close()
+    db = sqlite3.connect(store.path)
+    db.execute("ALTER TABLE runs DROP COLUMN warnings")  # a data folder from before warnings existed
+    db.commit()
+    db.close()
+    reopened = RunStore(store.root)
+    try:
+        assert reopened.get_run(run_id).warnings == []
+        reopened.add_warning(run_id, "collapsed")
+        assert reopened.get_run(run_id).warnings == ["collapsed"]
+    finally:
+        reopened.close()
