@@ -125,7 +125,7 @@ else:
         else:
             upload = st.file_uploader("Query image", type=["png", "jpg", "jpeg", "bmp", "webp"],
                                       help="Any image; it is resized to the run's image size.")
-            query, label, exclude = (image_from_bytes(upload.getvalue()) if upload else None), None, None
+            query, label, exclude = (image_from_bytes(upload.getvalue(), upload.name) if upload else None), None, None
         if query is not None:
             result = search(chosen, query, k=int(k), store=store, query_label=label, exclude_index=exclude)
             shown = query.permute(1, 2, 0).numpy() if hasattr(query, "permute") else query

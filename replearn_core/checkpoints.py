@@ -7,6 +7,8 @@ run's encoder can be rebuilt with :func:`load_run_encoder`.
 
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 
 import torch
@@ -43,7 +45,14 @@ def read_state_file(path: str | Path) -> dict[str, torch.Tensor]:
             raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from exc
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - includes the refusal to unpickle arbitrary objects
+    except pickle.UnpicklingError as exc:  # torch's refusal to unpickle anything but tensors and plain containers
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        raise CheckpointError(
+            f"{path.name} could not be read as a weights-only torch file: it holds pickled Python objects"
+            f"{f' ({found.group(1)})' if found else ''}, not only tensors, and unpickling those could run code; the "
+            f"lab never does. Save the weights alone: safetensors.torch.save_file(model.state_dict(), "
+            f"'encoder.safetensors').") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged or truncated file, or no torch file at all
         raise CheckpointError(f"{path.name} could not be read as a weights-only torch file: {exc}") from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from replearn_core.data.base import DatasetError
-from replearn_core.data.folder import IMAGE_SUFFIXES, read_image
+from replearn_core.data.folder import IMAGE_SUFFIXES
+from replearn_core.data.images import read_image, skipped_note, unreadable_reason
 
 APPLE2ORANGE_URL = "https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/apple2orange.zip"
 # The publisher gives no checksum; None means "check that the archive is complete and a valid zip".
@@ -130,14 +131,14 @@ def _read_pair(root: str, split: str, image_size: int, _mtime_key: float, limit:
             try:
                 decoded.append(read_image(file, image_size))
                 names.setdefault(domain, []).append(file.name)
-            except Exception:  # noqa: BLE001 - any unreadable file is skipped and reported
-                skipped.append(file.name)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
+                skipped.append((file.name, unreadable_reason(exc)))
         if not decoded:
             what = "is empty" if not files else f"holds no readable images ({len(files)} files could not be read)"
             raise DatasetError(f"{folder} {what}. Put the domain's images (jpg, png, ...) there; "
                                f"known suffixes: {', '.join(sorted(IMAGE_SUFFIXES))}.")
         if skipped:
-            notes.append(f"{split}{domain}: skipped {len(skipped)} unreadable file(s), e.g. {', '.join(skipped[:3])}")
+            notes.append(skipped_note(skipped, f"{split}{domain}: "))
         images[domain] = torch.from_numpy(np.stack(decoded)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     return DomainPair(f"folder:{root}", images["A"], images["B"], names["A"], names["B"], notes)
 

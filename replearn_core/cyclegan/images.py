@@ -40,16 +40,14 @@ def png_bytes(picture: np.ndarray) -> bytes:
 def decode_image(data: bytes | str, image_size: int, name: str = "the file") -> torch.Tensor:
     """Any image file (bytes or path) -> uint8 (3, S, S), centre-cropped and resized.
 
-    Raises ValueError with a plain message when the file is not an image.
+    Raises ValueError with a plain message when the file is not an image, is damaged or is a decompression bomb.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    from replearn_core.data.folder import read_image
+    from replearn_core.data.images import read_image, unreadable_reason
 
     source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
         array = read_image(source, image_size)  # (S, S, 3)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"{name} is not an image this lab can read (use a JPEG, PNG, WebP, BMP or GIF): "
-                         f"{type(exc).__name__}") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever PIL raises, the user gets the reason
+        raise ValueError(f"{name} is not an image this lab can read ({unreadable_reason(exc)}); use a JPEG, PNG, "
+                         f"WebP, BMP or GIF.") from exc
     return torch.from_numpy(np.array(array)).permute(2, 0, 1).contiguous()

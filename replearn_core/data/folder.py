@@ -2,7 +2,8 @@
 
 If PATH holds ``train/`` and ``test/`` sub-trees they are the splits; otherwise a
 seeded fifth of each class is held out for evaluation. Files that cannot be read
-as images are skipped and counted in a note shown to the user.
+as images (not images, damaged, decompression bombs) are skipped and listed, with
+the reason, in a note shown to the user.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import numpy as np
 import torch
 
 from replearn_core.data.base import DatasetError, ImageDataset, stratified_split
+from replearn_core.data.images import read_image, skipped_note, unreadable_reason
+
+__all__ = ["IMAGE_SUFFIXES", "load_folder", "read_image"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 
@@ -49,28 +53,14 @@ def _read_tree(root: str, image_size: int, _mtime_key: float) -> ImageDataset:
             try:
                 images.append(read_image(file, image_size))
                 labels.append(label)
-            except Exception:  # noqa: BLE001 - any unreadable file is skipped and reported
-                skipped.append(file.name)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
+                skipped.append((f"{class_dir.name}/{file.name}", unreadable_reason(exc)))
     if not images:
         raise DatasetError(f"folder:{root}: no readable images in {len(class_dirs)} class folders.")
     notes = []
     if skipped:
-        notes.append(f"skipped {len(skipped)} unreadable file(s), e.g. {', '.join(skipped[:3])}")
+        notes.append(skipped_note(skipped, f"folder:{root}: "))
     data = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     name = f"folder:{os.path.relpath(root) if not root.startswith('..') else root}"
     return ImageDataset(name, data, torch.tensor(labels), [d.name for d in class_dirs], notes)
 
-
-def read_image(file, image_size: int) -> np.ndarray:
-    """Decode any image file to an (S, S, 3) uint8 array: shorter side resized, centre-cropped."""
-    from PIL import Image
-
-    with Image.open(file) as im:
-        im = im.convert("RGB")
-        w, h = im.size
-        side = min(w, h)
-        left, top = (w - side) // 2, (h - side) // 2
-        im = im.crop((left, top, left + side, top + side))
-        if side != image_size:
-            im = im.resize((image_size, image_size), Image.BICUBIC)
-        return np.asarray(im, dtype=np.uint8)

@@ -102,15 +102,15 @@ def gallery(run_id: str, store: RunStore | None = None) -> Gallery:
     return _gallery(str(store.root), run_id)
 
 
-def image_from_bytes(data: bytes) -> np.ndarray:
-    """Decode an uploaded image file into (H, W, 3) uint8; a clear ValueError if it is not an image."""
-    from PIL import Image, UnidentifiedImageError
+def image_from_bytes(data: bytes, name: str = "the file") -> np.ndarray:
+    """Decode an uploaded image file into (H, W, 3) uint8; a clear ValueError if it is not an image, is damaged
+    or is a decompression bomb."""
+    from replearn_core.data.images import read_full_image, unreadable_reason
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"the file is not an image PIL can read ({exc})") from exc
+        return read_full_image(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - whatever PIL raises, the user gets the reason
+        raise ValueError(f"{name} is not an image this lab can read ({unreadable_reason(exc)})") from exc
 
 
 def _as_chw(query, size: int) -> torch.Tensor:

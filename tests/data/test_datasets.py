@@ -9,6 +9,7 @@ import torch
 from replearn_core.data import DATASETS, DatasetError, ImageDataset, load_dataset
 from replearn_core.data.shapes import CLASS_NAMES, load_shapes, make_shapes
 from replearn_core.evaluation import knn_accuracy
+from tests.bad_files import NOT_AN_IMAGE, bomb_png, truncated_png
 
 
 # --- shapes -------------------------------------------------------------------------
@@ -104,6 +105,30 @@ def test_folder_skips_and_counts_a_corrupt_file(tmp_path):
     data = load_dataset(f"folder:{root}", "all", image_size=16)
     assert len(data) == 10
     assert len(data.notes) == 1 and "skipped 1" in data.notes[0] and "broken.jpg" in data.notes[0]
+
+
+def test_folder_skips_non_images_damaged_files_and_decompression_bombs_naming_each(tmp_path):
+    root = write_tree(tmp_path / "pets")
+    (root / "cat" / "notes.jpg").write_bytes(NOT_AN_IMAGE)  # a text file named .jpg
+    (root / "cat" / "huge.png").write_bytes(bomb_png())  # 60,000 × 60,000 pixels in 778 bytes
+    (root / "dog" / "wide.png").write_bytes(bomb_png(10_000, 10_000))  # over the limit, where PIL only warns
+    (root / "dog" / "cut.png").write_bytes(truncated_png())
+    data = load_dataset(f"folder:{root}", "all", image_size=16)
+    assert len(data) == 10  # the good images are all there
+    [note] = data.notes
+    assert "skipped 4 file(s)" in note
+    assert "cat/notes.jpg (not an image)" in note
+    assert "cat/huge.png (too large to decode safely, a decompression bomb?" in note
+    assert "dog/wide.png (too large" in note and "10000×10000 pixels" in note
+    assert "dog/cut.png (damaged" in note
+
+
+def test_folder_names_the_first_five_skipped_files_and_counts_the_rest(tmp_path):
+    root = write_tree(tmp_path / "pets")
+    for i in range(8):
+        (root / "dog" / f"junk{i}.txt").write_bytes(NOT_AN_IMAGE)
+    [note] = load_dataset(f"folder:{root}", "all", image_size=16).notes
+    assert "skipped 8 file(s)" in note and "junk4.txt" in note and "junk5.txt" not in note and "and 3 more" in note
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "no_images"])
