@@ -11,7 +11,13 @@
   count matches ``expected_size`` (or the server's Content-Length) and the
   caller validates the content (``safe_extract`` refuses a broken archive);
 - reports ``progress(done_bytes, total_bytes_or_None)``;
-- fails with :class:`DownloadError`, a message that says what to do when offline.
+- fails with :class:`DownloadError`, a message that says what to do when offline, within
+  ``TIMEOUT_S`` when no answer comes (name resolution included, which urllib's own timeout
+  does not cover).
+
+``torchvision_dataset(make, url)`` builds a torchvision dataset from the files already in the data
+folder, and only when they are missing checks that ``url`` answers (within ``TIMEOUT_S``) before
+letting torchvision download them: its downloader has no timeout and would wait forever offline.
 
 ``safe_extract(archive, target)`` unpacks zip and tar archives, refusing any
 member whose path would land outside ``target`` (absolute paths, ``..``, links).
@@ -23,6 +29,7 @@ import hashlib
 import os
 import shutil
 import tarfile
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -30,6 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 CHUNK = 1 << 16
+TIMEOUT_S = 8.0  # no answer (or no bytes) for this long means offline: a user hears so within 10 s
 Progress = Callable[[int, "int | None"], None]
 
 
@@ -46,7 +54,7 @@ def sha256_of(path: str | Path) -> str:
 
 
 def download_file(url: str, dest: str | Path, sha256: str | None = None, expected_size: int | None = None,
-                  progress: Progress | None = None, timeout: float = 30.0) -> Path:
+                  progress: Progress | None = None, timeout: float | None = None) -> Path:
     """Download url to dest (resuming a previous ``dest.part``); returns dest. Skips when dest is already there."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -59,16 +67,15 @@ def download_file(url: str, dest: str | Path, sha256: str | None = None, expecte
     request = urllib.request.Request(url, headers={"User-Agent": "replearn"})
     if have:
         request.add_header("Range", f"bytes={have}-")
+    timeout = TIMEOUT_S if timeout is None else timeout
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = _urlopen_within(request, timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the .part file is already complete
             return _finish(part, dest, sha256, expected_size, have)
         raise DownloadError(f"could not download {url}: the server answered {exc.code} {exc.reason}.") from exc
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"could not reach {url} ({reason}). This machine seems to be offline: connect it, "
-                            f"or download the file by hand and put it at {dest}.") from exc
+        raise _offline(url, exc, f": connect it, or download the file by hand and put it at {dest}.") from exc
     with response:
         resumed = have > 0 and response.status == 206
         if not resumed:
@@ -92,6 +99,59 @@ def download_file(url: str, dest: str | Path, sha256: str | None = None, expecte
             raise DownloadError(f"the download of {url} broke off after {done} bytes ({exc}); run again to "
                                 f"resume from there.") from exc
     return _finish(part, dest, sha256, expected_size or total, done)
+
+
+def _urlopen_within(request: urllib.request.Request, timeout: float):
+    """``urlopen`` that gives up after ``timeout`` seconds even while the host name is being resolved.
+
+    urllib's timeout covers connecting and reading, not the DNS lookup, which can hang for tens of seconds on
+    a machine whose network is down. The attempt runs in a daemon thread; one that answers too late is dropped.
+    """
+    outcome: dict = {}
+
+    def attempt() -> None:
+        try:
+            outcome["response"] = urllib.request.urlopen(request, timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+def check_reachable(url: str, timeout: float | None = None) -> None:
+    """Raise :class:`DownloadError` within ``timeout`` seconds unless the server of ``url`` answers at all
+    (any HTTP status counts: the point is whether this machine is online)."""
+    timeout = TIMEOUT_S if timeout is None else timeout
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "replearn"})
+    try:
+        _urlopen_within(request, timeout).close()
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError) as exc:
+        raise _offline(url, exc, ".") from exc
+
+
+def _offline(url: str, exc: BaseException, what_to_do: str) -> DownloadError:
+    return DownloadError(f"could not reach {url} ({getattr(exc, 'reason', exc)}). This machine seems to be "
+                         f"offline{what_to_do}")
+
+
+def torchvision_dataset(make: Callable[[bool], object], url: str, timeout: float | None = None):
+    """``make(download)`` builds a torchvision dataset; download only if its files are not there yet, and only
+    after :func:`check_reachable` (torchvision's own downloader would wait forever on a dead network)."""
+    try:
+        return make(False)
+    except (RuntimeError, OSError):  # torchvision: "Dataset not found or corrupted", or a missing file
+        pass
+    check_reachable(url, timeout)
+    return make(True)
 
 
 def _finish(part: Path, dest: Path, sha256: str | None, expected_size: int | None, done: int) -> Path:

@@ -4,11 +4,18 @@ import io
 import socket
 import tarfile
 import threading
+import time
+import urllib.request
 import zipfile
 
 import pytest
 
+from replearn_core import download
+from replearn_core.adaptation import digit_sets  # noqa: F401 - registers mnist, usps and svhn
+from replearn_core.cyclegan.data import load_domains
+from replearn_core.data import DatasetError, load_dataset
 from replearn_core.download import DownloadError, download_file, safe_extract
+from replearn_core.transfer.encoders import imagenet_weights_file
 
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
 
@@ -89,6 +96,64 @@ def test_offline_gives_a_message_that_says_what_to_do(tmp_path):
     with pytest.raises(DownloadError, match="offline") as info:
         download_file(f"http://127.0.0.1:{port}/x.zip", tmp_path / "x.zip", timeout=2)
     assert str(tmp_path / "x.zip") in str(info.value)
+
+
+def test_a_network_that_never_answers_fails_within_the_timeout(tmp_path):
+    with socket.socket() as listener:  # accepts connections (the kernel's backlog) and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        started = time.monotonic()
+        with pytest.raises(DownloadError, match="offline"):
+            download_file(f"http://127.0.0.1:{listener.getsockname()[1]}/x.zip", tmp_path / "x.zip", timeout=0.5)
+    assert time.monotonic() - started < 2
+
+
+def test_the_default_timeout_answers_an_offline_user_within_10_s():
+    assert download.TIMEOUT_S < 10
+
+
+# every download of the lab: how a user starts it, and the offline alternative its message must name
+EVERY_DOWNLOAD = {
+    "cifar10": (lambda: load_dataset("cifar10", "train"), "'shapes' and 'digits' work offline"),
+    "stl10": (lambda: load_dataset("stl10", "test"), "'shapes' and 'digits' work offline"),
+    "mnist": (lambda: load_dataset("mnist", "train"), "--source printed-digits --target digits"),
+    "usps": (lambda: load_dataset("usps", "test"), "--source printed-digits --target digits"),
+    "svhn": (lambda: load_dataset("svhn", "train"), "--source printed-digits --target digits"),
+    "apple2orange": (lambda: load_domains("apple2orange", "train", 64), "built-in 'fruit' set"),
+    "imagenet weights": (lambda: imagenet_weights_file(), "from random weights, or from a checkpoint file"),
+}
+
+
+@pytest.fixture(params=["refused", "never answers"])
+def offline(request, monkeypatch):
+    """Every HTTP(S) request of this process goes through a proxy that refuses connections, or that accepts them
+    and never answers (a network that drops packets; the download timeout is cut to 1 s to keep the test short)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if request.param == "refused":
+        listener.close()
+    else:
+        listener.listen(16)
+        monkeypatch.setattr(download, "TIMEOUT_S", 1.0)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(urllib.request, "_opener", None)  # urlopen reads the proxy settings when it builds this
+    yield download.TIMEOUT_S
+    listener.close()
+
+
+@pytest.mark.parametrize("what", list(EVERY_DOWNLOAD))
+def test_every_download_fails_offline_within_its_timeout_naming_the_offline_alternative(offline, what):
+    start, alternative = EVERY_DOWNLOAD[what]
+    started = time.monotonic()
+    with pytest.raises((DatasetError, DownloadError)) as info:
+        start()
+    assert time.monotonic() - started < offline + 2
+    message = str(info.value)
+    assert "offline" in message and alternative in message, message
 
 
 def test_safe_extract_unpacks_zip_and_tar(tmp_path):

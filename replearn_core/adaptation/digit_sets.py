@@ -2,7 +2,8 @@
 
 MNIST → USPS and SVHN → MNIST need a network the first time: torchvision downloads
 each file into the data folder and checks its MD5 sum; an interrupted or offline
-download fails with a message that names the offline pair (printed-digits → digits).
+download fails (offline: within seconds) with a message that names the offline pair
+(printed-digits → digits).
 Grey images are repeated to three channels so every pair shares one encoder.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from replearn_core.data import DatasetError, DatasetInfo, ImageDataset, register_dataset, resize_uint8
+from replearn_core.download import DownloadError, torchvision_dataset
 from replearn_core.paths import subdir
 
 OFFLINE_HINT = "Offline, adapt the built-in pair instead: --source printed-digits --target digits."
@@ -34,18 +36,26 @@ def load_digit_set(name: str, split: str, image_size: int = 32) -> ImageDataset:
         parts = []
         for s in splits:
             if name == "mnist":
-                ds = torchvision.datasets.MNIST(str(root), train=(s == "train"), download=True)
+                mnist = torchvision.datasets.MNIST
+                ds = torchvision_dataset(lambda download: mnist(str(root), train=(s == "train"), download=download),
+                                         mnist.mirrors[0] + mnist.resources[0][0])
                 parts.append((_to_tensor(ds.data), torch.as_tensor(ds.targets).long()))
             elif name == "usps":
-                ds = torchvision.datasets.USPS(str(root), train=(s == "train"), download=True)
+                usps = torchvision.datasets.USPS
+                ds = torchvision_dataset(lambda download: usps(str(root), train=(s == "train"), download=download),
+                                         usps.split_list["train" if s == "train" else "test"][0])
                 parts.append((_to_tensor(ds.data), torch.as_tensor(ds.targets).long()))
             elif name == "svhn":
-                ds = torchvision.datasets.SVHN(str(root), split=s, download=True)
+                svhn = torchvision.datasets.SVHN
+                ds = torchvision_dataset(lambda download: svhn(str(root), split=s, download=download),
+                                         svhn.split_list[s][0])
                 parts.append((_to_tensor(ds.data), torch.as_tensor(ds.labels).long() % 10))
             else:
                 raise DatasetError(f"unknown digit set {name!r}")
     except DatasetError:
         raise
+    except DownloadError as exc:  # offline: said within seconds, before torchvision's downloader starts
+        raise DatasetError(f"Could not download {name}: {exc} {OFFLINE_HINT}") from exc
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
         raise DatasetError(f"Could not download or read {name} into {root} ({type(exc).__name__}: {exc}). "
                            f"Are you offline? {OFFLINE_HINT}") from exc

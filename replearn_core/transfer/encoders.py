@@ -47,7 +47,8 @@ def imagenet_weights_file(url: str | None = None, progress=None) -> Path:
         download_file(url, dest, progress=progress)
     except DownloadError as exc:
         raise DownloadError(f"ImageNet weights are not available offline: {exc} "
-                            f"(the file is about {IMAGENET_MB} MB, from {url}).") from exc
+                            f"(the file is about {IMAGENET_MB} MB, from {url}). Offline, start from a run of this "
+                            f"lab, from random weights, or from a checkpoint file instead.") from exc
     match = re.search(r"-([0-9a-f]{6,64})\.", dest.name)
     if match and not sha256_of(dest).startswith(match.group(1)):
         dest.unlink()

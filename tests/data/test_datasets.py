@@ -1,12 +1,10 @@
 """The dataset registry and its loaders: built-ins, folder trees, and the offline message."""
 
-import urllib.error
-
 import numpy as np
 import pytest
 import torch
 
-from replearn_core.data import DATASETS, DatasetError, ImageDataset, load_dataset
+from replearn_core.data import DatasetError, ImageDataset, load_dataset
 from replearn_core.data.shapes import CLASS_NAMES, load_shapes, make_shapes
 from replearn_core.evaluation import knn_accuracy
 from tests.bad_files import NOT_AN_IMAGE, bomb_png, truncated_png
@@ -151,20 +149,6 @@ def test_unknown_dataset_split_and_size_are_dataset_errors():
     with pytest.raises(DatasetError, match="image size"):
         load_dataset("shapes", "train", image_size=4)
     assert issubclass(DatasetError, ValueError)  # the CLI turns it into one `error:` line
-
-
-def test_cifar10_offline_names_the_builtin_datasets(monkeypatch):
-    import torchvision
-
-    def offline(*args, **kwargs):
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
-    assert DATASETS["cifar10"].offline is False
-    with pytest.raises(DatasetError) as info:
-        load_dataset("cifar10", "train")
-    message = str(info.value)
-    assert "shapes" in message and "offline" in message and "URLError" in message
 
 
 def test_image_dataset_checks_its_tensors_and_subsets():
