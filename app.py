@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from replearn_core.storage_errors import StoreUnavailable
+
 st.set_page_config(page_title="replearn", page_icon="🧪", layout="wide")
 
 PAGES_DIR = Path(__file__).parent / "pages"
@@ -29,4 +31,7 @@ def page_entries() -> list:
     return entries
 
 
-st.navigation(page_entries()).run()
+try:
+    st.navigation(page_entries()).run()
+except StoreUnavailable as exc:  # a full disk, a database held by another program: say what to do, not a traceback
+    st.error(str(exc), icon="💾")

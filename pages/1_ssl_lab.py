@@ -97,6 +97,7 @@ def live_view():
     if run is None:
         st.info("No run yet: choose settings and press Train.")
         return
+    store.reap_dead()  # a run whose worker process died is marked failed, not shown running forever
     run = store.get_run(run.id)
     st.subheader(f"Run {run.id}: {run.config.get('method')} on {run.config.get('dataset')}")
     status = {"queued": "⏳ queued", "running": "🏃 running", "finished": "✅ finished", "failed": "❌ failed",

@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from replearn_core.storage_errors import StoreUnavailable
+
 COMMANDS = {
     "train": "replearn_core.commands.train",
     "runs": "replearn_core.commands.runs",
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except StoreUnavailable as exc:  # a full disk, a database held by another program: what to do, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, KeyError, FileNotFoundError) as exc:
         # bad input: one clear line, no traceback
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -41,9 +41,11 @@ def run_in_foreground(store, run_id: str, on_log, bar: ProgressBar | None, as_js
     Shared by every command that trains; returns the command's exit code (1 when the run failed).
     """
     import json
+    import os
 
     from replearn_core.runs.jobs import execute_run
 
+    store.set_queued_pid(run_id, os.getpid())  # killed before it starts, the run is reaped, not queued forever
     try:
         summary = execute_run(store, run_id, on_log=on_log)
     finally:

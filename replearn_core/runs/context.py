@@ -91,20 +91,25 @@ class RunContext:
         """Save tensors as safetensors (never pickle) and list them as an artifact of the run."""
         from safetensors.torch import save_file
 
-        path = self.run_dir / f"{name}.safetensors"
-        tmp = path.with_suffix(".tmp")
         flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        save_file(flat, str(tmp), metadata={k: str(v) for k, v in (meta or {}).items()})
-        tmp.replace(path)  # atomic: a reader never sees half a file
-        self.store.add_artifact(self.run_id, name, kind, path, step, meta)
-        return path
+        return self._save(f"{name}.safetensors", name, kind, step, meta, lambda tmp: save_file(
+            flat, str(tmp), metadata={k: str(v) for k, v in (meta or {}).items()}))
 
     def save_bytes(self, name: str, data: bytes, kind: str, step: int | None = None,
                    meta: dict | None = None) -> Path:
-        path = self.run_dir / name
+        return self._save(name, name, kind, step, meta, lambda tmp: tmp.write_bytes(data))
+
+    def _save(self, file_name: str, name: str, kind: str, step: int | None, meta: dict | None, write) -> Path:
+        """Write through a temporary file renamed when complete (a reader never sees half a file; a full disk
+        leaves no half file behind), then list the file as an artifact of the run."""
+        path = self.run_dir / file_name
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        try:
+            write(tmp)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         self.store.add_artifact(self.run_id, name, kind, path, step, meta)
         return path
 

@@ -12,6 +12,7 @@ import traceback
 from replearn_core.device import describe, pick_device
 from replearn_core.runs.context import RunCancelled, RunContext, RunDiverged
 from replearn_core.runs.store import RunStore
+from replearn_core.storage_errors import StoreUnavailable, explain_storage_error
 
 JOBS: dict[str, str] = {
     "ssl": "replearn_core.ssl_job:run_ssl",  # self-supervised pretraining (issue 2)
@@ -62,7 +63,14 @@ def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
         store.finish(run_id, "failed", error=str(exc))
         return {"status": "failed", "error": str(exc)}
     except BaseException as exc:
-        ctx.close()
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        explained = explain_storage_error(exc, store.root)  # a full disk: say so, and what to do
+        try:
+            ctx.close()
+        except StoreUnavailable:
+            pass  # the metrics not yet written are lost with the run; earlier runs are intact
+        detail = str(explained) if explained is not exc else \
+            "".join(traceback.format_exception_only(type(exc), exc)).strip()
         store.finish(run_id, "failed", error=detail)
+        if explained is not exc:
+            raise explained from exc
         raise

@@ -21,10 +21,12 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from replearn_core.paths import data_dir
+from replearn_core.storage_errors import explain_storage_error
 
 ACTIVE = ("queued", "running")
 DONE = ("finished", "failed", "cancelled")
@@ -127,6 +129,44 @@ class ReferenceRunError(ValueError):
     """Raised when asked to delete or cancel a reference run: they are read-only."""
 
 
+class _Database:
+    """The store's SQLite connection. A full disk, or a lock another program holds longer than
+    ``BUSY_TIMEOUT_S``, becomes a :class:`StoreUnavailable` that says so and what to do."""
+
+    BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's transaction before giving up
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.connection = sqlite3.connect(path, timeout=self.BUSY_TIMEOUT_S, check_same_thread=False,
+                                          isolation_level=None)
+        self.connection.row_factory = sqlite3.Row
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.connection.in_transaction
+
+    def execute(self, sql: str, args=()) -> sqlite3.Cursor:
+        return self._explained(self.connection.execute, sql, args)
+
+    def executemany(self, sql: str, rows) -> sqlite3.Cursor:
+        return self._explained(self.connection.executemany, sql, rows)
+
+    def executescript(self, script: str) -> sqlite3.Cursor:
+        return self._explained(self.connection.executescript, script)
+
+    def _explained(self, call, *args):
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as exc:
+            explained = explain_storage_error(exc, self.path.parent)
+            if explained is exc:
+                raise
+            raise explained from exc
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 class RunStore:
     """All runs of one data folder. Safe to share between threads; each process opens its own."""
 
@@ -141,10 +181,8 @@ class RunStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "runs.sqlite"
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
+        self._db = _Database(self.path)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             self._db.executescript(_SCHEMA)
@@ -155,17 +193,25 @@ class RunStore:
 
             self.reference_problems = sync_reference_runs(self, reference_runs)
 
+    @contextmanager
+    def _transaction(self):
+        """Hold the lock and an immediate (write) transaction: committed at the end, rolled back on an error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may already have rolled back (a full disk, for one)
+                    self._db.execute("ROLLBACK")
+                raise
+
     def _add_missing_columns(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")  # two processes opening an old database must not both add a column
-        try:
+        with self._transaction():  # two processes opening an old database must not both add a column
             present = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
             for name, definition in _ADDED_COLUMNS.items():
                 if name not in present:
                     self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # --- runs -------------------------------------------------------------------------
     def create_run(self, kind: str, config: dict, name: str | None = None) -> str:
@@ -251,14 +297,8 @@ class RunStore:
         run = self._refuse_reference(run_id, "deleted")
         if run.active:
             raise ValueError(f"run {run_id} is {run.status}; cancel it before deleting it")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._delete_rows(run_id)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._delete_rows(run_id)
         shutil.rmtree(self.root / "runs" / run_id, ignore_errors=True)
 
     def _refuse_reference(self, run_id: str, what: str) -> Run:
@@ -285,51 +325,37 @@ class RunStore:
         (another process registered it first). A normal run with the same id is never replaced.
         """
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT reference, asset_hash FROM runs WHERE id = ?", (run["id"],)).fetchone()
-                if row is not None and not row["reference"]:
-                    raise ReferenceRunError(f"a run of this data folder already has the reference id {run['id']}")
-                paths = {str(a["path"]) for a in artifacts}
-                stored = {r[0] for r in self._db.execute("SELECT path FROM artifacts WHERE run_id = ?", (run["id"],))}
-                if row is not None and row["asset_hash"] == asset_hash and stored == paths:
-                    self._db.execute("COMMIT")
-                    return False
-                for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
-                    self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run["id"],))
-                self._db.execute(
-                    "INSERT INTO runs (id, kind, name, config, status, device, created, started, finished, progress, "
-                    "message, summary, reference, asset_hash) VALUES (?, ?, ?, ?, 'finished', ?, ?, ?, ?, 1, "
-                    "'reference run', ?, 1, ?)",
-                    (run["id"], run["kind"], run["name"], json.dumps(run["config"]), run.get("device"),
-                     run["created"], run.get("started"), run.get("finished"), json.dumps(run.get("summary") or {}),
-                     asset_hash))
-                self._db.executemany(
-                    "INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
-                    [(run["id"], int(s), k, None if v is None else float(v), run.get("finished") or now)
-                     for s, k, v in metrics])
-                self._db.executemany(
-                    "INSERT INTO artifacts (run_id, name, kind, path, step, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(run["id"], a["name"], a["kind"], str(a["path"]), a.get("step"), now, json.dumps(a.get("meta") or {}))
-                     for a in artifacts])
-                self._db.execute("COMMIT")
-                return True
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            row = self._db.execute("SELECT reference, asset_hash FROM runs WHERE id = ?", (run["id"],)).fetchone()
+            if row is not None and not row["reference"]:
+                raise ReferenceRunError(f"a run of this data folder already has the reference id {run['id']}")
+            paths = {str(a["path"]) for a in artifacts}
+            stored = {r[0] for r in self._db.execute("SELECT path FROM artifacts WHERE run_id = ?", (run["id"],))}
+            if row is not None and row["asset_hash"] == asset_hash and stored == paths:
+                return False
+            self._delete_rows(run["id"])
+            self._db.execute(
+                "INSERT INTO runs (id, kind, name, config, status, device, created, started, finished, progress, "
+                "message, summary, reference, asset_hash) VALUES (?, ?, ?, ?, 'finished', ?, ?, ?, ?, 1, "
+                "'reference run', ?, 1, ?)",
+                (run["id"], run["kind"], run["name"], json.dumps(run["config"]), run.get("device"),
+                 run["created"], run.get("started"), run.get("finished"), json.dumps(run.get("summary") or {}),
+                 asset_hash))
+            self._db.executemany(
+                "INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
+                [(run["id"], int(s), k, None if v is None else float(v), run.get("finished") or now)
+                 for s, k, v in metrics])
+            self._db.executemany(
+                "INSERT INTO artifacts (run_id, name, kind, path, step, created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run["id"], a["name"], a["kind"], str(a["path"]), a.get("step"), now, json.dumps(a.get("meta") or {}))
+                 for a in artifacts])
+            return True
 
     def remove_reference_run(self, run_id: str) -> None:
         """Forget a reference run (its assets are gone or broken). Its files in assets/ are never touched."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if self._db.execute("SELECT 1 FROM runs WHERE id = ? AND reference = 1", (run_id,)).fetchone():
-                    self._delete_rows(run_id)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            if self._db.execute("SELECT 1 FROM runs WHERE id = ? AND reference = 1", (run_id,)).fetchone():
+                self._delete_rows(run_id)
 
     def _delete_rows(self, run_id: str) -> None:
         """A run's metrics, artifacts and row; the caller holds the lock inside a transaction."""
@@ -338,42 +364,56 @@ class RunStore:
 
     def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
         """Atomically start a queued run if it is first in line and a slot on its device is free."""
+        with self._transaction():
+            row = self._db.execute("SELECT status, created FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["status"] != "queued":
+                return False
+            running = self._db.execute(
+                "SELECT COUNT(*) FROM runs WHERE status = 'running' AND device LIKE ?",
+                (device_key + "%",)).fetchone()[0]
+            earlier = self._db.execute(
+                "SELECT COUNT(*) FROM runs WHERE status = 'queued' AND created < ?",
+                (row["created"],)).fetchone()[0]
+            ok = running < concurrency and earlier == 0
+            if ok:
+                now = time.time()
+                self._db.execute("UPDATE runs SET status = 'running', started = ?, heartbeat = ?, device = ?, "
+                                 "pid = ? WHERE id = ?", (now, now, device_key, os.getpid(), run_id))
+            return ok
+
+    def set_queued_pid(self, run_id: str, pid: int) -> None:
+        """Record the process answerable for a queued run (its supervisor, or a command running it in the
+        foreground), so that a queued run whose process died (it would block the queue forever) is reaped
+        too. Never overwrites the pid of a started run."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT status, created FROM runs WHERE id = ?", (run_id,)).fetchone()
-                if row is None or row["status"] != "queued":
-                    self._db.execute("COMMIT")
-                    return False
-                running = self._db.execute(
-                    "SELECT COUNT(*) FROM runs WHERE status = 'running' AND device LIKE ?",
-                    (device_key + "%",)).fetchone()[0]
-                earlier = self._db.execute(
-                    "SELECT COUNT(*) FROM runs WHERE status = 'queued' AND created < ?",
-                    (row["created"],)).fetchone()[0]
-                ok = running < concurrency and earlier == 0
-                if ok:
-                    now = time.time()
-                    self._db.execute("UPDATE runs SET status = 'running', started = ?, heartbeat = ?, device = ?, "
-                                     "pid = ? WHERE id = ?", (now, now, device_key, os.getpid(), run_id))
-                self._db.execute("COMMIT")
-                return ok
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.execute("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued' AND pid IS NULL",
+                             (pid, run_id))
 
     def reap_dead(self) -> list[str]:
-        """Mark running runs whose process is gone (or silent for too long) as failed."""
+        """Mark active runs whose process is gone (or silent for too long) as failed: a running run whose
+        worker died, and a queued run whose supervisor died before the run's turn came."""
         with self._lock:
-            rows = self._db.execute("SELECT id, pid, heartbeat FROM runs WHERE status = 'running'").fetchall()
+            rows = self._db.execute("SELECT id, status, pid, heartbeat FROM runs WHERE status = 'running' "
+                                    "OR (status = 'queued' AND pid IS NOT NULL)").fetchall()
         dead = []
         for row in rows:
-            silent = row["heartbeat"] is not None and time.time() - row["heartbeat"] > STALE_AFTER_S
-            if not _pid_alive(row["pid"]) or silent:
+            silent = row["status"] == "running" and row["heartbeat"] is not None \
+                and time.time() - row["heartbeat"] > STALE_AFTER_S
+            if _pid_alive(row["pid"]) and not silent:
+                continue
+            if silent:
+                reason = f"worker process {row['pid']} has not reported for {STALE_AFTER_S:.0f} s"
+            elif row["status"] == "queued":
+                reason = (f"its worker process {row['pid']} stopped before the run could start (killed, or the "
+                          f"machine restarted); start the run again")
+            else:
                 reason = (f"worker process {row['pid']} stopped without reporting (killed, out of memory, "
-                          f"or the machine restarted)") if not silent else \
-                    f"worker process {row['pid']} has not reported for {STALE_AFTER_S:.0f} s"
-                self.finish(row["id"], "failed", error=reason)
+                          f"or the machine restarted)")
+            with self._lock:  # only if it is still as read: a run that just ended keeps how it ended
+                changed = self._db.execute(
+                    "UPDATE runs SET status = 'failed', finished = ?, error = ?, message = 'failed' "
+                    "WHERE id = ? AND status = ?", (time.time(), reason, row["id"], row["status"])).rowcount
+            if changed:
                 dead.append(row["id"])
         return dead
 

@@ -39,10 +39,11 @@ def submit(kind: str, config: dict, name: str | None = None, store: RunStore | N
     log = open(store.run_dir(run_id) / "worker.log", "ab")
     env = dict(os.environ)
     env["REPLEARN_DATA"] = str(store.root)
-    subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
-                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True, env=env, close_fds=True)
+    supervisor = subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
+                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  start_new_session=True, env=env, close_fds=True)
     log.close()
+    store.set_queued_pid(run_id, supervisor.pid)  # a queued run whose supervisor dies is reaped, not left
     return run_id
 
 

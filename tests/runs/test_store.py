@@ -1,5 +1,6 @@
 """The SQLite run store: runs, metrics, artifacts, deletion, claiming a slot, reaping dead workers."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -208,3 +209,34 @@ def test_warnings_are_kept_in_order_once_each_and_an_older_database_gains_the_co
         assert reopened.get_run(run_id).warnings == ["collapsed"]
     finally:
         reopened.close()
+
+
+def test_a_queued_run_whose_supervisor_died_is_reaped_and_stops_blocking_the_queue(store):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: its pid no longer exists
+    orphan = store.create_run("ssl", {})
+    store.set_queued_pid(orphan, child.pid)  # its supervisor, killed while it waited for its turn
+    time.sleep(0.01)
+    later = store.create_run("ssl", {})
+    assert not store.claim(later, "cpu", 1)  # blocked: an earlier run is still queued
+    assert store.reap_dead() == [orphan]
+    run = store.get_run(orphan)
+    assert run.status == "failed" and "stopped before the run could start" in run.error
+    assert store.claim(later, "cpu", 1)
+    store.set_queued_pid(later, 1)  # a started run's pid is never overwritten
+    assert store.get_run(later).pid == os.getpid()
+
+
+def test_reaping_never_overwrites_how_a_run_ended(store, monkeypatch):
+    import replearn_core.runs.store as store_module
+
+    run_id = store.create_run("ssl", {})
+    store.mark_running(run_id, "cpu", pid=999_999_999)
+
+    def ends_meanwhile(pid):  # the run ends between the reaper's read and its write
+        store.finish(run_id, "finished")
+        return False
+
+    monkeypatch.setattr(store_module, "_pid_alive", ends_meanwhile)
+    assert store.reap_dead() == []
+    assert store.get_run(run_id).status == "finished"

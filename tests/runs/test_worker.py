@@ -144,3 +144,48 @@ def test_submit_an_unknown_kind_is_a_key_error(store):
     with pytest.raises(KeyError, match="unknown job kind"):
         submit("nope", {}, store=store)
     assert store.list_runs() == []
+
+
+def test_two_runs_submitted_at_the_same_moment_both_run_one_at_a_time(store):
+    """Two browser tabs pressing Train together: two queued runs, distinct ids, run one after the other."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    run_ids = []
+
+    def press_train():
+        barrier.wait()
+        run_ids.append(submit("ssl", TrainConfig(**TINY).to_dict(), store=store))
+
+    tabs = [threading.Thread(target=press_train) for _ in range(2)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert len(set(run_ids)) == 2
+    assert all(store.get_run(r).pid for r in run_ids)  # each queued run has its supervisor recorded
+    try:
+        first, second = sorted((wait_for(store, r, lambda run: not run.active) for r in run_ids),
+                               key=lambda run: run.started)
+    finally:
+        for r in run_ids:
+            stop(store, r)
+    assert first.status == second.status == "finished", (first.error, second.error)
+    assert second.started >= first.finished  # one slot on the CPU: the second waited for the first
+
+
+def test_a_worker_killed_with_its_supervisor_is_marked_failed_not_left_running(store):
+    """SIGKILL to the whole worker (supervisor and child, as an out-of-memory kill or `kill -9 -PGID` does):
+    nobody is left to record the end, and the next listing marks the run failed."""
+    run_id = submit("ssl", TrainConfig(**LONG).to_dict(), store=store)
+    try:
+        run = wait_until_training(store, run_id)
+        os.killpg(os.getpgid(run.pid), signal.SIGKILL)  # the process group this test's submit started
+        deadline = time.monotonic() + 30
+        while store.get_run(run_id).active and time.monotonic() < deadline:
+            store.list_runs()  # listing reaps dead runs, as the Runs page and the lab's live view do
+            time.sleep(0.3)
+        run = store.get_run(run_id)
+    finally:
+        stop(store, run_id)
+    assert run.status == "failed" and "stopped without reporting" in run.error

@@ -1,0 +1,170 @@
+"""A full disk and a run database locked by another program: a clear error, earlier runs intact, SQLite sound.
+
+The full disk is a real one where the test can mount a 4 MB tmpfs (root), else the same failure is injected
+(OSError ENOSPC from the checkpoint writer). The lock is held by a second process.
+"""
+
+import errno
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from replearn_core.cli import main
+from replearn_core.runs import JOBS, RunContext, RunStore, execute_run
+from replearn_core.runs.store import _Database
+from replearn_core.storage_errors import StoreUnavailable, explain_storage_error
+
+
+def writes_metrics_and_a_checkpoint(config, ctx):
+    """A job that writes what a real run writes: metrics, then a 1 MB checkpoint."""
+    for step in range(200):
+        ctx.log(step, loss=1.0 / (step + 1))
+    ctx.save_tensors("checkpoint_final", {"w": torch.ones(256 * 1024)}, meta={"backbone": "none"})
+    return {"steps": 200}
+
+
+@pytest.fixture(autouse=True)
+def writing_job(monkeypatch):
+    monkeypatch.setitem(JOBS, "writes", f"{__name__}:writes_metrics_and_a_checkpoint")
+
+
+def earlier_run(store) -> str:
+    run_id = store.create_run("ssl", {"method": "simclr"})
+    ctx = RunContext(store, run_id, torch.device("cpu"))
+    ctx.log(1, loss=2.5)
+    ctx.save_tensors("checkpoint_final", {"w": torch.arange(100.0)}, meta={"backbone": "none"})
+    ctx.close()
+    store.finish(run_id, "finished", summary={"knn_acc": 0.61})
+    return run_id
+
+
+def assert_intact(root, run_id) -> None:
+    store = RunStore(root, reference_runs=False)
+    try:
+        assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        run = store.get_run(run_id)
+        assert run.status == "finished" and run.summary == {"knn_acc": 0.61}
+        assert store.metrics(run_id) == {"loss": ([1], [2.5])}
+        assert torch.equal(load_file(str(store.artifact(run_id, "checkpoint_final").path))["w"], torch.arange(100.0))
+        assert not list(root.glob("runs/*/*.tmp")), "a half-written file was left behind"
+        store.create_run("ssl", {})  # and the store takes new runs again
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs of its own (needs root); skipped where mounting is not allowed."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root); test_a_full_disk_injected covers the same path")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder) -> None:
+    with open(folder / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(bytes(1 << 16))
+                f.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+
+
+@pytest.mark.parametrize("when", ["before the run is created", "after the run is created"])
+def test_a_full_disk_gives_a_clear_error_and_keeps_earlier_runs(small_disk, when):
+    root = small_disk / "replearn_data"
+    store = RunStore(root, reference_runs=False)
+    earlier = earlier_run(store)
+    run_id = store.create_run("writes", {}) if when == "after the run is created" else None
+    fill(small_disk)
+    with pytest.raises(StoreUnavailable, match=f"The data folder {root} is full.*Runs stored before are intact"):
+        run_id = run_id or store.create_run("writes", {})
+        execute_run(store, run_id, device=torch.device("cpu"))
+    (small_disk / "filler").unlink()
+    if run_id:
+        assert store.get_run(run_id).status != "finished"
+    store.close()
+    assert_intact(root, earlier)
+
+
+def test_a_full_disk_injected(store, monkeypatch):
+    """The same failure without a real disk: the checkpoint writer gets ENOSPC."""
+    import safetensors.torch
+
+    earlier = earlier_run(store)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", no_space)
+    run_id = store.create_run("writes", {})
+    with pytest.raises(StoreUnavailable, match="is full"):
+        execute_run(store, run_id, device=torch.device("cpu"))
+    run = store.get_run(run_id)
+    assert run.status == "failed" and run.error.startswith(f"The data folder {store.root} is full")
+    monkeypatch.undo()
+    assert_intact(store.root, earlier)
+
+
+def test_storage_errors_are_explained_and_others_left_alone(tmp_path):
+    for exc in (sqlite3.OperationalError("database or disk is full"), OSError(errno.ENOSPC, "No space left")):
+        assert "is full" in str(explain_storage_error(exc, tmp_path))
+    locked = explain_storage_error(sqlite3.OperationalError("database is locked"), tmp_path)
+    assert isinstance(locked, StoreUnavailable) and "locked by another program" in str(locked)
+    other = sqlite3.OperationalError("no such table: runs")
+    assert explain_storage_error(other, tmp_path) is other
+
+
+@pytest.fixture
+def lock_holder(store):
+    """Start a second process that holds the run database's write lock for a given time."""
+    started = []
+
+    def hold(seconds: float) -> subprocess.Popen:
+        code = ("import sqlite3, sys, time; db = sqlite3.connect(sys.argv[1], isolation_level=None); "
+                "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2])); "
+                "db.execute('COMMIT')")
+        holder = subprocess.Popen([sys.executable, "-c", code, str(store.path), str(seconds)], stdout=subprocess.PIPE,
+                                  text=True)
+        started.append(holder)
+        assert holder.stdout.readline().strip() == "locked"
+        return holder
+
+    yield hold
+    for holder in started:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_short_lock_by_another_process_is_waited_out_and_nothing_is_lost(store, lock_holder):
+    earlier = earlier_run(store)
+    holder = lock_holder(1.0)
+    started = time.monotonic()
+    run_id = store.create_run("ssl", {})  # waits for the other transaction, then writes
+    assert time.monotonic() - started > 0.5
+    assert holder.wait(timeout=30) == 0
+    assert store.get_run(run_id).status == "queued"
+    assert_intact(store.root, earlier)
+
+
+def test_a_lock_held_too_long_is_a_clear_error_and_reads_go_on(store, lock_holder, monkeypatch, capsys):
+    monkeypatch.setattr(_Database, "BUSY_TIMEOUT_S", 0.5)  # the lab waits 30 s; the test has no such patience
+    earlier = earlier_run(store)
+    slow = RunStore(store.root, reference_runs=False)
+    lock_holder(60)
+    with pytest.raises(StoreUnavailable, match="runs.sqlite is locked by another program.*Nothing was lost"):
+        slow.create_run("ssl", {})
+    assert [r.id for r in slow.list_runs()] == [earlier]  # the page can still show the runs
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--quiet"]) == 1  # the command line too:
+    assert capsys.readouterr().err.startswith("error: The run database")  # one line, no traceback
+    slow.close()
