@@ -10,15 +10,19 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
+from streamlit.testing.v1 import AppTest
 
 from replearn_core.cli import main
 from replearn_core.runs import JOBS, RunContext, RunStore, execute_run
 from replearn_core.runs.store import _Database
 from replearn_core.storage_errors import StoreUnavailable, explain_storage_error
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def writes_metrics_and_a_checkpoint(config, ctx):
@@ -164,7 +168,21 @@ def test_a_lock_held_too_long_is_a_clear_error_and_reads_go_on(store, lock_holde
     lock_holder(60)
     with pytest.raises(StoreUnavailable, match="runs.sqlite is locked by another program.*Nothing was lost"):
         slow.create_run("ssl", {})
-    assert [r.id for r in slow.list_runs()] == [earlier]  # the page can still show the runs
+    assert [r.id for r in RunStore(store.root).list_runs()] == [earlier]  # a store still opens and reads,
+    page = AppTest.from_file(str(ROOT / "pages" / "2_runs.py"), default_timeout=60).run()  # so the Runs page shows
+    assert not page.exception and list(page.dataframe[0].value["id"]) == [earlier]  # them while the lock is held
+    capsys.readouterr()
     assert main(["train", "--dataset", "digits", "--epochs", "1", "--quiet"]) == 1  # the command line too:
     assert capsys.readouterr().err.startswith("error: The run database")  # one line, no traceback
     slow.close()
+
+
+def test_a_page_shows_a_storage_error_as_a_message_not_a_traceback(monkeypatch):
+    def full(self, *args, **kwargs):  # a fresh data folder on a full disk: the database cannot even be created
+        raise StoreUnavailable("The data folder /srv/lab is full: no space left on its disk.")
+
+    monkeypatch.setattr(RunStore, "__init__", full)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/2_runs.py").run()
+    assert not at.exception
+    assert any("/srv/lab is full" in e.value for e in at.error)

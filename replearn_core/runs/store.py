@@ -185,8 +185,7 @@ class RunStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            self._db.executescript(_SCHEMA)
-            self._add_missing_columns()
+            self._create_or_upgrade_schema()
         self.reference_problems: list[str] = []  # one message per reference run that could not be registered
         if reference_runs is not False:
             from replearn_core.runs.reference import sync_reference_runs
@@ -206,12 +205,20 @@ class RunStore:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def _add_missing_columns(self) -> None:
-        with self._transaction():  # two processes opening an old database must not both add a column
+    def _create_or_upgrade_schema(self) -> None:
+        """Create the tables, or add the columns an older database lacks. An up-to-date database is only read,
+        so the store opens (and the pages show the runs) while another program holds the write lock."""
+        def missing_columns() -> list[str]:
             present = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
-            for name, definition in _ADDED_COLUMNS.items():
-                if name not in present:
-                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+            return [name for name in _ADDED_COLUMNS if name not in present]
+
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        if {"runs", "metrics", "artifacts", "metrics_by_run"} <= tables and not missing_columns():
+            return
+        self._db.executescript(_SCHEMA)
+        with self._transaction():  # two processes opening an old database must not both add a column
+            for name in missing_columns():
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {_ADDED_COLUMNS[name]}")
 
     # --- runs -------------------------------------------------------------------------
     def create_run(self, kind: str, config: dict, name: str | None = None) -> str:
