@@ -3,6 +3,7 @@
 These start real Python processes (a supervisor and its child), so each test takes a few seconds.
 """
 
+import json
 import os
 import signal
 import time
@@ -189,3 +190,27 @@ def test_a_worker_killed_with_its_supervisor_is_marked_failed_not_left_running(s
     finally:
         stop(store, run_id)
     assert run.status == "failed" and "stopped without reporting" in run.error
+
+
+def test_a_run_outlives_the_server_that_started_it_and_the_restarted_page_finds_it(store):
+    """The app restarted mid-run: the server process that pressed Train dies (SIGKILL, no clean-up) right after
+    submitting; the run goes on in its own session, and the lab page of a new server shows it."""
+    import subprocess
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    code = ("import json, os, signal, sys; from replearn_core.runs import submit; "
+            "print(submit('ssl', json.loads(sys.argv[1])), flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    server = subprocess.run([sys.executable, "-c", code, json.dumps(TrainConfig(**TINY).to_dict())],
+                            capture_output=True, text=True, timeout=120)
+    assert server.returncode == -signal.SIGKILL
+    run_id = server.stdout.strip()
+    try:
+        run = wait_for(store, run_id, lambda r: not r.active)
+    finally:
+        stop(store, run_id)
+    assert run.status == "finished", run.error
+    page = AppTest.from_file(str(ROOT / "pages" / "1_ssl_lab.py"), default_timeout=90).run()
+    assert not page.exception
+    assert any(run_id in h.value for h in page.subheader)
