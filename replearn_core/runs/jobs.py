@@ -51,6 +51,7 @@ def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
     ctx = RunContext(store, run_id, device, on_log=on_log)
     try:
         summary = resolve_job(run.kind)(run.config, ctx) or {}
+        ctx.warn(*summary.get("notes", []))  # any job's notes (skipped files, ...) are shown beside the run
         ctx.close()
         store.finish(run_id, "finished", summary=summary)
         return summary

@@ -141,6 +141,17 @@ def test_a_crashing_job_is_recorded_as_failed_and_reraised(store, monkeypatch):
     assert run.status == "failed" and "the job fell over" in run.error
 
 
+def noting_job(config, ctx):
+    return {"notes": ["folder:/photos: skipped 1 file(s) that could not be read as images: a.txt (not an image)"]}
+
+
+def test_the_notes_of_any_job_become_warnings_on_its_run(store, monkeypatch):
+    monkeypatch.setitem(JOBS, "notes", f"{__name__}:noting_job")
+    run_id = store.create_run("notes", {})
+    execute_run(store, run_id, device=torch.device("cpu"))
+    assert store.get_run(run_id).warnings == noting_job({}, None)["notes"]
+
+
 def test_submit_an_unknown_kind_is_a_key_error(store):
     with pytest.raises(KeyError, match="unknown job kind"):
         submit("nope", {}, store=store)
