@@ -43,10 +43,16 @@ class TrainConfig(RunConfig):
     weight_decay: float = 1e-4  # AdamW weight decay
     temperature: float = 0.3  # softmax temperature of the contrastive losses (SimCLR, MoCo)
     image_size: int = 32  # images are resized to this many pixels a side
+    view_size: int | None = None  # pixels a side of the training views; None = the method's view_fraction of
+    # image_size (contrastive methods 5/8: 20 for 32). Their views are random crops, so a smaller view shows the
+    # object about as large as the whole image does at full size (Touvron et al. 2019, FixRes); on shapes
+    # 20-pixel views learn as much per epoch as 32-pixel ones in 60 % of the time (docs/ssl_tests_benchmarks.md)
     seed: int = 0  # seeds the initialisation, the batch order and the augmentations
     recipe: list[dict] | None = None  # view recipe [{"op", "p", "strength"}, ...]; None = the method's default
     max_train_images: int | None = None  # use at most this many training images (None = all)
-    eval_images: int = 1000  # held-out images scored by kNN each epoch
+    eval_images: int = 1000  # held-out images scored by kNN at each evaluation
+    eval_every: int | None = None  # evaluate (kNN, collapse meter) every this many epochs; None = about 10
+    # evaluations per run. The untrained encoder and the last epoch are always evaluated.
     knn_bank_images: int = 5000  # training images that form the kNN memory bank
     knn_k: int = 20  # neighbours of the similarity-weighted kNN classifier
     time_budget_s: float | None = None  # stop after this much training time (benchmarks); None = run all epochs
@@ -71,6 +77,9 @@ class TrainConfig(RunConfig):
                   (self.weight_decay >= 0, "weight decay must be non-negative"),
                   (0 < self.temperature <= 10, "temperature must be in (0, 10]"),
                   (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+                  (self.view_size is None or 8 <= self.view_size <= self.image_size,
+                   "view size must be between 8 and the image size"),
+                  (self.eval_every is None or self.eval_every >= 1, "evaluate every 1 epoch or more"),
                   (self.knn_k >= 1, "k of the kNN must be at least 1"),
                   (self.eval_images >= 10, "at least 10 evaluation images are needed")]
         for ok, message in checks:
@@ -80,3 +89,9 @@ class TrainConfig(RunConfig):
             from replearn_core.augment import recipe_from_dicts
             recipe_from_dicts(self.recipe)
         return self
+
+    def evaluates_at(self, epoch: int) -> bool:
+        """Whether the run scores its encoder after this epoch: every eval_every epochs (by default about
+        ten times a run) and always after the last."""
+        every = self.eval_every or max(1, round(self.epochs / 10))
+        return epoch % every == 0 or epoch == self.epochs

@@ -14,6 +14,7 @@ from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denorm
 from replearn_core.config import TrainConfig
 from replearn_core.data import load_dataset
 from replearn_core.methods import METHODS
+from replearn_core.methods.base import default_view_size
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker import submit
 
@@ -28,6 +29,7 @@ class MethodCard:
     default_recipe: list[dict]
     loss_doc: str
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
+    default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
@@ -43,7 +45,8 @@ def method_cards() -> dict[str, MethodCard]:
         loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  [s.to_dict() for s in default_recipe(cls.recipe_kind)],
-                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs)
+                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
+                                 default_view_size(cls, TrainConfig().image_size))
     return cards
 
 

@@ -57,9 +57,10 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
 
     def on_epoch_end(t: Trainer):
-        ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
-        report = t.evaluate()
-        ctx.log(t.step, **report, epoch=t.epoch)
+        if config.evaluates_at(t.epoch) or t.stop_reason:
+            ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
+            report = t.evaluate()
+            ctx.log(t.step, **report, epoch=t.epoch)
         ctx.flush()
         if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
             ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,

@@ -38,7 +38,7 @@ def add_arguments(p) -> None:
             kind = int
         elif isinstance(default, float):
             kind = float
-        elif f.name in ("max_train_images", "epochs"):
+        elif f.name in ("max_train_images", "epochs", "view_size", "eval_every"):
             kind = int
         elif f.name in ("time_budget_s",):
             kind = float
