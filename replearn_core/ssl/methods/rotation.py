@@ -3,7 +3,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from replearn_core.augment import augment
-from replearn_core.methods.base import SSLMethod
+from replearn_core.ssl.methods.base import SSLMethod
 
 
 class RotationPrediction(SSLMethod):
