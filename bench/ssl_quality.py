@@ -78,9 +78,9 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from replearn_core.config import TrainConfig
     from replearn_core.device import describe, pick_device
     from replearn_core.runs import RunStore, execute_run
+    from replearn_core.ssl.config import TrainConfig
 
     device = pick_device()
     store = RunStore(scratch)
@@ -206,9 +206,9 @@ def baseline_rows() -> list[dict]:
 
     from replearn_core.augment import plain
     from replearn_core.backbones import build_backbone
-    from replearn_core.config import TrainConfig
     from replearn_core.evaluation import knn_accuracy, linear_probe_accuracy
-    from replearn_core.ssl_job import prepare_data
+    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.ssl.job import prepare_data
 
     config = TrainConfig()
     _, bank, evaluation = prepare_data(config)

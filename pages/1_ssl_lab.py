@@ -3,11 +3,11 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.config import TrainConfig
 from replearn_core.data import DATASETS, DatasetError
-from replearn_core.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
-                              start_ssl_run)
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
+                              start_ssl_run)
 from ui.common import get_store, refresh_seconds
 from ui.routing import use_app_navigation
 

@@ -5,34 +5,15 @@ The page's controls and the command line's flags map one to one onto these field
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-
-class RunConfig:
-    """What every run configuration dataclass shares: a plain dict for the run store and back.
-
-    ``from_dict`` refuses names it does not know, so a typo in a stored or hand-written
-    configuration is an error that names it, not a setting silently ignored.
-    """
-
-    setting_kind = "training"  # how the error message names this configuration's settings ("" = plainly)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            words = " ".join(w for w in ("unknown", cls.setting_kind, "setting(s)") if w)
-            raise ValueError(f"{words}: {', '.join(unknown)}")
-        return cls(**data)
+from replearn_core.runs.config import RunConfig
 
 
 @dataclass
 class TrainConfig(RunConfig):
-    method: str = "simclr"  # a key of replearn_core.methods.METHODS
+    method: str = "simclr"  # a key of replearn_core.ssl.methods.METHODS
     dataset: str = "shapes"  # a registered dataset or folder:PATH
     eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
     backbone: str = "cnn4"  # a key of replearn_core.backbones.BACKBONES
@@ -60,15 +41,19 @@ class TrainConfig(RunConfig):
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
     options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}
 
-    def validate(self) -> "TrainConfig":
-        """Check ranges and names; raises ValueError with a message a user can act on."""
-        from replearn_core.backbones import BACKBONES
-        from replearn_core.methods import METHODS
+    def validate(self, methods: Mapping[str, type]) -> "TrainConfig":
+        """Check ranges and names; raises ValueError with a message a user can act on.
 
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(METHODS)}")
+        ``methods`` is the registry the method's name must be in and its default epochs come from
+        (:data:`replearn_core.ssl.methods.METHODS`): passed in, so that this module does not import the
+        methods, which import it.
+        """
+        from replearn_core.backbones import BACKBONES
+
+        if self.method not in methods:
+            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(methods)}")
         if self.epochs is None:
-            self.epochs = METHODS[self.method].default_epochs
+            self.epochs = methods[self.method].default_epochs
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),

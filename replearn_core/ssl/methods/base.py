@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
 
 
 def mlp(dim_in: int, dim_hidden: int, dim_out: int, last_bn: bool = False) -> nn.Sequential:

@@ -12,13 +12,13 @@ import torch
 
 from replearn_core.augment import plain
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_train_and_eval
 from replearn_core.evaluation import linear_probe_accuracy
-from replearn_core.methods import build_method
 from replearn_core.runs.context import RunContext
-from replearn_core.trainer import Trainer
-from replearn_core.training_warnings import representation_warnings, settings_warnings
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS, build_method
+from replearn_core.ssl.trainer import Trainer
+from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
 
 
 def prepare_data(config: TrainConfig):
@@ -30,7 +30,7 @@ def prepare_data(config: TrainConfig):
 
 
 def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
-    config = TrainConfig.from_dict(config_dict).validate()
+    config = TrainConfig.from_dict(config_dict).validate(METHODS)
     torch.manual_seed(config.seed)
     ctx.progress(0.0, "loading data")
     train, bank, evaluation = prepare_data(config)

@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from replearn_core.methods.base import SSLMethod
+from replearn_core.ssl.methods.base import SSLMethod
 
 
 class RotationPrediction(SSLMethod):

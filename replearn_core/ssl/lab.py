@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import torch
 
 from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_dataset
-from replearn_core.methods import METHODS
-from replearn_core.methods.base import default_view_size
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker import submit
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
+from replearn_core.ssl.methods.base import default_view_size
 
 
 @dataclass
@@ -38,7 +38,7 @@ _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam"
 
 def method_cards() -> dict[str, MethodCard]:
     """Teaching text for every registered method, shown beside the curves."""
-    from replearn_core import losses
+    from replearn_core.ssl import losses
 
     cards = {}
     for name, cls in METHODS.items():
@@ -72,7 +72,7 @@ def preview_views(dataset: str, recipe: list[dict], n: int = 6, seed: int = 0, i
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
     """Validate a configuration and queue it for a worker process; returns the run id."""
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
-    cfg.validate()
+    cfg.validate(METHODS)
     load_dataset(cfg.dataset, "train", cfg.image_size)  # fail here, with its message, not in the worker
     label = name or f"{cfg.method} · {cfg.dataset} · {cfg.backbone}"
     return submit("ssl", cfg.to_dict(), name=label, store=store)
