@@ -147,7 +147,8 @@ def _crop_and_flip(x, specs, generator, out_size):
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-def _gray(x):
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W): the luminance (Rec. 601 weights) of an RGB batch in [0, 1]."""
     weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     return (x * weights).sum(1, keepdim=True)
 
@@ -160,9 +161,9 @@ def _color_jitter(x, apply, strength, generator):
         return (1 + (_rand(b, generator, x.device) * 2 - 1) * amount).view(b, 1, 1, 1).to(x.dtype)
 
     out = x * factor(0.8 * strength)  # brightness
-    mean = _gray(out).mean((2, 3), keepdim=True)
+    mean = luminance(out).mean((2, 3), keepdim=True)
     out = (out - mean) * factor(0.8 * strength) + mean  # contrast
-    gray = _gray(out)
+    gray = luminance(out)
     out = (out - gray) * factor(0.8 * strength) + gray  # saturation
     # hue: rotate the chroma plane of YIQ space by a random angle per image
     angle = (_rand(b, generator, x.device) * 2 - 1) * min(0.5, 0.2 * strength) * 2 * math.pi
@@ -192,7 +193,7 @@ def _hue(x, apply, strength, generator):
 
 
 def _grayscale(x, apply, strength, generator):
-    return torch.where(apply.view(-1, 1, 1, 1), _gray(x).expand_as(x), x)
+    return torch.where(apply.view(-1, 1, 1, 1), luminance(x).expand_as(x), x)
 
 
 def _blur(x, apply, strength, generator):

@@ -31,7 +31,8 @@ class SSLMethod(nn.Module):
     summary = ""  # two or three sentences shown on the page
     formula = ""  # LaTeX of the loss, shown on the page
     recipe_kind = "contrastive"  # which default view recipe suits the method
-    default_epochs = 20  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
+    default_epochs = 30  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
+    # (bench/ssl_quality.py --defaults measures each method's default run against that budget)
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8

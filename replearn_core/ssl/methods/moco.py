@@ -15,7 +15,7 @@ class MoCo(SSLMethod):
                "of itself, against a queue of keys from earlier batches: many negatives without a huge batch.")
     formula = (r"\mathcal{L} = -\log\frac{\exp(q\cdot k_+/\tau)}{\exp(q\cdot k_+/\tau)+\sum_{n\in\text{queue}}"
                r"\exp(q\cdot n/\tau)},\quad \theta_k \leftarrow m\,\theta_k + (1-m)\,\theta_q")
-    default_epochs = 26  # no backward pass through the key encoder: cheaper steps
+    default_epochs = 40  # no backward pass through the key encoder: cheaper steps
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)

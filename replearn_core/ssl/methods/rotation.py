@@ -19,11 +19,19 @@ class RotationPrediction(SSLMethod):
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.head = nn.Linear(self.feature_dim, 4)
+        # 4: every image in all four rotations, as in the paper; 1: each image once, at a random rotation
+        self.rotations = int(config.options.get("rotations", 4))
+        if self.rotations not in (1, 4):
+            raise ValueError(f"rotation: rotations must be 1 or 4, not {self.rotations}")
 
     def training_loss(self, images, generator=None):
         x, = self.views(images, generator, n=1)  # (B, 3, S, S)
-        rotated = torch.cat([torch.rot90(x, r, dims=(2, 3)) for r in range(4)])  # (4B, 3, H, W)
-        targets = torch.arange(4, device=x.device).repeat_interleave(len(x))  # (4B,)
+        if self.rotations == 4:
+            rotated = torch.cat([torch.rot90(x, r, dims=(2, 3)) for r in range(4)])  # (4B, 3, H, W)
+            targets = torch.arange(4, device=x.device).repeat_interleave(len(x))  # (4B,)
+        else:
+            targets = torch.randint(0, 4, (len(x),), generator=generator).to(x.device)  # (B,)
+            rotated = torch.stack([torch.rot90(image, int(r), dims=(1, 2)) for image, r in zip(x, targets)])
         logits = self.head(self.backbone(rotated))
         loss = F.cross_entropy(logits.float(), targets)
         accuracy = (logits.argmax(1) == targets).float().mean().item()

@@ -11,6 +11,7 @@ class SimSiam(SSLMethod):
                "maps to the same point: the collapse meter drops to zero.")
     formula = (r"\mathcal{L} = \tfrac12 D\big(p_1, \mathrm{sg}(z_2)\big) + \tfrac12 D\big(p_2, \mathrm{sg}(z_1)\big),"
                r"\quad D(p,z) = -\frac{p}{\lVert p\rVert}\cdot\frac{z}{\lVert z\rVert}")
+    default_epochs = 32  # a small predictor on top of SimCLR's cost
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)

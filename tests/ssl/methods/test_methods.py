@@ -93,3 +93,46 @@ def test_moco_queue_takes_the_keys_in_a_ring(images):
             method.training_loss(images[:16], torch.Generator().manual_seed(0))
             assert int(method.queue_ptr) == expected_ptr
     assert torch.allclose(method.queue.norm(dim=1), torch.ones(24), atol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["structure", "pixels"])
+def test_autoencoder_learns_with_either_target(target, images):
+    losses, _ = train_losses("autoencoder", images, options={"target": target})
+    assert sum(losses[-3:]) < sum(losses[:3])
+
+
+def test_autoencoder_rejects_an_unknown_target():
+    with pytest.raises(ValueError, match="structure, pixels"):
+        build_method(TrainConfig(method="autoencoder", image_size=IMAGE_SIZE, options={"target": "colour"}))
+
+
+def test_the_structure_target_ignores_colour_and_brightness():
+    from replearn_core.augment import normalize, to_float
+    from replearn_core.ssl.methods.autoencoder import luminance_pattern
+
+    images = to_float(make_shapes(8, IMAGE_SIZE, seed=1).images)
+    pattern, dimmed = luminance_pattern(normalize(images)), luminance_pattern(normalize(0.6 * images))
+    assert pattern.shape == (8, 1, IMAGE_SIZE, IMAGE_SIZE)
+    torch.testing.assert_close(pattern.mean((2, 3)), torch.zeros(8, 1), atol=1e-4, rtol=0)
+    # a uniformly dimmer image has the same pattern, up to a scale (the constant that keeps flat images flat)
+    a, b = pattern.flatten(1), dimmed.flatten(1)
+    assert torch.nn.functional.cosine_similarity(a, b).min() > 0.999
+
+
+def test_a_default_run_evaluates_about_five_times_and_always_at_the_end():
+    config = TrainConfig(epochs=32)
+    epochs = [e for e in range(1, 33) if config.evaluates_at(e)]
+    assert epochs == [6, 12, 18, 24, 30, 32]
+    assert [e for e in range(1, 4) if TrainConfig(epochs=3).evaluates_at(e)] == [1, 2, 3]
+    assert [e for e in range(1, 11) if TrainConfig(epochs=10, eval_every=4).evaluates_at(e)] == [4, 8, 10]
+
+
+def test_rotation_with_one_rotation_per_image_sees_each_image_once(images):
+    method = build_method(TrainConfig(method="rotation", image_size=IMAGE_SIZE, options={"rotations": 1}))
+    seen = []
+    method.head = torch.nn.Identity()
+    method.backbone = lambda x: (seen.append(x), torch.zeros(len(x), 4))[1]  # records what the network sees
+    method.training_loss(images[:8], torch.Generator().manual_seed(0))
+    assert seen[0].shape == (8, 3, IMAGE_SIZE, IMAGE_SIZE)  # one copy per image, not four
+    with pytest.raises(ValueError, match="1 or 4"):
+        build_method(TrainConfig(method="rotation", image_size=IMAGE_SIZE, options={"rotations": 2}))
