@@ -33,8 +33,9 @@ with st.sidebar:
     backbone = st.selectbox("Backbone", list(BACKBONES), help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
     epochs = st.slider("Epochs", 1, 100, cards[method].default_epochs, key=f"epochs_{method}",
-                       help="Passes over the training images. On a 2-core CPU, cnn4 on shapes takes about 4 s an epoch.")
-    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], defaults.batch_size,
+                       help="Passes over the training images. Each method's default fits in about 90 s on a 2-core CPU (cnn4 on shapes: about 2 s an epoch for SimCLR).")
+    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], cards[method].default_batch_size,
+                                  key=f"batch_size_{method}",
                                   help="Images per step. Contrastive methods see 2·B − 2 negatives per image.")
     lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f",
                          help="Peak AdamW learning rate after a short warm-up; cosine decay to 0.")
@@ -50,6 +51,12 @@ with st.sidebar:
     if method == "simsiam":
         options["stop_gradient"] = st.toggle(
             "Stop-gradient", True, help="Turn off to watch SimSiam collapse: the collapse meter falls to 0.")
+    if method == "autoencoder":
+        options["target"] = st.radio(
+            "Reconstruct", ["structure", "pixels"], horizontal=True,
+            help="structure: the input's colours are scrambled and the decoder redraws the light-and-dark "
+                 "pattern, so the features must hold shapes. pixels: the classic denoising autoencoder, which "
+                 "redraws colours and positions and scores far lower on kNN: try both.")
 
 card = cards[method]
 left, right = st.columns([3, 2])

@@ -146,7 +146,7 @@ def seconds_per_epoch(store: RunStore, run_id: str, config: dict) -> float | Non
     rates = [r for r in rates[len(rates) // 10:] if r > 0]
     if not rates:
         return None
-    cfg = TrainConfig.from_dict(config)
+    cfg = TrainConfig.from_dict(config).validate(METHODS)
     train, _ = load_train_and_eval(cfg.dataset, cfg.eval_dataset, cfg.image_size, cfg.max_train_images,
                                    cfg.eval_images, cfg.seed)
     batch = min(cfg.batch_size, len(train))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import fields
 
 from replearn_core.runs.store import RunStore
@@ -27,23 +28,23 @@ def metric_methods() -> dict:
     return METRIC_METHODS
 
 
+def _flag_type(hint) -> type:
+    """int, float or str: what a flag's text is turned into, from the field's type (``int | None`` -> int)."""
+    for kind in (bool, int, float):
+        if hint is kind or kind in typing.get_args(hint):
+            return str if kind is bool else kind
+    return str
+
+
 def add_arguments(p) -> None:
     defaults = TrainConfig()
+    hints = typing.get_type_hints(TrainConfig)
     for f in fields(TrainConfig):
         if f.name in ("recipe", "options"):
             continue
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        if isinstance(default, int):
-            kind = int
-        elif isinstance(default, float):
-            kind = float
-        elif f.name in ("max_train_images", "epochs", "view_size", "eval_every"):
-            kind = int
-        elif f.name in ("time_budget_s",):
-            kind = float
-        else:
-            kind = str
+        kind = _flag_type(hints[f.name])
         help_text = _FLAG_HELP.get(f.name) or _field_comment(f.name)
         p.add_argument(flag, dest=f.name, type=kind, default=default, help=f"{help_text} (default: {default})")
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")

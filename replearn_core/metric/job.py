@@ -43,6 +43,8 @@ def parse_config(config_dict: dict) -> tuple[TrainConfig, MetricOptions]:
         raise ValueError(f"unknown backbone {config.backbone!r}; known: {', '.join(BACKBONES)}")
     if config.epochs is None:
         config.epochs = 5  # metric learning's default: a few passes (the page's default too)
+    if config.batch_size is None:
+        config.batch_size = 128
     checks = [(config.epochs >= 1, "epochs must be at least 1"),
               (4 <= config.batch_size <= 4096, "batch size must be between 4 and 4096"),
               (0 < config.lr <= 1, "learning rate must be in (0, 1]"),

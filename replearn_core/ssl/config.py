@@ -19,7 +19,8 @@ class TrainConfig(RunConfig):
     backbone: str = "cnn4"  # a key of replearn_core.backbones.BACKBONES
     epochs: int | None = None  # passes over the training images; None = the method's default_epochs (a finished
     # default run in at most about 90 s on 2 CPU cores, bench/ssl_quality.py --defaults)
-    batch_size: int = 128  # images per step (each method makes its own views of them)
+    batch_size: int | None = None  # images per step (each method makes its own views of them); None = the
+    # method's default_batch_size
     lr: float = 2e-3  # peak learning rate of AdamW, reached after a short warm-up, then cosine decay
     weight_decay: float = 1e-4  # AdamW weight decay
     temperature: float = 0.3  # softmax temperature of the contrastive losses (SimCLR, MoCo)
@@ -55,6 +56,8 @@ class TrainConfig(RunConfig):
             raise ValueError(f"unknown method {self.method!r}; known: {', '.join(methods)}")
         if self.epochs is None:
             self.epochs = methods[self.method].default_epochs
+        if self.batch_size is None:
+            self.batch_size = methods[self.method].default_batch_size
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),

@@ -30,6 +30,7 @@ class MethodCard:
     loss_doc: str
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
     default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
+    default_batch_size: int = 128  # images per step of the default run
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
@@ -46,7 +47,7 @@ def method_cards() -> dict[str, MethodCard]:
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  [s.to_dict() for s in default_recipe(cls.recipe_kind)],
                                  (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
-                                 default_view_size(cls, TrainConfig().image_size))
+                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size)
     return cards
 
 

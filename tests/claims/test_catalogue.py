@@ -5,6 +5,7 @@ from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, choose_representation_lea
 from replearn_core.claims.plan import BUDGET_EPOCHS, ENCODER_PLACEHOLDER, submit_claim_runs
 from replearn_core.claims.verdicts import NOT_REPRODUCED, REPRODUCED, REVERSED, VERDICTS
 from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
 from replearn_core.transfer.config import TransferConfig
 
 
@@ -68,8 +69,10 @@ def test_runs_use_the_engine_defaults_but_budget_and_seed():
     for run in plan_runs(CLAIMS, budget_s=90, seeds=2):
         if run.spec.kind == "ssl":
             assert run.config["time_budget_s"] == 90 and run.config["epochs"] == BUDGET_EPOCHS
-            for name in ("lr", "batch_size", "temperature", "backbone", "dataset", "weight_decay", "recipe"):
+            for name in ("lr", "temperature", "backbone", "dataset", "weight_decay", "recipe"):
                 assert run.config[name] == getattr(defaults, name), name
+            method_defaults = TrainConfig(method=run.config["method"]).validate(METHODS)
+            assert run.config["batch_size"] == method_defaults.batch_size
         elif run.spec.kind == "transfer":
             assert run.config["encoder"] == ENCODER_PLACEHOLDER.format(key=run.encoder[0], seed=run.encoder[1])
             assert run.config["dataset"] == defaults.dataset  # the encoder's own images, with labels

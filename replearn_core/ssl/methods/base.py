@@ -33,6 +33,7 @@ class SSLMethod(nn.Module):
     recipe_kind = "contrastive"  # which default view recipe suits the method
     default_epochs = 30  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
     # (bench/ssl_quality.py --defaults measures each method's default run against that budget)
+    default_batch_size = 128  # images per step of a default run
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8

@@ -126,13 +126,3 @@ def test_a_default_run_evaluates_about_five_times_and_always_at_the_end():
     assert [e for e in range(1, 4) if TrainConfig(epochs=3).evaluates_at(e)] == [1, 2, 3]
     assert [e for e in range(1, 11) if TrainConfig(epochs=10, eval_every=4).evaluates_at(e)] == [4, 8, 10]
 
-
-def test_rotation_with_one_rotation_per_image_sees_each_image_once(images):
-    method = build_method(TrainConfig(method="rotation", image_size=IMAGE_SIZE, options={"rotations": 1}))
-    seen = []
-    method.head = torch.nn.Identity()
-    method.backbone = lambda x: (seen.append(x), torch.zeros(len(x), 4))[1]  # records what the network sees
-    method.training_loss(images[:8], torch.Generator().manual_seed(0))
-    assert seen[0].shape == (8, 3, IMAGE_SIZE, IMAGE_SIZE)  # one copy per image, not four
-    with pytest.raises(ValueError, match="1 or 4"):
-        build_method(TrainConfig(method="rotation", image_size=IMAGE_SIZE, options={"rotations": 2}))
