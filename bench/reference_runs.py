@@ -1,6 +1,6 @@
 """Train and export the reference runs: one long run per self-supervised method, shipped in assets/reference_runs.
 
-    .venv/bin/python bench/reference_runs.py --epochs 200                          # every method not exported yet
+    .venv/bin/python bench/reference_runs.py --times 4                              # every method not exported yet
     .venv/bin/python bench/reference_runs.py --methods simclr,byol --epochs 200 --force   # redo these two
 
 Each method trains with the engine's default settings (``TrainConfig(method=..., dataset="shapes")``; only
@@ -58,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names (default: all)")
-    parser.add_argument("--epochs", type=int, required=True, help="training length of every run, in epochs")
+    length = parser.add_mutually_exclusive_group(required=True)
+    length.add_argument("--epochs", type=int, help="training length of every run, in epochs")
+    length.add_argument("--times", type=float,
+                        help="training length as a multiple of each method's default run (e.g. 4: four times its "
+                             "default epochs, about 6 minutes on 2 CPU cores)")
     parser.add_argument("--force", action="store_true", help="train and export again methods already exported")
     parser.add_argument("--dataset", default="shapes", help="dataset of the runs (default shapes)")
     parser.add_argument("--target", default=None,
@@ -73,11 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         parser.error(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    if (args.epochs is not None and args.epochs < 1) or (args.times is not None and args.times <= 0):
+        parser.error("--epochs must be at least 1 and --times above 0")
     target = Path(args.target).resolve() if args.target else reference_runs_dir()
-    overrides = {"dataset": args.dataset, "epochs": args.epochs, "checkpoint_every": args.epochs,
-                 **parse_settings(args.set)}
+    overrides = {"dataset": args.dataset, **parse_settings(args.set)}
     command = "bench/reference_runs.py " + " ".join(argv if argv is not None else sys.argv[1:])
 
     scratch = RESULTS / f"reference_runs_data_{os.getpid()}"
@@ -92,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     from replearn_core.ssl.config import TrainConfig
 
     device = pick_device(overrides.get("device"))
-    print(f"device: {describe(device)}; {args.epochs} epochs per method on {args.dataset}; "
+    length = f"{args.epochs} epochs" if args.epochs else f"{args.times:g} × the default epochs"
+    print(f"device: {describe(device)}; {length} per method on {args.dataset}; "
           f"target {target}", flush=True)
     store = RunStore(scratch, reference_runs=False)  # the scratch store needs no copy of the shipped runs
     rows = []
@@ -105,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             except ReferenceAssetError as exc:
                 print(f"{method}: {exc}; training it again", flush=True)
-        config = TrainConfig.from_dict({**TrainConfig(method=method).to_dict(), **overrides}).validate(METHODS)
+        epochs = args.epochs or max(1, round(args.times * METHODS[method].default_epochs))
+        config = TrainConfig.from_dict({**TrainConfig(method=method).to_dict(), **overrides, "epochs": epochs,
+                                        "checkpoint_every": epochs}).validate(METHODS)
         run_id = store.create_run("ssl", config.to_dict(), name=f"reference {method}")
         try:
             execute_run(store, run_id, device=device)
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             export_reference_run(store, run_id, target, name=method, extra={
                 "generated_by": command, "git_commit": git_commit(),
-                "settings_changed": {k: v for k, v in overrides.items() if k != "checkpoint_every"}})
+                "settings_changed": {**overrides, "epochs": epochs}})
             rows.append(row_of(method, "exported", folder))
         print_row(rows[-1], header=len(rows) == 1)
     store.close()

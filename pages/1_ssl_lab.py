@@ -73,7 +73,7 @@ with left:
     st.subheader("Views: the augmentation recipe")
     help_text = augmentation_help()
     recipe = st.data_editor(
-        card.default_recipe, key=f"recipe_{method}", num_rows="dynamic", use_container_width=True,
+        card.default_recipe(dataset), key=f"recipe_{method}_{dataset}", num_rows="dynamic", use_container_width=True,
         column_config={
             "op": st.column_config.SelectboxColumn("op", options=list(help_text), required=True,
                                                    help="; ".join(f"{k}: {v}" for k, v in help_text.items())),

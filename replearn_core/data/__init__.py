@@ -24,6 +24,9 @@ class DatasetInfo:
     description: str
     loader: Callable[[str, int], ImageDataset]  # (split, image_size) -> ImageDataset
     offline: bool = True  # works with no network
+    # the class never depends on the hue (shapes draws its colours at random): training views may turn the
+    # hue freely, which stops a network from matching two views by colour alone. Photos keep their hue.
+    hue_free: bool = False
 
 
 def _shapes(split, size):
@@ -48,8 +51,8 @@ def _torchvision(name):
 
 
 DATASETS: dict[str, DatasetInfo] = {
-    "shapes": DatasetInfo("shapes", "10 procedurally drawn shape classes on textured backgrounds "
-                          "(built-in, 5,000 train / 1,000 test).", _shapes),
+    "shapes": DatasetInfo("shapes", "10 procedurally drawn shape classes in random colours on plain "
+                          "backgrounds (built-in, 5,000 train / 1,000 test).", _shapes, hue_free=True),
     "digits": DatasetInfo("digits", "scikit-learn's 8×8 handwritten digits, upsampled "
                           "(built-in, 1,347 train / 450 test).", _digits),
     "cifar10": DatasetInfo("cifar10", "CIFAR-10 through torchvision (downloads 170 MB once).",
@@ -66,6 +69,12 @@ def register_dataset(info: DatasetInfo) -> None:
 
 def dataset_names(offline_only: bool = False) -> list[str]:
     return [n for n, info in DATASETS.items() if info.offline or not offline_only]
+
+
+def hue_free(spec: str) -> bool:
+    """Whether a dataset's classes never depend on hue (False for folders and unknown names)."""
+    info = DATASETS.get(spec)
+    return bool(info and info.hue_free)
 
 
 def load_dataset(spec: str, split: str = "train", image_size: int = 32) -> ImageDataset:
@@ -105,5 +114,5 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
 
 
 __all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset", "load_train_and_eval",
-           "register_dataset", "resize_uint8", "stratified_split"]
+           "hue_free", "register_dataset", "resize_uint8", "stratified_split"]
 from replearn_core.data import printed_digits as _printed_digits  # noqa: E402,F401  registers printed-digits

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
-from replearn_core.data import load_dataset
+from replearn_core.data import hue_free, load_dataset
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker import submit
 from replearn_core.ssl.config import TrainConfig
@@ -26,11 +26,16 @@ class MethodCard:
     paper: str
     summary: str
     formula: str
-    default_recipe: list[dict]
+    recipe_kind: str  # which default view recipe suits the method (augment.default_recipe)
     loss_doc: str
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
     default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
     default_batch_size: int = 128  # images per step of the default run
+
+    def default_recipe(self, dataset: str = "shapes") -> list[dict]:
+        """The method's default views for a dataset, as table rows (the hue turns only where classes
+        never depend on hue)."""
+        return [spec.to_dict() for spec in default_recipe(self.recipe_kind, hue_free(dataset))]
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
@@ -45,7 +50,7 @@ def method_cards() -> dict[str, MethodCard]:
     for name, cls in METHODS.items():
         loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
-                                 [s.to_dict() for s in default_recipe(cls.recipe_kind)],
+                                 cls.recipe_kind,
                                  (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
                                  default_view_size(cls, TrainConfig().image_size), cls.default_batch_size)
     return cards

@@ -19,6 +19,7 @@ from replearn_core.runs.reference import (MAX_CURVE_POINTS, SIZE_BUDGET_MB, Refe
                                           reference_folders)
 from replearn_core.runs.store import ReferenceRunError, RunStore
 from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -251,6 +252,10 @@ def test_the_script_trains_exports_and_resumes_per_method(tmp_path, monkeypatch,
     assert script.main(["--methods", "simclr", "--force"] + tiny) == 0
     assert json.loads((target / "simclr" / "run.json").read_text())["source_run"] != data["source_run"]
     assert reference_folders(target) == [target / "simclr"]  # no half-written folder left behind
+    by_times = ["--times", "0.04"] + tiny[2:]  # 0.04 × SimCLR's default epochs, rounded: one epoch
+    assert script.main(["--methods", "simclr", "--force"] + by_times) == 0
+    assert read_reference_folder(target / "simclr").run["summary"]["epochs_done"] == round(
+        0.04 * TrainConfig(method="simclr").validate(METHODS).epochs)
 
 
 def test_the_shipped_reference_runs_load_and_fit_the_size_budget():

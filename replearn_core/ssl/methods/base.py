@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
+from replearn_core.data import hue_free
 from replearn_core.ssl.config import TrainConfig
 
 
@@ -43,7 +44,7 @@ class SSLMethod(nn.Module):
         self.backbone = backbone
         self.config = config
         self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
-                                      else default_recipe(self.recipe_kind))
+                                      else default_recipe(self.recipe_kind, hue_free(config.dataset)))
         self.view_size = config.view_size or default_view_size(self, config.image_size)  # pixels a side
 
     @property
