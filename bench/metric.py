@@ -25,9 +25,9 @@ KEYS = ["precision_at_1", "recall_at_1", "recall_at_5", "recall_at_10", "map_at_
 def main() -> int:
     import torch
 
-    from replearn_core.config import TrainConfig
     from replearn_core.metric import METRIC_METHODS
     from replearn_core.runs import RunStore, execute_run
+    from replearn_core.ssl.config import TrainConfig
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="digits", help="digits, shapes, cifar10-shared, folder:PATH, ...")

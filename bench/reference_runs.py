@@ -53,8 +53,8 @@ def git_commit() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
-    from replearn_core.methods import METHODS
     from replearn_core.paths import reference_runs_dir
+    from replearn_core.ssl.methods import METHODS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names (default: all)")
@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from replearn_core.config import TrainConfig
     from replearn_core.device import describe, pick_device
     from replearn_core.runs import RunStore, execute_run
     from replearn_core.runs.reference import SIZE_BUDGET_MB, ReferenceAssetError, export_reference_run, folder_bytes
+    from replearn_core.ssl.config import TrainConfig
 
     device = pick_device(overrides.get("device"))
     print(f"device: {describe(device)}; {args.epochs} epochs per method on {args.dataset}; "
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             except ReferenceAssetError as exc:
                 print(f"{method}: {exc}; training it again", flush=True)
-        config = TrainConfig.from_dict({**TrainConfig(method=method).to_dict(), **overrides}).validate()
+        config = TrainConfig.from_dict({**TrainConfig(method=method).to_dict(), **overrides}).validate(METHODS)
         run_id = store.create_run("ssl", config.to_dict(), name=f"reference {method}")
         try:
             execute_run(store, run_id, device=device)

@@ -46,11 +46,11 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from replearn_core.config import TrainConfig
     from replearn_core.data import load_dataset
     from replearn_core.device import autocast, describe, pick_device, prepare_model, to_device_batch
-    from replearn_core.losses import nt_xent
-    from replearn_core.methods import build_method
+    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.ssl.losses import nt_xent
+    from replearn_core.ssl.methods import build_method
 
     device = pick_device()
     data = load_dataset("shapes", "train").take(args.images, seed=0)

@@ -47,9 +47,9 @@ def main() -> int:
     args = p.parse_args()
     os.environ.setdefault("REPLEARN_DATA", args.data or tempfile.mkdtemp(prefix="replearn_bench_"))
 
-    from replearn_core.config import TrainConfig
     from replearn_core.runs.jobs import execute_run
     from replearn_core.runs.store import RunStore
+    from replearn_core.ssl.config import TrainConfig
     from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 
     if args.epochs is None:

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.config import TrainConfig
 from replearn_core.data import DATASETS, DatasetError
-from replearn_core.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
-                              start_ssl_run)
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
+                              start_ssl_run)
 from ui.common import get_store, refresh_seconds
 from ui.routing import use_app_navigation
 
@@ -41,6 +41,10 @@ with st.sidebar:
     temperature = st.slider("Temperature τ", 0.05, 1.0, defaults.temperature, 0.05,
                             help="Softmax temperature of SimCLR and MoCo: lower values weigh hard negatives more.",
                             disabled=method not in ("simclr", "moco"))
+    view_size = st.slider("View size (pixels)", 8, defaults.image_size, cards[method].default_view_size,
+                          key=f"view_size_{method}",
+                          help="Training views are random crops drawn at this size. Smaller views train faster; "
+                               "a crop shows the object about as large as the whole image does at full size.")
     seed = st.number_input("Seed", 0, 10_000, 0, help="Seeds initialisation, batch order and augmentations.")
     options = {}
     if method == "simsiam":
@@ -80,7 +84,7 @@ with left:
 
     config = dict(defaults.to_dict(), dataset=dataset, method=method, backbone=backbone, epochs=int(epochs),
                   batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
-                  recipe=recipe, options=options)
+                  view_size=int(view_size), recipe=recipe, options=options)
     if st.button("▶ Train", type="primary", use_container_width=True,
                  help="Queue the run; it executes in a worker process and survives page reloads."):
         try:

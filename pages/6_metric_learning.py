@@ -3,12 +3,12 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.config import TrainConfig
 from replearn_core.data import DATASETS, DatasetError
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.search import comparison_table, gallery, image_from_bytes, search
 from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
+from replearn_core.ssl.config import TrainConfig
 from ui.common import get_store, refresh_seconds
 from ui.routing import use_app_navigation
 

@@ -6,9 +6,9 @@ import json
 import torch
 
 from replearn_core.cli import main
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
 from replearn_core.runs.jobs import execute_run
-from replearn_core.training_warnings import representation_warnings, settings_warnings
+from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
 from tests.bad_files import NOT_AN_IMAGE, bomb_png
 
 CONFIG = TrainConfig(method="simclr", lr=1.0)
@@ -104,7 +104,7 @@ def test_a_run_on_a_folder_with_bad_files_warns_on_the_run_and_on_the_command_li
 
 
 def test_a_collapsed_run_is_marked_with_what_to_try(store, monkeypatch):
-    import replearn_core.ssl_job as ssl_job
+    import replearn_core.ssl.job as ssl_job
 
     def collapsing(metrics, config):  # the real check, on curves where the collapse meter ended at 0.001
         metrics["collapse_std"][1][-1] = 0.001

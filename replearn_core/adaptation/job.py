@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from replearn_core.config import RunConfig
 from replearn_core.adaptation import ADAPT_METHODS
 from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import dann_coefficient
@@ -26,6 +25,7 @@ from replearn_core.augment import plain
 from replearn_core.backbones import BACKBONES, build_backbone
 from replearn_core.data import DatasetError, ImageDataset, load_dataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.runs.config import RunConfig
 from replearn_core.runs.context import RunContext
 
 MAP_POINTS = 300  # images per domain drawn on the feature map

@@ -29,8 +29,9 @@ from replearn_core.claims.plan import (DEFAULT_BUDGET_S, DEFAULT_SEEDS, PlannedR
                                        plan_runs)
 from replearn_core.claims.spec import Claim, Measured, Results, RunResult
 from replearn_core.claims.verdicts import NOT_MEASURED, REPRODUCED, Stat
-from replearn_core.config import TrainConfig
 from replearn_core.runs.store import RunStore
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
 
 MEMORY_MARK = "CLAIMS_MEMORY "  # the line an isolated run prints its memory on
 SCHEMA = 1
@@ -45,9 +46,9 @@ def baseline_scores(config: dict) -> dict:
     from replearn_core.augment import plain
     from replearn_core.checkpoints import untrained_encoder
     from replearn_core.evaluation import knn_accuracy, linear_probe_accuracy
-    from replearn_core.ssl_job import prepare_data
+    from replearn_core.ssl.job import prepare_data
 
-    cfg = TrainConfig.from_dict(config).validate()
+    cfg = TrainConfig.from_dict(config).validate(METHODS)
     _, bank, evaluation = prepare_data(cfg)
     encoder = untrained_encoder(cfg.backbone, cfg.seed)
     scores = {}
@@ -108,10 +109,10 @@ def isolated_main(argv: list[str] | None = None) -> int:
 
     import sklearn.linear_model  # noqa: F401  the final linear probe's library, loaded before memory is read
 
-    import replearn_core.ssl_job  # noqa: F401
-    import replearn_core.transfer.job  # noqa: F401
     from replearn_core.device import pick_device
     from replearn_core.runs.jobs import execute_run
+    import replearn_core.ssl.job  # noqa: F401
+    import replearn_core.transfer.job  # noqa: F401
 
     run_id = (argv or sys.argv[1:])[0]
     store = RunStore()
@@ -156,7 +157,7 @@ def execute_plan(plan: list[PlannedRun], store: RunStore, isolate: bool = True, 
     """Execute every planned run in order; a failed run is recorded and the rest go on."""
     from replearn_core.runs.jobs import execute_run
 
-    from replearn_core.ssl_job import prepare_data
+    from replearn_core.ssl.job import prepare_data
 
     say = on_event or (lambda message: None)
     results: dict[tuple[str, int], RunResult] = {}

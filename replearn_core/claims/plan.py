@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from replearn_core.claims.spec import Claim, RunSpec
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
 from replearn_core.transfer.config import TransferConfig
 
 BUDGET_EPOCHS = 100_000  # so many that the time budget ends every self-supervised run
@@ -86,7 +87,7 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
     if spec.kind in ("ssl", "baseline"):
         config = TrainConfig(**{**spec.config, **overrides.get("ssl", {}), "seed": seed,
                                 "time_budget_s": budget_s, "epochs": BUDGET_EPOCHS})
-        return config.validate().to_dict()
+        return config.validate(METHODS).to_dict()
     if spec.kind == "transfer":
         source = TrainConfig(**{**specs[spec.encoder].config, **overrides.get("ssl", {})})
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,

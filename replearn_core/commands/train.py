@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
-from replearn_core.config import TrainConfig
 from replearn_core.runs.store import RunStore
+from replearn_core.ssl.config import TrainConfig
 
 HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
 
@@ -38,7 +38,7 @@ def add_arguments(p) -> None:
             kind = int
         elif isinstance(default, float):
             kind = float
-        elif f.name in ("max_train_images", "epochs"):
+        elif f.name in ("max_train_images", "epochs", "view_size", "eval_every"):
             kind = int
         elif f.name in ("time_budget_s",):
             kind = float
@@ -56,7 +56,7 @@ def add_arguments(p) -> None:
 def _field_comment(name: str) -> str:
     import inspect
 
-    import replearn_core.config as module
+    import replearn_core.ssl.config as module
     for line in inspect.getsource(module).splitlines():
         stripped = line.strip()
         if stripped.startswith(name + ":") and "#" in stripped:
@@ -88,11 +88,12 @@ def config_from_args(args) -> TrainConfig:
 
 def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
+    from replearn_core.ssl.methods import METHODS
 
     config = config_from_args(args)
     kind = "metric" if config.method in metric_methods() else "ssl"
     if kind == "ssl":
-        config.validate()
+        config.validate(METHODS)
     store = RunStore()
     run_id = store.create_run(kind, config.to_dict())
     bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")

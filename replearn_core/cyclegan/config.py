@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replearn_core.config import RunConfig
+from replearn_core.runs.config import RunConfig
 
 IMAGE_SIZES = (64, 128, 256)
 

@@ -1,6 +1,6 @@
 """The job behind a metric-learning run: class-balanced batches, one loss, retrieval metrics each epoch.
 
-Config: a :class:`replearn_core.config.TrainConfig` dict (method = a key of METRIC_METHODS);
+Config: a :class:`replearn_core.ssl.config.TrainConfig` dict (method = a key of METRIC_METHODS);
 method-specific settings (margin, mining, m_per_class, embedding_dim, scale, augment) go in
 ``options`` (:class:`replearn_core.metric.model.MetricOptions`).
 
@@ -19,7 +19,6 @@ import torch
 from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
 from replearn_core.backbones import BACKBONES, build_backbone
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_dataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
@@ -28,6 +27,7 @@ from replearn_core.metric.model import MetricModel, MetricOptions
 from replearn_core.metric.retrieval import retrieval_metrics
 from replearn_core.metric.sampler import ClassBalancedSampler
 from replearn_core.runs.context import RunContext
+from replearn_core.ssl.config import TrainConfig
 
 # light views: digits and shapes must not be flipped, and strong crops would cut a digit in half
 METRIC_RECIPE = [AugSpec("crop", 1.0, 0.3), AugSpec("color_jitter", 0.5, 0.5)]

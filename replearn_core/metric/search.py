@@ -78,9 +78,9 @@ def load_metric_model(store: RunStore, run_id: str) -> tuple[nn.Module, dict]:
 
 @lru_cache(maxsize=4)
 def _gallery(root: str, run_id: str) -> Gallery:
-    from replearn_core.config import TrainConfig
     from replearn_core.features import encode_images
     from replearn_core.metric.job import evaluation_split
+    from replearn_core.ssl.config import TrainConfig
 
     store = RunStore(root)
     try:

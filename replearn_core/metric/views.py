@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from replearn_core.config import TrainConfig
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.runs.store import RunStore
+from replearn_core.ssl.config import TrainConfig
 
 LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orientation="h", y=-0.25))
 CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r": "MAP@R"}

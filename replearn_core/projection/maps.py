@@ -193,13 +193,13 @@ def run_features(store, source: str, split: str = "test", backbone: str | None =
 
 
 def evaluation_config(store, source: str, dataset: str | None = None):
-    """The :class:`~replearn_core.config.TrainConfig` that picks a source's evaluation images.
+    """The :class:`~replearn_core.ssl.config.TrainConfig` that picks a source's evaluation images.
 
     The run's own settings (for ``"init:<run id>"``, that run's); the defaults for what it does not set
     (a metric-learning or supervised run uses the same names). Another ``dataset`` than the run's drops
     the run's ``eval_dataset``: the held-out images are then that dataset's test split.
     """
-    from replearn_core.config import TrainConfig
+    from replearn_core.ssl.config import TrainConfig
 
     run_id = None if source == "init" else source[5:] if source.startswith("init:") else source
     run_config = store.get_run(run_id).config if run_id else {}
@@ -215,14 +215,14 @@ def run_scores(store, source: str, backbone: str | None = None, dataset: str | N
     """kNN accuracy, linear probe and k-means NMI of a checkpoint's features, as the run measures itself.
 
     The checkpoint (or the untrained control) encodes the run's bank of training images and its
-    held-out images, both chosen by :func:`replearn_core.ssl_job.prepare_data` from the run's settings
+    held-out images, both chosen by :func:`replearn_core.ssl.job.prepare_data` from the run's settings
     (:func:`evaluation_config`), and :func:`~replearn_core.projection.scores.score_features` scores them.
     So ``knn_accuracy`` equals the ``knn_acc`` the run logged for this checkpoint (an SSL run's
     backbone; a metric-learning run logs it on its embedding head instead). Also returns
     ``bank_images``, ``heldout_images`` and ``knn_k``. Cached per checkpoint and settings.
     """
     from replearn_core.features import encode_images
-    from replearn_core.ssl_job import prepare_data
+    from replearn_core.ssl.job import prepare_data
 
     try:
         factory, key_part, _, _, _, _ = _resolve(store, source, backbone, dataset, 0, checkpoint)

@@ -1,4 +1,5 @@
-"""Runs: the SQLite run store, the job registry and the worker processes."""
+"""Runs: the SQLite run store, the job registry, the worker processes and the base of run configurations
+(:class:`replearn_core.runs.config.RunConfig`)."""
 
 from replearn_core.runs.context import RunCancelled, RunContext, RunDiverged
 from replearn_core.runs.jobs import JOBS, execute_run, register_job

@@ -16,7 +16,7 @@ from replearn_core.runs.store import RunStore
 from replearn_core.storage_errors import StoreUnavailable, explain_storage_error
 
 JOBS: dict[str, str] = {
-    "ssl": "replearn_core.ssl_job:run_ssl",  # self-supervised pretraining (issue 2)
+    "ssl": "replearn_core.ssl.job:run_ssl",  # self-supervised pretraining (issue 2)
     "supervised": "replearn_core.transfer.supervised:run_supervised",  # supervised source encoder
     "transfer": "replearn_core.transfer.job:run_transfer",  # fine-tuning strategy comparison
     "cyclegan": "replearn_core.cyclegan.job:run_cyclegan",  # CycleGAN training

@@ -61,7 +61,7 @@ POLL_S = 0.1  # how often the warm worker looks for queued runs and for its chil
 HEARTBEAT_S = 1.0  # how often it marks its running runs alive
 REAP_EVERY_S = 2.0  # while a run of its waits, how often dead runs ahead of it are reaped
 CODE_ROOT = Path(__file__).resolve().parents[1]  # replearn_core/, fingerprinted: edited code means a new worker
-PRELOAD_MODULES = ("replearn_core.ssl_job", "torch._dynamo", "sklearn.linear_model", "sklearn.preprocessing",
+PRELOAD_MODULES = ("replearn_core.ssl.job", "torch._dynamo", "sklearn.linear_model", "sklearn.preprocessing",
                    "safetensors.torch")  # before the worker is ready: what the lab's default run needs
 PRELOAD_DATASETS = ("shapes", "digits")  # built-in sets held in memory at the lab's image size
 PRELOAD_IMAGE_SIZE = 32

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from replearn_core.config import RunConfig
+from replearn_core.runs.config import RunConfig
 
 
 @dataclass

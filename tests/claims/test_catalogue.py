@@ -4,7 +4,7 @@ defaults, and a table built from known numbers gets the verdicts those numbers c
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, choose_representation_learning, plan_runs
 from replearn_core.claims.plan import BUDGET_EPOCHS, ENCODER_PLACEHOLDER, submit_claim_runs
 from replearn_core.claims.verdicts import NOT_REPRODUCED, REPRODUCED, REVERSED, VERDICTS
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
 from replearn_core.transfer.config import TransferConfig
 
 

@@ -3,7 +3,7 @@
 from replearn_core.claims import CLAIMS_BY_ID, plan_runs
 from replearn_core.claims.measure import baseline_scores, execute_plan, measure_claims
 from replearn_core.claims.verdicts import VERDICTS
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
 
 TINY = {"ssl": {"max_train_images": 128, "eval_images": 64, "knn_bank_images": 128},
         "transfer": {"max_train_images": 200, "eval_images": 64, "epochs": 1, "min_steps": 2}}

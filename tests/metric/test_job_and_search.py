@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from replearn_core.checkpoints import load_run_encoder
 from replearn_core.backbones import build_backbone
-from replearn_core.config import TrainConfig
+from replearn_core.checkpoints import load_run_encoder
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.job import parse_config
 from replearn_core.metric.search import comparison_table, image_from_bytes, search
 from replearn_core.runs import execute_run
+from replearn_core.ssl.config import TrainConfig
 
 TINY = dict(dataset="digits", epochs=1, batch_size=40, max_train_images=200, eval_images=60, knn_bank_images=100,
             image_size=16)

@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from replearn_core.losses.nt_xent import nt_xent
 from replearn_core.metric.losses import (ArcFace, arcface_logits, arcface_loss, balanced_pairs, batch_all_triplets,
                                          batch_hard_triplets, contrastive_loss, pairwise_distances, siamese_loss,
                                          supcon_loss, triplet_loss, triplet_margin_loss)
+from replearn_core.ssl.losses.nt_xent import nt_xent
 
 LABELS = torch.tensor([0, 0, 1, 1, 1, 2, 2, 3])
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from replearn_core.config import TrainConfig
 from replearn_core.runs import execute_run
+from replearn_core.ssl.config import TrainConfig
 
 ROOT = str(Path(__file__).resolve().parents[2])
 TINY = dict(dataset="digits", epochs=1, batch_size=40, max_train_images=200, eval_images=60, knn_bank_images=100,

@@ -12,13 +12,13 @@ from safetensors import safe_open
 
 from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import encoder_tensors, read_state_file
-from replearn_core.config import TrainConfig
 from replearn_core.paths import ASSETS_DIR
 from replearn_core.runs.context import RunContext
 from replearn_core.runs.reference import (MAX_CURVE_POINTS, SIZE_BUDGET_MB, ReferenceAssetError, compact_curves,
                                           export_reference_run, folder_bytes, read_reference_folder,
                                           reference_folders)
 from replearn_core.runs.store import ReferenceRunError, RunStore
+from replearn_core.ssl.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -258,7 +258,7 @@ def test_the_shipped_reference_runs_load_and_fit_the_size_budget():
     shipped = reference_folders(folder)
     if not shipped:
         pytest.skip("no reference runs shipped yet (bench/reference_runs.py makes them)")
-    from replearn_core.methods import METHODS
+    from replearn_core.ssl.methods import METHODS
 
     for sub in shipped:
         asset = read_reference_folder(sub)

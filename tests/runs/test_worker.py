@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from replearn_core.checkpoints import load_run_encoder
-from replearn_core.config import TrainConfig
 from replearn_core.runs import JOBS, execute_run, submit
+from replearn_core.ssl.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(epochs=1, max_train_images=128, knn_bank_images=128, eval_images=64, batch_size=64)
@@ -112,7 +112,7 @@ def test_a_killed_worker_marks_its_run_failed(store):
 
 
 def test_a_nan_loss_stops_the_run_as_failed(store, monkeypatch):
-    from replearn_core.methods.simclr import SimCLR
+    from replearn_core.ssl.methods.simclr import SimCLR
 
     original = SimCLR.training_loss
 

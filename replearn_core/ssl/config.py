@@ -5,34 +5,15 @@ The page's controls and the command line's flags map one to one onto these field
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-
-class RunConfig:
-    """What every run configuration dataclass shares: a plain dict for the run store and back.
-
-    ``from_dict`` refuses names it does not know, so a typo in a stored or hand-written
-    configuration is an error that names it, not a setting silently ignored.
-    """
-
-    setting_kind = "training"  # how the error message names this configuration's settings ("" = plainly)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            words = " ".join(w for w in ("unknown", cls.setting_kind, "setting(s)") if w)
-            raise ValueError(f"{words}: {', '.join(unknown)}")
-        return cls(**data)
+from replearn_core.runs.config import RunConfig
 
 
 @dataclass
 class TrainConfig(RunConfig):
-    method: str = "simclr"  # a key of replearn_core.methods.METHODS
+    method: str = "simclr"  # a key of replearn_core.ssl.methods.METHODS
     dataset: str = "shapes"  # a registered dataset or folder:PATH
     eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
     backbone: str = "cnn4"  # a key of replearn_core.backbones.BACKBONES
@@ -43,10 +24,16 @@ class TrainConfig(RunConfig):
     weight_decay: float = 1e-4  # AdamW weight decay
     temperature: float = 0.3  # softmax temperature of the contrastive losses (SimCLR, MoCo)
     image_size: int = 32  # images are resized to this many pixels a side
+    view_size: int | None = None  # pixels a side of the training views; None = the method's view_fraction of
+    # image_size (contrastive methods 5/8: 20 for 32). Their views are random crops, so a smaller view shows the
+    # object about as large as the whole image does at full size (Touvron et al. 2019, FixRes); on shapes
+    # 20-pixel views learn as much per epoch as 32-pixel ones in 60 % of the time (docs/ssl_tests_benchmarks.md)
     seed: int = 0  # seeds the initialisation, the batch order and the augmentations
     recipe: list[dict] | None = None  # view recipe [{"op", "p", "strength"}, ...]; None = the method's default
     max_train_images: int | None = None  # use at most this many training images (None = all)
-    eval_images: int = 1000  # held-out images scored by kNN each epoch
+    eval_images: int = 1000  # held-out images scored by kNN at each evaluation
+    eval_every: int | None = None  # evaluate (kNN, collapse meter) every this many epochs; None = about 10
+    # evaluations per run. The untrained encoder and the last epoch are always evaluated.
     knn_bank_images: int = 5000  # training images that form the kNN memory bank
     knn_k: int = 20  # neighbours of the similarity-weighted kNN classifier
     time_budget_s: float | None = None  # stop after this much training time (benchmarks); None = run all epochs
@@ -54,15 +41,19 @@ class TrainConfig(RunConfig):
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
     options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}
 
-    def validate(self) -> "TrainConfig":
-        """Check ranges and names; raises ValueError with a message a user can act on."""
-        from replearn_core.backbones import BACKBONES
-        from replearn_core.methods import METHODS
+    def validate(self, methods: Mapping[str, type]) -> "TrainConfig":
+        """Check ranges and names; raises ValueError with a message a user can act on.
 
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(METHODS)}")
+        ``methods`` is the registry the method's name must be in and its default epochs come from
+        (:data:`replearn_core.ssl.methods.METHODS`): passed in, so that this module does not import the
+        methods, which import it.
+        """
+        from replearn_core.backbones import BACKBONES
+
+        if self.method not in methods:
+            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(methods)}")
         if self.epochs is None:
-            self.epochs = METHODS[self.method].default_epochs
+            self.epochs = methods[self.method].default_epochs
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),
@@ -71,6 +62,9 @@ class TrainConfig(RunConfig):
                   (self.weight_decay >= 0, "weight decay must be non-negative"),
                   (0 < self.temperature <= 10, "temperature must be in (0, 10]"),
                   (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+                  (self.view_size is None or 8 <= self.view_size <= self.image_size,
+                   "view size must be between 8 and the image size"),
+                  (self.eval_every is None or self.eval_every >= 1, "evaluate every 1 epoch or more"),
                   (self.knn_k >= 1, "k of the kNN must be at least 1"),
                   (self.eval_images >= 10, "at least 10 evaluation images are needed")]
         for ok, message in checks:
@@ -80,3 +74,9 @@ class TrainConfig(RunConfig):
             from replearn_core.augment import recipe_from_dicts
             recipe_from_dicts(self.recipe)
         return self
+
+    def evaluates_at(self, epoch: int) -> bool:
+        """Whether the run scores its encoder after this epoch: every eval_every epochs (by default about
+        ten times a run) and always after the last."""
+        every = self.eval_every or max(1, round(self.epochs / 10))
+        return epoch % every == 0 or epoch == self.epochs

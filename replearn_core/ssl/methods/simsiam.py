@@ -1,5 +1,5 @@
-from replearn_core.losses import negative_cosine
-from replearn_core.methods.base import SSLMethod, mlp
+from replearn_core.ssl.losses import negative_cosine
+from replearn_core.ssl.methods.base import SSLMethod, mlp
 
 
 class SimSiam(SSLMethod):

@@ -4,8 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from replearn_core.augment import augment
-from replearn_core.methods.base import SSLMethod
+from replearn_core.ssl.methods.base import SSLMethod
 
 
 class Decoder(nn.Module):
@@ -41,14 +40,15 @@ class DenoisingAutoencoder(SSLMethod):
     formula = r"\mathcal{L} = \frac{1}{N}\sum_i \lVert g_\phi(f_\theta(x_i + \epsilon_i)) - x_i\rVert_2^2,\quad \epsilon_i\sim\mathcal{N}(0,\sigma^2)"
     default_epochs = 17  # a decoder as large as the encoder
     recipe_kind = "light"
+    view_fraction = 1.0  # light crops: views the size of the images
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.noise_std = float(config.options.get("noise_std", 0.5))  # in normalised units (about 0.12 of the range)
-        self.decoder = Decoder(self.feature_dim, config.image_size)
+        self.decoder = Decoder(self.feature_dim, self.view_size)
 
     def training_loss(self, images, generator=None):
-        clean = augment(images, self.recipe, generator)  # (B, 3, H, W)
+        clean, = self.views(images, generator, n=1)  # (B, 3, S, S)
         noise = torch.randn(clean.shape, generator=generator).to(clean.device, clean.dtype)
         reconstruction = self.decoder(self.backbone(clean + self.noise_std * noise))
         return F.mse_loss(reconstruction.float(), clean.float()), {}

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replearn_core.losses import byol
+from replearn_core.ssl.losses import byol
 
 
 def reference_byol(p1, p2, z1, z2):

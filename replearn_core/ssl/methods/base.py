@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
-from replearn_core.config import TrainConfig
+from replearn_core.ssl.config import TrainConfig
 
 
 def mlp(dim_in: int, dim_hidden: int, dim_out: int, last_bn: bool = False) -> nn.Sequential:
@@ -32,6 +32,9 @@ class SSLMethod(nn.Module):
     formula = ""  # LaTeX of the loss, shown on the page
     recipe_kind = "contrastive"  # which default view recipe suits the method
     default_epochs = 20  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
+    # training views are this fraction of the image size unless the config sets view_size: small views of
+    # random crops train fast and well; methods that see (nearly) whole images keep them at full size
+    view_fraction = 5 / 8
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()
@@ -39,14 +42,15 @@ class SSLMethod(nn.Module):
         self.config = config
         self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
                                       else default_recipe(self.recipe_kind))
+        self.view_size = config.view_size or default_view_size(self, config.image_size)  # pixels a side
 
     @property
     def feature_dim(self) -> int:
         return self.backbone.feature_dim
 
     def views(self, images: torch.Tensor, generator: torch.Generator | None, n: int = 2) -> list[torch.Tensor]:
-        """n independently augmented, normalised views of a uint8 batch."""
-        return [augment(images, self.recipe, generator) for _ in range(n)]
+        """n independently augmented, normalised views of a uint8 batch, view_size pixels a side."""
+        return [augment(images, self.recipe, generator, out_size=self.view_size) for _ in range(n)]
 
     def training_loss(self, images: torch.Tensor, generator: torch.Generator | None = None
                       ) -> tuple[torch.Tensor, dict[str, float]]:
@@ -63,6 +67,11 @@ class SSLMethod(nn.Module):
     @torch.no_grad()
     def after_step(self, progress: float) -> None:
         """Called after each optimiser step; progress goes from 0 to 1 (momentum encoders update here)."""
+
+
+def default_view_size(method, image_size: int) -> int:
+    """Pixels a side of a method's (class or instance) training views when the config leaves it open."""
+    return max(8, round(image_size * method.view_fraction))
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replearn_core.losses import negative_cosine
+from replearn_core.ssl.losses import negative_cosine
 
 
 def test_minus_one_for_identical_and_plus_one_for_opposite():

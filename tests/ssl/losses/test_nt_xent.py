@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from replearn_core.losses import nt_xent
+from replearn_core.ssl.losses import nt_xent
 
 
 def reference_nt_xent(z1, z2, temperature):

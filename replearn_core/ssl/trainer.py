@@ -19,11 +19,11 @@ from collections import defaultdict
 import torch
 
 from replearn_core.augment import augment, plain
-from replearn_core.config import TrainConfig
 from replearn_core.data import ImageDataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import collapse_std, representation_report
-from replearn_core.methods.base import SSLMethod
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods.base import SSLMethod
 
 
 class Trainer:

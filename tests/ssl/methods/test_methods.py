@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from replearn_core.config import TrainConfig
 from replearn_core.data.shapes import make_shapes
-from replearn_core.methods import METHODS, build_method
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS, build_method
 
 IMAGE_SIZE = 16
 STEPS = 10

@@ -2,8 +2,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from replearn_core.augment import augment
-from replearn_core.methods.base import SSLMethod
+from replearn_core.ssl.methods.base import SSLMethod
 
 
 class RotationPrediction(SSLMethod):
@@ -15,13 +14,14 @@ class RotationPrediction(SSLMethod):
     formula = r"\mathcal{L} = -\frac{1}{4}\sum_{r=0}^{3}\log p_\theta\big(r \mid \mathrm{rot}(x, 90^\circ r)\big)"
     default_epochs = 13  # four rotated copies of every image per step
     recipe_kind = "light"
+    view_fraction = 1.0  # light crops: views the size of the images
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.head = nn.Linear(self.feature_dim, 4)
 
     def training_loss(self, images, generator=None):
-        x = augment(images, self.recipe, generator)  # (B, 3, H, W)
+        x, = self.views(images, generator, n=1)  # (B, 3, S, S)
         rotated = torch.cat([torch.rot90(x, r, dims=(2, 3)) for r in range(4)])  # (4B, 3, H, W)
         targets = torch.arange(4, device=x.device).repeat_interleave(len(x))  # (4B,)
         logits = self.head(self.backbone(rotated))

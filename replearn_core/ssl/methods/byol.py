@@ -3,8 +3,8 @@ import math
 
 import torch
 
-from replearn_core.losses import byol
-from replearn_core.methods.base import SSLMethod, ema_update, mlp
+from replearn_core.ssl.losses import byol
+from replearn_core.ssl.methods.base import SSLMethod, ema_update, mlp
 
 
 class BYOL(SSLMethod):

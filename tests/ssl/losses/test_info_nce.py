@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from replearn_core.losses import info_nce
+from replearn_core.ssl.losses import info_nce
 
 
 def reference_info_nce(q, k, queue, temperature):

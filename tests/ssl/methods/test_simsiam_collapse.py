@@ -2,10 +2,10 @@
 
 import torch
 
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_dataset
-from replearn_core.methods import build_method
-from replearn_core.trainer import Trainer
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import build_method
+from replearn_core.ssl.trainer import Trainer
 
 
 def _collapse_after_training(stop_gradient: bool) -> tuple[float, float]:

@@ -3,14 +3,14 @@
 Adding a method is one new file with an :class:`SSLMethod` subclass and one line here.
 """
 
-from replearn_core.methods.autoencoder import DenoisingAutoencoder
-from replearn_core.methods.barlow_twins import BarlowTwins
-from replearn_core.methods.base import SSLMethod
-from replearn_core.methods.byol import BYOL
-from replearn_core.methods.moco import MoCo
-from replearn_core.methods.rotation import RotationPrediction
-from replearn_core.methods.simclr import SimCLR
-from replearn_core.methods.simsiam import SimSiam
+from replearn_core.ssl.methods.autoencoder import DenoisingAutoencoder
+from replearn_core.ssl.methods.barlow_twins import BarlowTwins
+from replearn_core.ssl.methods.base import SSLMethod
+from replearn_core.ssl.methods.byol import BYOL
+from replearn_core.ssl.methods.moco import MoCo
+from replearn_core.ssl.methods.rotation import RotationPrediction
+from replearn_core.ssl.methods.simclr import SimCLR
+from replearn_core.ssl.methods.simsiam import SimSiam
 
 METHODS: dict[str, type[SSLMethod]] = {
     "simclr": SimCLR,

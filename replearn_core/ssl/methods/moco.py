@@ -3,8 +3,8 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from replearn_core.losses import info_nce
-from replearn_core.methods.base import SSLMethod, ema_update, mlp
+from replearn_core.ssl.losses import info_nce
+from replearn_core.ssl.methods.base import SSLMethod, ema_update, mlp
 
 
 class MoCo(SSLMethod):

@@ -12,14 +12,14 @@ import torch
 
 from replearn_core.augment import plain
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_train_and_eval
 from replearn_core.evaluation import linear_probe_accuracy
-from replearn_core.methods import build_method
 from replearn_core.runs.context import RunContext
-from replearn_core.trainer import Trainer
-from replearn_core.training_warnings import representation_warnings, settings_warnings
-from replearn_core.untrained_baseline import UntrainedBaseline
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS, build_method
+from replearn_core.ssl.trainer import Trainer
+from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
+from replearn_core.ssl.untrained_baseline import UntrainedBaseline
 
 
 def prepare_data(config: TrainConfig):
@@ -31,7 +31,7 @@ def prepare_data(config: TrainConfig):
 
 
 def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
-    config = TrainConfig.from_dict(config_dict).validate()
+    config = TrainConfig.from_dict(config_dict).validate(METHODS)
     torch.manual_seed(config.seed)
     ctx.progress(0.0, "loading data")
     train, bank, evaluation = prepare_data(config)
@@ -50,9 +50,10 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
 
     def on_epoch_end(t: Trainer):
-        ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
-        report = t.evaluate()
-        ctx.log(t.step, **report, epoch=t.epoch)
+        if config.evaluates_at(t.epoch) or t.stop_reason:
+            ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
+            report = t.evaluate()
+            ctx.log(t.step, **report, epoch=t.epoch)
         ctx.flush()
         if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
             ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replearn_core.losses import barlow_twins
+from replearn_core.ssl.losses import barlow_twins
 
 
 def reference_barlow_twins(z1, z2, lambd):

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import torch
 
 from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
-from replearn_core.config import TrainConfig
 from replearn_core.data import load_dataset
-from replearn_core.methods import METHODS
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker import submit
+from replearn_core.ssl.config import TrainConfig
+from replearn_core.ssl.methods import METHODS
+from replearn_core.ssl.methods.base import default_view_size
 
 
 @dataclass
@@ -28,6 +29,7 @@ class MethodCard:
     default_recipe: list[dict]
     loss_doc: str
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
+    default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
@@ -36,14 +38,15 @@ _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam"
 
 def method_cards() -> dict[str, MethodCard]:
     """Teaching text for every registered method, shown beside the curves."""
-    from replearn_core import losses
+    from replearn_core.ssl import losses
 
     cards = {}
     for name, cls in METHODS.items():
         loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  [s.to_dict() for s in default_recipe(cls.recipe_kind)],
-                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs)
+                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
+                                 default_view_size(cls, TrainConfig().image_size))
     return cards
 
 
@@ -69,7 +72,7 @@ def preview_views(dataset: str, recipe: list[dict], n: int = 6, seed: int = 0, i
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
     """Validate a configuration and queue it for a worker process; returns the run id."""
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
-    cfg.validate()
+    cfg.validate(METHODS)
     load_dataset(cfg.dataset, "train", cfg.image_size)  # fail here, with its message, not in the worker
     label = name or f"{cfg.method} · {cfg.dataset} · {cfg.backbone}"
     return submit("ssl", cfg.to_dict(), name=label, store=store)
