@@ -53,7 +53,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from replearn_core.runs.store import RunStore
-from replearn_core.runs.worker import _ENTRY, concurrency, device_key, record_death
+from replearn_core.runs.worker import _ENTRY, concurrency, device_key, record_death, worker_env
 from replearn_core.runs.worker_settings import WorkerSettings, lower_priority
 from replearn_core.storage_errors import StoreUnavailable
 
@@ -77,7 +77,7 @@ def assign_to_warm_worker(store: RunStore, run_id: str) -> bool:
     """
     try:
         with _locked(workers_dir(store.root) / START_LOCK):
-            pid = _find_or_start(store.root)
+            pid = _find_or_start(store.root, WorkerSettings.from_env())
             store.set_queued_pid(run_id, pid)  # it claims the runs carrying its pid; if it dies first, reaped
         return True
     except StoreUnavailable:
@@ -95,13 +95,14 @@ def keep_warm(root: str | Path | None = None) -> int | None:
     (the pages work without it): None when it is turned off or could not start.
     """
     try:
-        if not WorkerSettings.from_env().warm:
+        settings = WorkerSettings.from_env()
+        if not settings.warm:
             return None
         from replearn_core.paths import data_dir
 
         root = Path(root) if root else data_dir()
         with _locked(workers_dir(root) / START_LOCK):
-            return _find_or_start(root)
+            return _find_or_start(root, settings)
     except Exception as exc:  # noqa: BLE001 - a page must not fail because the worker could not start
         print(f"replearn: could not start the warm worker: {exc}", file=sys.stderr)
         return None
@@ -128,32 +129,82 @@ def wait_until_ready(root: str | Path, timeout_s: float = 120.0) -> dict:
 
 
 def stop_warm_workers(root: str | Path, timeout_s: float = 10.0) -> None:
-    """Stop every warm worker of a data folder with the runs they execute (their whole process group):
-    for tests and benchmarks, which must leave nothing running."""
+    """Stop every warm worker of a data folder with the runs they execute: for tests and benchmarks, which
+    must leave nothing running.
+
+    A live worker's whole process group is signalled (its forks and the processes it spawned); the forks of a
+    worker that died already (killed with SIGKILL: its runs go on) are found by the worker's token, which
+    their command line carries (a fork keeps its parent's).
+    """
     import signal
 
     folder = Path(root) / "workers"
     if not folder.is_dir():
         return
-    live = []
+    groups, pids = set(), set()
     for lock in folder.glob("warm-*.lock"):
+        token = lock.stem.removeprefix("warm-")
+        pids.update(_processes_of(token))
         try:
             pid = int(lock.read_text().strip() or 0)
         except (OSError, ValueError):
             continue
         if pid and _is_held(lock) and _group_of(pid) == pid:  # a session leader: its group is its own
-            live.append((lock, pid))
+            groups.add(pid)
+
+    def alive() -> bool:
+        return any(_group_alive(g) for g in groups) or any(_is_process(p) for p in pids)
+
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for _, pid in live:
-            try:
-                os.killpg(pid, sig)
-            except ProcessLookupError:
-                pass
+        for group in groups:
+            _signal(os.killpg, group, sig)
+        for pid in pids:
+            _signal(os.kill, pid, sig)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and any(_is_held(lock) for lock, _ in live):
+        while time.monotonic() < deadline and alive():
             time.sleep(0.05)
-        if not any(_is_held(lock) for lock, _ in live):
+        if not alive():
             return
+
+
+def _processes_of(token: str) -> list[int]:
+    """The live processes whose command line is a warm worker's with this token: the worker and its forks."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = entry.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"warm" in args and token.encode() in args:
+            found.append(int(entry.parent.name))
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def _signal(send, pid: int, sig) -> None:
+    try:
+        send(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process group has a member that is not a zombie (killed processes wait for their parent)."""
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
+def _is_process(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 # --- files and locks --------------------------------------------------------------------
@@ -223,7 +274,7 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _find_or_start(root: Path) -> int:
+def _find_or_start(root: Path, settings: WorkerSettings) -> int:
     """The pid of the data folder's warm worker, started if none is alive or it runs other code or settings.
     The caller holds the start lock."""
     folder = workers_dir(root)
@@ -232,10 +283,10 @@ def _find_or_start(root: Path) -> int:
     wanted = fingerprint()
     if info and info.get("fingerprint") == wanted and _is_held(folder / info["lock"]):
         return info["pid"]
-    return _start(Path(root), folder, wanted)
+    return _start(Path(root), folder, wanted, settings)
 
 
-def _start(root: Path, folder: Path, wanted: str) -> int:
+def _start(root: Path, folder: Path, wanted: str, settings: WorkerSettings) -> int:
     import subprocess
 
     token = uuid.uuid4().hex[:12]
@@ -244,7 +295,7 @@ def _start(root: Path, folder: Path, wanted: str) -> int:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: free; held from now until the worker dies
         # NVML's CUDA check: pick_device in the worker must not initialise CUDA, which a fork would not survive
-        env = dict(os.environ, REPLEARN_DATA=str(root), PYTORCH_NVML_BASED_CUDA_CHECK="1")
+        env = dict(worker_env(root, settings), PYTORCH_NVML_BASED_CUDA_CHECK="1")
         with open(folder / LOG_FILE, "ab") as log:
             process = subprocess.Popen([sys.executable, "-c", _ENTRY, "warm", str(fd), token], stdout=log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,

@@ -25,11 +25,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker_settings import WorkerSettings, lower_priority, use_threads
 
 POLL_S = 0.5
+CODE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding replearn_core/
 # how worker processes are started: `python -c _ENTRY supervise|execute RUN_ID`
 _ENTRY = "import sys; from replearn_core.runs.worker import main; raise SystemExit(main(sys.argv[1:]))"
 
@@ -39,27 +41,35 @@ def concurrency() -> int:
 
 
 def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None) -> str:
-    """Queue a run and start its supervisor; returns the run id at once."""
+    """Queue a run and hand it to the warm worker, or start a supervisor for it; returns the run id at once."""
     from replearn_core.runs.jobs import JOBS
 
     if kind not in JOBS:
         raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
+    settings = WorkerSettings.from_env()  # a malformed setting fails here, naming the variable
     store = store or RunStore()
     run_id = store.create_run(kind, config, name)
-    if WorkerSettings.from_env().warm:
+    if settings.warm:
         from replearn_core.runs.warm import assign_to_warm_worker
 
         if assign_to_warm_worker(store, run_id):
             return run_id
-    log = open(store.run_dir(run_id) / "worker.log", "ab")
-    env = dict(os.environ)
-    env["REPLEARN_DATA"] = str(store.root)
-    supervisor = subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
-                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  start_new_session=True, env=env, close_fds=True)
-    log.close()
+    with open(store.run_dir(run_id) / "worker.log", "ab") as log:
+        supervisor = subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
+                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      start_new_session=True, env=worker_env(store.root, settings),
+                                      close_fds=True)
     store.set_queued_pid(run_id, supervisor.pid)  # a queued run whose supervisor dies is reaped, not left
     return run_id
+
+
+def worker_env(root, settings: WorkerSettings) -> dict[str, str]:
+    """The environment of a worker process: this one's, with the data folder, OpenMP's settings and the
+    project on the import path (a server started from another folder still finds ``replearn_core``)."""
+    env = settings.process_env()
+    env["REPLEARN_DATA"] = str(root)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_ROOT), env.get("PYTHONPATH", "")]))
+    return env
 
 
 def device_key(config: dict) -> str:
@@ -115,7 +125,7 @@ def execute(run_id: str) -> int:
     from replearn_core.runs.jobs import execute_run
 
     use_threads(WorkerSettings.from_env())
-    store = RunStore()
+    store = RunStore(reference_runs=False)  # the process that started this one has registered them
     try:
         execute_run(store, run_id)
     except Exception:  # noqa: BLE001 - already recorded as failed with its message
