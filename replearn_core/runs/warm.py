@@ -354,11 +354,15 @@ class WarmWorker:
         self.store = RunStore(root)  # registers the reference runs once; its children skip that
         self.children: dict[int, str] = {}  # pid of a run's process -> run id
         self.last_busy = time.monotonic()
+        self.ready_at = time.time()
         self.last_beat = self.last_reap = 0.0
         self.retired = False
         self.preloaded_all_jobs = False
 
     def mark_ready(self) -> None:
+        # the idle clock starts now: preloading can outlast the idle time on a busy machine, and a worker must
+        # not leave the moment it is ready
+        self.last_busy, self.ready_at = time.monotonic(), time.time()
         with _locked(self.folder / START_LOCK):
             info = _read_info(self.folder)
             if info and info.get("token") == self.token:
@@ -463,10 +467,11 @@ class WarmWorker:
             return True
 
     def _wanted_at(self) -> float:
+        """When a run or a page last asked for the worker (or it became ready, if later)."""
         try:
-            return (self.folder / WANTED_FILE).stat().st_mtime
+            return max(self.ready_at, (self.folder / WANTED_FILE).stat().st_mtime)
         except OSError:
-            return 0.0
+            return self.ready_at
 
 
 def _execute_in_fork(run_id: str, log_path: Path, lock_fd: int):

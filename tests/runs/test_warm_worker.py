@@ -207,3 +207,21 @@ def test_stop_warm_workers_also_stops_the_runs_of_a_dead_worker(store, data_dir)
     assert alive(orphan)
     stop_warm_workers(data_dir)
     assert not alive(orphan)
+
+
+def test_a_worker_whose_preloading_outlasted_its_idle_time_does_not_leave_when_ready(data_dir):
+    """On a busy machine importing torch and drawing the datasets can take longer than the idle time: the idle
+    clock starts when the worker is ready, not when it was started (in-process, no worker started)."""
+    from replearn_core.runs.warm import WANTED_FILE, WarmWorker
+    from replearn_core.runs.worker_settings import WorkerSettings
+
+    worker = WarmWorker(data_dir, lock_fd=-1, token="test", settings=WorkerSettings(idle_s=5))
+    asked = workers_dir(data_dir) / WANTED_FILE
+    asked.touch()
+    long_ago = time.time() - 100
+    os.utime(asked, (long_ago, long_ago))  # the page that asked for it, 100 s ago
+    worker.last_busy, worker.ready_at = time.monotonic() - 100, long_ago  # started 100 s ago, preloading since
+    assert worker._idle_long_enough()  # what the worker did before: it left as soon as it was ready
+    worker.mark_ready()
+    assert not worker._idle_long_enough()
+    worker.store.close()
