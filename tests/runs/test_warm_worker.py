@@ -225,3 +225,14 @@ def test_a_worker_whose_preloading_outlasted_its_idle_time_does_not_leave_when_r
     worker.mark_ready()
     assert not worker._idle_long_enough()
     worker.store.close()
+
+
+def test_a_run_killed_in_its_fork_is_marked_failed_by_the_warm_worker(store, data_dir):
+    worker = ready_worker(data_dir)["pid"]
+    holding = submit("probe", {"sleep_s": 300}, store=store)
+    run = wait_for(store, holding, lambda r: r.status == "running" and r.pid != worker)
+    os.kill(run.pid, signal.SIGKILL)  # the run's own process (out of memory, a crash in native code)
+    run = wait_for(store, holding, lambda r: not r.active)
+    assert run.status == "failed" and "killed by SIGKILL" in run.error
+    assert alive(worker)  # the worker goes on and takes the next run
+    assert finished(store, submit("probe", {}, store=store)).summary["ppid"] == worker
