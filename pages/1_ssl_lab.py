@@ -8,13 +8,16 @@ from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
                               start_ssl_run)
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
+from ui.links import link_runs, linked_run
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("🧪 Self-supervised lab")
 store = get_store()
+keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
+linked = linked_run(store, "ssl")  # ?run=<id>: a reload or a link shows that run
 cards = method_cards()
 defaults = TrainConfig()
 
@@ -96,14 +99,15 @@ with left:
                  help="Queue the run; it executes in a worker process and survives page reloads."):
         try:
             st.session_state["ssl_run_id"] = start_ssl_run(config, store)
+            link_runs([st.session_state["ssl_run_id"]])  # the URL names the run: a reload shows it again
             st.toast("Run queued")
         except (DatasetError, ValueError, KeyError) as exc:
             st.error(f"Cannot start: {exc}")
 
 
-@st.fragment(run_every=refresh_seconds())
+@live_fragment(run_every=refresh_seconds())
 def live_view():
-    run_id = st.session_state.get("ssl_run_id")
+    run_id = st.session_state.get("ssl_run_id") or (linked.id if linked else None)
     run = store.get_run(run_id) if run_id else latest_run(store, "ssl")
     if run is None:
         st.info("No run yet: choose settings and press Train.")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from replearn_core.commands.runs import run_rows
 from replearn_core.plots import overlay_figure
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, live_fragment, refresh_seconds
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -16,7 +16,7 @@ for problem in store.reference_problems:
     st.warning(problem, icon="📌")
 
 
-@st.fragment(run_every=refresh_seconds())
+@live_fragment(run_every=refresh_seconds())
 def runs_table():
     rows = run_rows(store)
     if not rows:

@@ -8,7 +8,8 @@ from replearn_core.data import DatasetError
 from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_csv, map_images, map_run,
                                       projector_tsv, start_warm_up)
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
-from ui.common import get_store, refresh_seconds, run_label
+from ui.common import get_store, live_fragment, refresh_seconds, run_label
+from ui.links import link_runs, linked_ids
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -24,16 +25,24 @@ runs = store.list_runs()
 options = {}
 for run in runs:
     if checkpoint_artifacts(store, run.id) or run.active:
-        options[run_label(run)] = run.id
+        options[run_label(run, status=False)] = run.id
 for run in runs:
     if checkpoint_artifacts(store, run.id):
         options[f"untrained control · same backbone as {run.id}"] = f"init:{run.id}"
 options["untrained small_cnn on shapes (control)"] = "init"
 labels = list(options)
-chosen = st.multiselect("Runs to map (one or two, side by side)", labels, default=labels[:1], max_selections=2,
+linked = [label for source in linked_ids() for label, known in options.items() if known == source][:2]
+kept = [label for label in st.session_state.get("map_runs", []) if label in options]
+if kept != st.session_state.get("map_runs", kept):  # a run deleted meanwhile leaves the choice
+    st.session_state["map_runs"] = kept
+chosen = st.multiselect("Runs to map (one or two, side by side)", labels,
+                        default=None if "map_runs" in st.session_state else linked or labels[:1],
+                        max_selections=2, key="map_runs",  # a key: the choice stays while runs come and go
                         help="A run's latest encoder checkpoint encodes its dataset's test images. The "
                              "untrained control is the same backbone with random weights: the baseline "
                              "every learned representation should beat.")
+# the URL names the chosen runs (?run=<id>,<id>) unless they are the default: a reload or a link shows them
+link_runs([] if chosen == labels[:1] else [options[label] for label in chosen])
 
 c1, c2, c3 = st.columns(3)
 method = c1.radio("Projection", ["umap", "tsne", "pca"], horizontal=True,
@@ -146,7 +155,7 @@ def draw(column, label: str, slot: int):
 any_active = any(not options[c].startswith("init") and store.get_run(options[c]).active for c in chosen)
 
 
-@st.fragment(run_every=refresh_seconds() if live and any_active else None)
+@live_fragment(run_every=refresh_seconds() if live and any_active else None)
 def maps():
     columns = st.columns(len(chosen))
     for slot, (column, label) in enumerate(zip(columns, chosen)):

@@ -11,7 +11,7 @@ from replearn_core.transfer import STRATEGIES, TransferConfig
 from replearn_core.transfer.lab import (check_encoder, comparison_curves, comparison_runs, cost_figure,
                                         curves_figure, encoder_choices, label_efficiency_figure, results_csv,
                                         run_label, save_upload, start_comparison, start_source_run)
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -20,6 +20,7 @@ st.title("🔁 Transfer learning")
 st.caption("Does a pretrained encoder help, and which way of reusing it works best with 1 %, 10 % or all "
            "of the labels? Pick an encoder and a target, tick strategies and label fractions, press Compare.")
 store = get_store()
+keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TransferConfig()
 FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 
@@ -110,7 +111,7 @@ if past:
     st.session_state["transfer_shown"] = chosen
 
 
-@st.fragment(run_every=refresh_seconds())
+@live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("transfer_shown")
     if not run_id:

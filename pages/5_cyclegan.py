@@ -8,7 +8,7 @@ from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmst
                                         loss_figure, start_run, walk_view)
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -17,6 +17,7 @@ st.title("🍎 CycleGAN: apples ↔ oranges")
 st.caption("Two generators learn to translate between two image sets that are never paired: G turns A into B, "
            "F turns B back into A, and the round trip must give the original back. " + PAPER)
 store = get_store()
+keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = CycleGANConfig()
 walk_tab, train_tab = st.tabs(["🚶 Walk a trained model", "🏋️ Train a new run"])
 
@@ -109,7 +110,7 @@ with train_tab:
                 st.error(f"Cannot start: {exc}")
 
     with live:
-        @st.fragment(run_every=refresh_seconds())
+        @live_fragment(run_every=refresh_seconds())
         def live_view():
             run_id = st.session_state.get("cyclegan_run_id")
             run = store.get_run(run_id) if run_id else latest_run(store)

@@ -9,13 +9,14 @@ from replearn_core.metric.search import comparison_table, gallery, image_from_by
 from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
 from replearn_core.ssl.config import TrainConfig
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 st.title("📏 Metric learning and retrieval")
 store = get_store()
+keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TrainConfig()
 
 with st.sidebar:
@@ -84,7 +85,7 @@ with left:
             st.error(f"Cannot start: {exc}")
 
 
-@st.fragment(run_every=refresh_seconds())
+@live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("metric_run_id")
     runs = store.list_runs(kind="metric")

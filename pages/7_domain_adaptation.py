@@ -7,7 +7,7 @@ from replearn_core.adaptation.job import AdaptConfig
 from replearn_core.adaptation.views import accuracy_figure, comparison_rows, feature_map_figure, start_adapt_run
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
-from ui.common import get_store, refresh_seconds
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -15,6 +15,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 st.title("🌉 Domain adaptation")
 st.caption("Labelled source images, unlabelled target images: the target's labels only score the result.")
 store = get_store()
+keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = AdaptConfig()
 names = list(DATASETS)
 
@@ -69,7 +70,7 @@ if st.button("▶ Adapt", type="primary", help="Queue the run; a worker process 
         st.error(f"Cannot start: {exc}")
 
 
-@st.fragment(run_every=refresh_seconds())
+@live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("adapt_run_id")
     runs = store.list_runs(kind="adapt")

@@ -186,3 +186,41 @@ def test_a_page_shows_a_storage_error_as_a_message_not_a_traceback(monkeypatch):
     at.switch_page("pages/2_runs.py").run()
     assert not at.exception
     assert any("/srv/lab is full" in e.value for e in at.error)
+
+
+def _live_view_meeting_a_storage_error():
+    import streamlit as st
+
+    from replearn_core.storage_errors import StoreUnavailable
+    from ui.common import live_fragment
+
+    @live_fragment(run_every=None)
+    def live_view():
+        st.write("drawn before the failure")
+        raise StoreUnavailable("The data folder /srv/lab is full: no space left on its disk.")
+
+    live_view()
+    st.write("the rest of the page")
+
+
+def test_a_live_view_shows_a_storage_error_as_a_message_not_a_traceback():
+    """A fragment's timed reruns run outside app.py's try: the fragment itself turns the failure into its
+    message (ui.common.live_fragment), and the page around it goes on."""
+    at = AppTest.from_function(_live_view_meeting_a_storage_error, default_timeout=30).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The data folder /srv/lab is full: no space left on its disk."]
+    assert [m.value for m in at.markdown] == ["drawn before the failure", "the rest of the page"]
+
+
+def test_the_labs_live_view_shows_a_database_locked_while_refreshing_as_a_message(data_dir, monkeypatch):
+    store = RunStore(data_dir)
+    run_id = store.create_run("ssl", {"method": "simclr", "dataset": "shapes"})
+
+    def locked(self, *args, **kwargs):  # read only by the live view, a fragment
+        raise StoreUnavailable("The run database runs.sqlite is locked by another program.")
+
+    monkeypatch.setattr(RunStore, "metrics", locked)
+    at = AppTest.from_file(str(ROOT / "pages" / "1_ssl_lab.py"), default_timeout=90).run()
+    assert not at.exception
+    assert any(run_id in h.value for h in at.subheader)  # the live view drew up to the failure
+    assert any("locked by another program" in e.value for e in at.error)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import streamlit as st
 
 from replearn_core.runs.store import Run, RunStore
+from replearn_core.storage_errors import StoreUnavailable
 
 
 @st.cache_resource
@@ -21,14 +23,18 @@ def get_store() -> RunStore:
     return _store_for(str(data_dir()))
 
 
-def run_label(run: Run) -> str:
-    """``<id> · <method> · <dataset> · <backbone> · <status>``; a reference run is marked after its id."""
+def run_label(run: Run, status: bool = True) -> str:
+    """``<id> · <method> · <dataset> · <backbone> · <status>``; a reference run is marked after its id.
+
+    Without ``status`` the label stays the same while the run goes on: a widget that keeps its choice across
+    reruns (one with a key) must not see its options' labels change.
+    """
     from replearn_core.runs.reference import reference_note
 
     cfg = run.config
     bits = [reference_note(run) if run.reference else None, cfg.get("method") or run.kind, cfg.get("dataset"),
-            cfg.get("backbone")]
-    return f"{run.id} · " + " · ".join(str(b) for b in bits if b) + f" · {run.status}"
+            cfg.get("backbone"), run.status if status else None]
+    return f"{run.id} · " + " · ".join(str(b) for b in bits if b)
 
 
 def pick_runs(label: str, runs: list[Run], max_selections: int | None = None, key: str | None = None,
@@ -41,3 +47,31 @@ def pick_runs(label: str, runs: list[Run], max_selections: int | None = None, ke
 def refresh_seconds() -> float:
     """How often live views refresh (REPLEARN_REFRESH_S, default 2 s)."""
     return float(os.environ.get("REPLEARN_REFRESH_S", "2"))
+
+
+def live_fragment(run_every: float | None = None):
+    """``st.fragment(run_every=...)`` for a live view, showing a storage failure as its message.
+
+    A fragment's timed reruns run the fragment alone, outside app.py's ``try``: without this, a full disk or a
+    database locked by another program met while refreshing would show a traceback instead of what to do.
+    """
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except StoreUnavailable as exc:
+                st.error(str(exc), icon="💾")
+
+        return st.fragment(run_every=run_every)(guarded)
+
+    return decorate
+
+
+def keep_worker_warm() -> None:
+    """Ask for the data folder's warm worker (started if none is alive, its idle clock restarted), so that a
+    Train pressed on this page finds torch imported and the built-in datasets drawn. Never fails the page;
+    does nothing with ``REPLEARN_WARM_WORKER=0``."""
+    from replearn_core.runs.warm import keep_warm
+
+    keep_warm()

@@ -36,6 +36,7 @@ class RunContext:
         self.device = device
         self.run_dir: Path = store.run_dir(run_id)
         self._pending: list[tuple[int, str, float]] = []
+        self._logged_keys: set[str] = set()  # a key's first point is written at once: a new curve shows at once
         self._last_flush = 0.0
         self._last_cancel_check = 0.0
         self._on_log = on_log  # optional callback(step, metrics) for the command line's progress bar
@@ -45,16 +46,25 @@ class RunContext:
 
     # --- reporting --------------------------------------------------------------------
     def log(self, step: int, **metrics: float) -> None:
-        """Record metrics at a step; written to the store in batches (at most every 0.5 s)."""
+        """Record metrics at a step; written to the store in batches (at most every 0.5 s), and at once when a
+        metric is logged for the first time (the first loss point must not wait for the next batch)."""
+        new_key = False
         for key, value in metrics.items():
             if value is None:
                 continue
             value = float(value)
             self._pending.append((step, key, value))
+            new_key = new_key or key not in self._logged_keys
+            self._logged_keys.add(key)
         if self._on_log:
             self._on_log(step, metrics)
-        if time.monotonic() - self._last_flush > self.FLUSH_EVERY_S:
+        if new_key or time.monotonic() - self._last_flush > self.FLUSH_EVERY_S:
             self.flush()
+
+    def relog(self, step: int, **metrics: float) -> None:
+        """Replace metrics logged earlier at a step with a refined value (written at once)."""
+        self.flush()
+        self.store.replace_metrics(self.run_id, step, metrics)
 
     def flush(self) -> None:
         if self._pending:

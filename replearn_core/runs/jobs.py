@@ -7,6 +7,7 @@ executes, so that the web server never imports the training code.
 from __future__ import annotations
 
 import importlib
+import os
 import traceback
 
 from replearn_core.device import describe, pick_device
@@ -25,11 +26,23 @@ JOBS: dict[str, str] = {
 
 
 def register_job(kind: str, target: str) -> None:
-    """Register a job kind: ``register_job("cyclegan", "replearn_core.cyclegan.job:run")``."""
+    """Register a job kind: ``register_job("cyclegan", "replearn_core.cyclegan.job:run")``.
+
+    A worker process knows only the kinds registered here and by the modules named in
+    ``REPLEARN_JOB_MODULES`` (comma-separated), which it imports when it meets a kind it does not know.
+    """
     JOBS[kind] = target
 
 
+def import_job_modules() -> None:
+    """Import the modules named in ``REPLEARN_JOB_MODULES``, which register their job kinds when imported."""
+    for name in filter(None, (n.strip() for n in os.environ.get("REPLEARN_JOB_MODULES", "").split(","))):
+        importlib.import_module(name)
+
+
 def resolve_job(kind: str):
+    if kind not in JOBS:
+        import_job_modules()
     if kind not in JOBS:
         raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
     module, func = JOBS[kind].split(":")

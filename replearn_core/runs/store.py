@@ -396,6 +396,18 @@ class RunStore:
             self._db.execute("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued' AND pid IS NULL",
                              (pid, run_id))
 
+    def queued_for(self, pid: int) -> list[str]:
+        """The queued runs whose answerable process is ``pid`` (a warm worker's), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM runs WHERE status = 'queued' AND pid = ? ORDER BY created",
+                                    (pid,)).fetchall()
+        return [row["id"] for row in rows]
+
+    def reassign_queued(self, from_pid: int, to_pid: int) -> None:
+        """Hand the queued runs of one process to another (a warm worker replaced by a newer one)."""
+        with self._lock:
+            self._db.execute("UPDATE runs SET pid = ? WHERE status = 'queued' AND pid = ?", (to_pid, from_pid))
+
     def reap_dead(self) -> list[str]:
         """Mark active runs whose process is gone (or silent for too long) as failed: a running run whose
         worker died, and a queued run whose supervisor died before the run's turn came."""
@@ -431,6 +443,15 @@ class RunStore:
         with self._lock:
             self._db.executemany("INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
                                  [(run_id, int(s), k, None if v is None else float(v), now) for s, k, v in rows])
+
+    def replace_metrics(self, run_id: str, step: int, values: dict[str, float | None]) -> None:
+        """Replace the values of some metrics at one step (a refined estimate of a number shown earlier)."""
+        now = time.time()
+        with self._transaction():
+            for key, value in values.items():
+                self._db.execute("DELETE FROM metrics WHERE run_id = ? AND step = ? AND key = ?", (run_id, step, key))
+                self._db.execute("INSERT INTO metrics (run_id, step, key, value, time) VALUES (?, ?, ?, ?, ?)",
+                                 (run_id, int(step), key, None if value is None else float(value), now))
 
     def metrics(self, run_id: str, keys: list[str] | None = None) -> dict[str, tuple[list[int], list[float]]]:
         """{key: (steps, values)} for a run, in step order."""

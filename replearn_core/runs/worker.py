@@ -1,12 +1,21 @@
 """Runs execute in worker processes, never inside the web server.
 
-``submit`` records a queued run and starts a detached supervisor process for it
-(``main(["supervise", RUN_ID])`` in a new Python process). The supervisor waits
-for its turn (one run at a time per device by default; ``REPLEARN_CONCURRENCY``
-raises it), then runs the job in a child process and watches it: if the child
-dies (killed, out of memory, a crash in native code) the run is marked failed
-with the reason. Runs survive page reloads and closed tabs because nothing of
-them lives in the page.
+``submit`` records a queued run and hands it to the data folder's *warm worker*
+(:mod:`replearn_core.runs.warm`, started if none is alive): a process that has
+already imported torch and the jobs' code and holds the built-in datasets, and
+runs each job in a fresh fork of itself, so the first point of a curve appears
+within seconds. With ``REPLEARN_WARM_WORKER=0`` (or when the warm worker cannot
+be started) it starts a detached supervisor process for the run instead
+(``main(["supervise", RUN_ID])`` in a new Python process), which runs the job in
+a new child process.
+
+Either way the process that watches the job waits for its turn (one run at a
+time per device by default; ``REPLEARN_CONCURRENCY`` raises it), then watches
+the job's process: if it dies (killed, out of memory, a crash in native code) the
+run is marked failed with the reason. Runs survive page reloads and closed tabs,
+and the server's restart, because nothing of them lives in the server. Worker
+processes run at a lower priority and with their own thread count
+(:mod:`replearn_core.runs.worker_settings`).
 """
 
 from __future__ import annotations
@@ -16,10 +25,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from replearn_core.runs.store import RunStore
+from replearn_core.runs.worker_settings import WorkerSettings, lower_priority, use_threads
 
 POLL_S = 0.5
+CODE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding replearn_core/
 # how worker processes are started: `python -c _ENTRY supervise|execute RUN_ID`
 _ENTRY = "import sys; from replearn_core.runs.worker import main; raise SystemExit(main(sys.argv[1:]))"
 
@@ -29,35 +41,65 @@ def concurrency() -> int:
 
 
 def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None) -> str:
-    """Queue a run and start its supervisor; returns the run id at once."""
+    """Queue a run and hand it to the warm worker, or start a supervisor for it; returns the run id at once."""
     from replearn_core.runs.jobs import JOBS
 
     if kind not in JOBS:
         raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
+    settings = WorkerSettings.from_env()  # a malformed setting fails here, naming the variable
     store = store or RunStore()
     run_id = store.create_run(kind, config, name)
-    log = open(store.run_dir(run_id) / "worker.log", "ab")
-    env = dict(os.environ)
-    env["REPLEARN_DATA"] = str(store.root)
-    supervisor = subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
-                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  start_new_session=True, env=env, close_fds=True)
-    log.close()
+    if settings.warm:
+        from replearn_core.runs.warm import assign_to_warm_worker
+
+        if assign_to_warm_worker(store, run_id):
+            return run_id
+    with open(store.run_dir(run_id) / "worker.log", "ab") as log:
+        supervisor = subprocess.Popen([sys.executable, "-c", _ENTRY, "supervise", run_id],
+                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      start_new_session=True, env=worker_env(store.root, settings),
+                                      close_fds=True)
     store.set_queued_pid(run_id, supervisor.pid)  # a queued run whose supervisor dies is reaped, not left
     return run_id
 
 
-def _device_key(config: dict) -> str:
+def worker_env(root, settings: WorkerSettings) -> dict[str, str]:
+    """The environment of a worker process: this one's, with the data folder, OpenMP's settings and the
+    project on the import path (a server started from another folder still finds ``replearn_core``)."""
+    env = settings.process_env()
+    env["REPLEARN_DATA"] = str(root)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def device_key(config: dict) -> str:
+    """The device type a run claims a slot on: cpu, cuda or mps."""
     from replearn_core.device import pick_device
 
     return pick_device(config.get("device")).type
 
 
+def death_reason(code: int) -> str:
+    """Why a job's process ended without recording how its run ended, from its exit code (-N: signal N)."""
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        return f"worker process was killed by {name}{hint}"
+    return f"worker process exited with code {code} without finishing the run"
+
+
+def record_death(store: RunStore, run_id: str, code: int) -> None:
+    """Mark a run failed if its process ended (exit code ``code``) while the run was still running."""
+    if store.get_run(run_id).status == "running":
+        store.finish(run_id, "failed", error=death_reason(code))
+
+
 def supervise(run_id: str) -> int:
+    lower_priority(WorkerSettings.from_env())  # the job's process inherits it
     store = RunStore()
     run = store.get_run(run_id)
     try:
-        key = _device_key(run.config)
+        key = device_key(run.config)
     except Exception as exc:  # noqa: BLE001
         store.finish(run_id, "failed", error=f"no device: {exc}")
         return 1
@@ -74,23 +116,16 @@ def supervise(run_id: str) -> int:
     while child.poll() is None:
         store.heartbeat(run_id)
         time.sleep(1.0)
-    code = child.returncode
-    run = store.get_run(run_id)
-    if run.status == "running":  # the child died without recording how it ended
-        if code < 0:
-            name = signal.Signals(-code).name
-            hint = " (out of memory?)" if -code == signal.SIGKILL else ""
-            reason = f"worker process was killed by {name}{hint}"
-        else:
-            reason = f"worker process exited with code {code} without finishing the run"
-        store.finish(run_id, "failed", error=reason)
+    record_death(store, run_id, child.returncode)  # the child died without recording how the run ended
     return 0
 
 
 def execute(run_id: str) -> int:
+    """Run one job in this process (a worker's child) to its end; 0 when it ended as recorded."""
     from replearn_core.runs.jobs import execute_run
 
-    store = RunStore()
+    use_threads(WorkerSettings.from_env())
+    store = RunStore(reference_runs=False)  # the process that started this one has registered them
     try:
         execute_run(store, run_id)
     except Exception:  # noqa: BLE001 - already recorded as failed with its message
@@ -101,8 +136,13 @@ def execute(run_id: str) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "warm":
+        from replearn_core.runs.warm import serve
+
+        return serve(int(argv[1]), argv[2])
     if len(argv) != 2 or argv[0] not in ("supervise", "execute"):
-        print("usage: python -m replearn_core.runs.worker {supervise|execute} RUN_ID", file=sys.stderr)
+        print("usage: python -m replearn_core.runs.worker {supervise|execute} RUN_ID | warm LOCK_FD TOKEN",
+              file=sys.stderr)
         return 2
     return supervise(argv[1]) if argv[0] == "supervise" else execute(argv[1])
 

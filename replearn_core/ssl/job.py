@@ -19,6 +19,7 @@ from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS, build_method
 from replearn_core.ssl.trainer import Trainer
 from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
+from replearn_core.ssl.untrained_baseline import UntrainedBaseline
 
 
 def prepare_data(config: TrainConfig):
@@ -40,14 +41,6 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
     notes = train.notes + evaluation.notes
     summary: dict = {"notes": notes} if notes else {}
     ctx.warn(*notes, *settings_warnings(config, len(train)))  # shown while the run goes on
-
-    def on_train_start(t: Trainer):
-        ctx.progress(0.0, "scoring the untrained encoder")
-        report = t.evaluate()
-        summary["knn_acc_init"] = report["knn_acc"]
-        ctx.log(0, **report)
-        ctx.flush()
-        ctx.progress(0.0, "training")
 
     def on_step_end(t: Trainer):
         ctx.check_finite("loss", t.loss, t.step)
@@ -77,7 +70,8 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         summary["linear_probe_acc"] = probe
         ctx.log(t.step, linear_probe_acc=probe)
 
-    for event, fn in [("on_train_start", on_train_start), ("on_step_end", on_step_end),
+    UntrainedBaseline(ctx, summary).attach(trainer)  # step 0: a quick estimate, the full scores after epoch 1
+    for event, fn in [("on_step_end", on_step_end),
                       ("on_epoch_end", on_epoch_end), ("on_train_end", on_train_end)]:
         trainer.add_callback(event, fn)
     started = time.perf_counter()

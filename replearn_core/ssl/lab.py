@@ -75,6 +75,20 @@ def preview_views(dataset: str, recipe: list[dict], n: int = 6, seed: int = 0, i
     return data.images.permute(0, 2, 3, 1).contiguous(), to_hwc(v1), to_hwc(v2)
 
 
+def lab_default_config(method: str | None = None) -> dict:
+    """The run the lab page submits when Train is pressed without touching a setting: the first dataset,
+    method and backbone, the method's own epochs, view size and augmentation recipe, and TrainConfig's other
+    defaults (``bench/responsiveness.py`` times this run; a page test checks the page submits it)."""
+    from replearn_core.backbones import BACKBONES
+    from replearn_core.data import DATASETS
+
+    cards = method_cards()
+    card = cards[method or next(iter(cards))]
+    return dict(TrainConfig().to_dict(), dataset=next(iter(DATASETS)), method=card.name,
+                backbone=next(iter(BACKBONES)), epochs=card.default_epochs, view_size=card.default_view_size,
+                recipe=card.default_recipe, options={"stop_gradient": True} if card.name == "simsiam" else {})
+
+
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
     """Validate a configuration and queue it for a worker process; returns the run id."""
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)

@@ -69,3 +69,23 @@ def test_a_runs_warnings_are_shown_beside_it(data_dir):
     at = _page().run()
     assert not at.exception
     assert any("cat/a.txt (not an image)" in w.value for w in at.warning)
+
+
+def test_train_with_untouched_settings_submits_the_lab_default_run(data_dir, monkeypatch):
+    """The run bench/responsiveness.py times (lab_default_config) is the one the page submits by default."""
+    import replearn_core.ssl.lab as lab
+    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.ssl.methods import METHODS
+
+    submitted = []
+
+    def recording_submit(kind, config, name=None, store=None):
+        submitted.append((kind, config))
+        return store.create_run(kind, config, name)  # queued, never executed
+
+    monkeypatch.setattr(lab, "submit", recording_submit)
+    at = _page().run()
+    at.button[0].click().run()
+    assert not at.exception
+    expected = TrainConfig.from_dict(lab.lab_default_config()).validate(METHODS).to_dict()
+    assert submitted == [("ssl", expected)]

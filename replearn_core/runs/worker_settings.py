@@ -1,0 +1,106 @@
+"""How worker processes run: their torch thread count, their scheduling priority, OpenMP's waiting, the warm worker.
+
+Runs share the machine with the web server and, on a laptop, the browser. A worker at the server's priority
+makes the pages lag, so a run's process runs 10 steps of niceness below the process that started it: the
+server and the browser get the CPU when they need it, the run takes the rest. By default a run uses every core
+it may run on, as on a quiet machine (the speed targets of the SSL defaults are measured so); with a browser on
+the same two cores, fewer threads may finish sooner (``bench/responsiveness.py --load`` measures both).
+
+OpenMP threads that wait for work spin by default, burning the CPU the server and the browser need, and a
+thread that is descheduled while the others spin makes them all wait (a 5-epoch run took 255 s instead of 72 s
+with a browser and one other process on 2 cores, issue 11). So workers wait passively (``OMP_WAIT_POLICY``),
+unless the environment sets ``OMP_WAIT_POLICY`` itself.
+
+Every field is read from an environment variable, so a server, the command line and the tests set them the
+same way (``REPLEARN_WORKER_THREADS=1 make app``):
+
+==============================  =========================================================================
+``REPLEARN_WORKER_THREADS``      torch threads of a run's process (default: every core it may run on)
+``REPLEARN_WORKER_NICE``         niceness added to worker processes, 0 to 19 (default 10)
+``REPLEARN_WORKER_OMP_WAIT``     ``passive`` (default) or ``active``: OpenMP's ``OMP_WAIT_POLICY``
+``REPLEARN_WARM_WORKER``         ``0`` runs each job in a new process instead of a fork of the warm worker
+``REPLEARN_WARM_IDLE_S``         seconds the warm worker waits without runs or pages before it exits (1800)
+==============================  =========================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def all_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as ``taskset`` or a container sets it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    threads: int = all_cores()  # torch intra-op threads of a run's process (REPLEARN_WORKER_THREADS)
+    nice: int = 10  # added to the niceness of the worker processes (REPLEARN_WORKER_NICE): 0 = the server's
+    # priority, 19 = the lowest
+    omp_wait: str = "passive"  # OpenMP's OMP_WAIT_POLICY in workers (REPLEARN_WORKER_OMP_WAIT): passive
+    # threads sleep when out of work instead of spinning; an OMP_WAIT_POLICY in the environment wins
+    warm: bool = True  # runs execute in forks of a warm worker process (REPLEARN_WARM_WORKER=0: a fresh
+    # process per run, torch imported anew each time)
+    idle_s: float = 1800.0  # the warm worker exits after this long with no run and no page asking for it
+    # (REPLEARN_WARM_IDLE_S); the next run or page visit starts it again
+
+    @classmethod
+    def from_env(cls, environ=None) -> "WorkerSettings":
+        """The settings in the environment; a malformed value is an error naming the variable."""
+        environ = os.environ if environ is None else environ
+        defaults = cls()
+
+        def number(name: str, default, cast, low, high):
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = cast(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not {'a whole number' if cast is int else 'a number'}") \
+                    from None
+            if not low <= value <= high:
+                raise ValueError(f"{name}={raw!r} must be between {low} and {high}")
+            return value
+
+        def choice(name: str, default: str, options: dict[str, object]):
+            raw = environ.get(name, "").strip().lower()
+            if not raw:
+                return default
+            if raw not in options:
+                raise ValueError(f"{name}={raw!r} must be one of {', '.join(options)}")
+            return options[raw]
+
+        switch = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+                  "off": False}
+        return cls(threads=number("REPLEARN_WORKER_THREADS", defaults.threads, int, 1, 1024),
+                   nice=number("REPLEARN_WORKER_NICE", defaults.nice, int, 0, 19),
+                   omp_wait=choice("REPLEARN_WORKER_OMP_WAIT", defaults.omp_wait,
+                                   {"passive": "passive", "active": "active"}),
+                   warm=choice("REPLEARN_WARM_WORKER", defaults.warm, switch),
+                   idle_s=number("REPLEARN_WARM_IDLE_S", defaults.idle_s, float, 1.0, 1e9))
+
+    def process_env(self, environ=None) -> dict[str, str]:
+        """The environment to start a worker process with: OpenMP reads its settings once, when torch is
+        imported, so they must be in place before the process starts."""
+        env = dict(os.environ if environ is None else environ)
+        env.setdefault("OMP_WAIT_POLICY", self.omp_wait.upper())
+        return env
+
+
+def lower_priority(settings: WorkerSettings) -> None:
+    """Lower this process's scheduling priority by ``settings.nice`` (inherited by the processes it starts)."""
+    if settings.nice and hasattr(os, "nice"):
+        os.nice(settings.nice)
+
+
+def use_threads(settings: WorkerSettings) -> None:
+    """Give torch the worker's intra-op thread count (call in the process that runs the job)."""
+    import torch
+
+    torch.set_num_threads(settings.threads)

@@ -1,0 +1,66 @@
+"""Worker settings from the environment (replearn_core/runs/worker_settings.py): defaults, and errors that name
+the variable."""
+
+import os
+
+import pytest
+
+from replearn_core.runs.worker_settings import WorkerSettings, all_cores
+
+
+def test_defaults_use_every_core_at_a_lower_priority_with_passive_waiting():
+    settings = WorkerSettings.from_env({})
+    assert settings == WorkerSettings()
+    assert settings.threads == all_cores() == len(os.sched_getaffinity(0))
+    assert settings.nice == 10 and settings.omp_wait == "passive" and settings.warm
+    assert settings.idle_s == 1800.0
+
+
+def test_values_are_read_from_the_environment():
+    settings = WorkerSettings.from_env({"REPLEARN_WORKER_THREADS": " 3 ", "REPLEARN_WORKER_NICE": "0",
+                                        "REPLEARN_WORKER_OMP_WAIT": "Active", "REPLEARN_WARM_WORKER": "off",
+                                        "REPLEARN_WARM_IDLE_S": "2.5"})
+    assert settings == WorkerSettings(threads=3, nice=0, omp_wait="active", warm=False, idle_s=2.5)
+    assert WorkerSettings.from_env({"REPLEARN_WARM_WORKER": "1"}).warm
+    assert WorkerSettings.from_env({"REPLEARN_WORKER_THREADS": ""}).threads == all_cores()  # empty: the default
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("REPLEARN_WORKER_THREADS", "two", "is not a whole number"),
+    ("REPLEARN_WORKER_THREADS", "1.5", "is not a whole number"),
+    ("REPLEARN_WORKER_THREADS", "0", "must be between 1 and 1024"),
+    ("REPLEARN_WORKER_NICE", "20", "must be between 0 and 19"),
+    ("REPLEARN_WORKER_NICE", "-5", "must be between 0 and 19"),
+    ("REPLEARN_WORKER_OMP_WAIT", "spin", "must be one of passive, active"),
+    ("REPLEARN_WARM_WORKER", "maybe", "must be one of"),
+    ("REPLEARN_WARM_IDLE_S", "soon", "is not a number"),
+    ("REPLEARN_WARM_IDLE_S", "0.1", "must be between 1.0 and"),
+])
+def test_a_malformed_value_is_an_error_naming_the_variable(name, value, says):
+    with pytest.raises(ValueError, match=f"^{name}=") as error:
+        WorkerSettings.from_env({name: value})
+    assert says in str(error.value) and value.lower() in str(error.value).lower()  # and the value it got
+
+
+def test_submit_refuses_a_malformed_setting_before_queuing_anything(store, monkeypatch):
+    from replearn_core.runs import submit
+
+    monkeypatch.setenv("REPLEARN_WORKER_THREADS", "lots")
+    with pytest.raises(ValueError, match="REPLEARN_WORKER_THREADS"):
+        submit("ssl", {}, store=store)
+    assert store.list_runs() == []
+
+
+def test_workers_wait_passively_unless_the_environment_says_otherwise():
+    assert WorkerSettings().process_env({})["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert WorkerSettings(omp_wait="active").process_env({})["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert WorkerSettings().process_env({"OMP_WAIT_POLICY": "active"})["OMP_WAIT_POLICY"] == "active"
+
+
+def test_a_worker_environment_finds_the_project_from_any_folder(tmp_path):
+    from replearn_core.runs.worker import CODE_ROOT, worker_env
+
+    env = worker_env(tmp_path, WorkerSettings())
+    assert env["REPLEARN_DATA"] == str(tmp_path)
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(CODE_ROOT)
+    assert (CODE_ROOT / "replearn_core" / "runs" / "worker.py").is_file()
