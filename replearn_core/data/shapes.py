@@ -17,6 +17,7 @@ about a second.
 from __future__ import annotations
 
 import math
+import uuid
 
 import torch
 import torch.nn.functional as F
@@ -67,7 +68,9 @@ def load_shapes(split: str, image_size: int = 32) -> ImageDataset:
         except Exception:  # noqa: BLE001 - a damaged cache is simply drawn again
             path.unlink(missing_ok=True)
     data = make_shapes(SPLIT_SIZES[split], image_size, SPLIT_SEEDS[split])
-    tmp = path.with_suffix(".tmp")
+    # a temporary file of this call's own: the page's preview and the warm worker (or two sessions of the server)
+    # draw a fresh data folder's set at the same moment, and must not write into one another's file
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
     save_file({"images": data.images, "labels": data.labels}, str(tmp))
     tmp.replace(path)
     return data

@@ -1,5 +1,7 @@
 """The dataset registry and its loaders: built-ins, folder trees, and the offline message."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -161,3 +163,20 @@ def test_image_dataset_checks_its_tensors_and_subsets():
     assert len(taken) == 10 and torch.equal(taken.images, data.take(10, seed=3).images)
     assert data.take(100) is data
     assert data.resized(8).images.shape == (30, 3, 8, 8)
+
+
+def test_two_processes_drawing_a_fresh_folders_shapes_at_once_both_get_the_set(data_dir):
+    """The lab page's preview and the warm worker draw the set of a fresh data folder at the same moment."""
+    import subprocess
+    import sys
+
+    code = ("from replearn_core.data.shapes import load_shapes; d = load_shapes('test', 16); "
+            "print(len(d), int(d.images.sum()))")
+    root = Path(__file__).resolve().parents[2]
+    drawers = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=root) for _ in range(2)]
+    outputs = [d.communicate(timeout=300) for d in drawers]
+    assert all(d.returncode == 0 for d in drawers), [err for _, err in outputs]
+    expected = load_shapes("test", 16)
+    assert {out.strip() for out, _ in outputs} == {f"{len(expected)} {int(expected.images.sum())}"}
+    assert not list((data_dir / "cache").glob("*.tmp"))
