@@ -84,9 +84,12 @@ def lab_default_config(method: str | None = None) -> dict:
 
     cards = method_cards()
     card = cards[method or next(iter(cards))]
-    return dict(TrainConfig().to_dict(), dataset=next(iter(DATASETS)), method=card.name,
-                backbone=next(iter(BACKBONES)), epochs=card.default_epochs, view_size=card.default_view_size,
-                recipe=card.default_recipe, options={"stop_gradient": True} if card.name == "simsiam" else {})
+    dataset = next(iter(DATASETS))
+    options = {"stop_gradient": True} if card.name == "simsiam" else {"target": "structure"} if (
+        card.name == "autoencoder") else {}
+    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=next(iter(BACKBONES)),
+                epochs=card.default_epochs, batch_size=card.default_batch_size, view_size=card.default_view_size,
+                recipe=card.default_recipe(dataset), options=options)
 
 
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
