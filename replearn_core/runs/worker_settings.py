@@ -8,8 +8,10 @@ the same two cores, fewer threads may finish sooner (``bench/responsiveness.py -
 
 OpenMP threads that wait for work spin by default, burning the CPU the server and the browser need, and a
 thread that is descheduled while the others spin makes them all wait (a 5-epoch run took 255 s instead of 72 s
-with a browser and one other process on 2 cores, issue 11). So workers wait passively (``OMP_WAIT_POLICY``),
-unless the environment sets ``OMP_WAIT_POLICY`` itself.
+with a browser and one other process on 2 cores, issue 11). Passive waiting (``OMP_WAIT_POLICY=PASSIVE``)
+avoids that, but costs twice the training time on a quiet machine (3 SimCLR epochs: 13 s instead of 6.5 s
+here), so workers spin by default and ``REPLEARN_WORKER_OMP_WAIT=passive`` is the switch for a crowded
+machine; an ``OMP_WAIT_POLICY`` in the environment wins.
 
 Every field is read from an environment variable, so a server, the command line and the tests set them the
 same way (``REPLEARN_WORKER_THREADS=1 make app``):
@@ -17,7 +19,7 @@ same way (``REPLEARN_WORKER_THREADS=1 make app``):
 ==============================  =========================================================================
 ``REPLEARN_WORKER_THREADS``      torch threads of a run's process (default: every core it may run on)
 ``REPLEARN_WORKER_NICE``         niceness added to worker processes, 0 to 19 (default 10)
-``REPLEARN_WORKER_OMP_WAIT``     ``passive`` (default) or ``active``: OpenMP's ``OMP_WAIT_POLICY``
+``REPLEARN_WORKER_OMP_WAIT``     ``active`` (default) or ``passive``: OpenMP's ``OMP_WAIT_POLICY``
 ``REPLEARN_WARM_WORKER``         ``0`` runs each job in a new process instead of a fork of the warm worker
 ``REPLEARN_WARM_IDLE_S``         seconds the warm worker waits without runs or pages before it exits (1800)
 ==============================  =========================================================================
@@ -42,8 +44,9 @@ class WorkerSettings:
     threads: int = all_cores()  # torch intra-op threads of a run's process (REPLEARN_WORKER_THREADS)
     nice: int = 10  # added to the niceness of the worker processes (REPLEARN_WORKER_NICE): 0 = the server's
     # priority, 19 = the lowest
-    omp_wait: str = "passive"  # OpenMP's OMP_WAIT_POLICY in workers (REPLEARN_WORKER_OMP_WAIT): passive
-    # threads sleep when out of work instead of spinning; an OMP_WAIT_POLICY in the environment wins
+    omp_wait: str = "active"  # OpenMP's OMP_WAIT_POLICY in workers (REPLEARN_WORKER_OMP_WAIT): passive
+    # threads sleep when out of work instead of spinning (half the speed on a quiet machine); an
+    # OMP_WAIT_POLICY in the environment wins
     warm: bool = True  # runs execute in forks of a warm worker process (REPLEARN_WARM_WORKER=0: a fresh
     # process per run, torch imported anew each time)
     idle_s: float = 1800.0  # the warm worker exits after this long with no run and no page asking for it

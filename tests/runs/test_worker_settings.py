@@ -8,11 +8,11 @@ import pytest
 from replearn_core.runs.worker_settings import WorkerSettings, all_cores
 
 
-def test_defaults_use_every_core_at_a_lower_priority_with_passive_waiting():
+def test_defaults_use_every_core_at_a_lower_priority_with_spinning_waits():
     settings = WorkerSettings.from_env({})
     assert settings == WorkerSettings()
     assert settings.threads == all_cores() == len(os.sched_getaffinity(0))
-    assert settings.nice == 10 and settings.omp_wait == "passive" and settings.warm
+    assert settings.nice == 10 and settings.omp_wait == "active" and settings.warm
     assert settings.idle_s == 1800.0
 
 
@@ -51,9 +51,9 @@ def test_submit_refuses_a_malformed_setting_before_queuing_anything(store, monke
     assert store.list_runs() == []
 
 
-def test_workers_wait_passively_unless_the_environment_says_otherwise():
-    assert WorkerSettings().process_env({})["OMP_WAIT_POLICY"] == "PASSIVE"
-    assert WorkerSettings(omp_wait="active").process_env({})["OMP_WAIT_POLICY"] == "ACTIVE"
+def test_workers_spin_unless_told_to_wait_passively_or_the_environment_says_otherwise():
+    assert WorkerSettings().process_env({})["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert WorkerSettings(omp_wait="passive").process_env({})["OMP_WAIT_POLICY"] == "PASSIVE"
     assert WorkerSettings().process_env({"OMP_WAIT_POLICY": "active"})["OMP_WAIT_POLICY"] == "active"
 
 
