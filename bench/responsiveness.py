@@ -17,7 +17,9 @@ data folder, once for each way of running jobs:
 The run's store is watched for the *first loss* (the first point of the loss curve), the *first kNN* (the
 untrained encoder's step-0 kNN accuracy, the baseline line of the kNN chart) and the *finished* run
 (checkpoints, embeddings and the linear probe included), in seconds after the call that Train makes. Before
-that call the dataset is loaded in this process, as the page's preview has done.
+that call the dataset is loaded in this process, as the page's preview has done. Before any measurement a
+throwaway process imports the training code once, so that every row finds torch's files in the operating
+system's cache (otherwise the first row alone pays reading them from disk).
 
 With ``--load`` each is measured again while the app's server (``streamlit run app.py``, headless, on a free
 port) and a headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright) showing the
@@ -79,12 +81,13 @@ def main() -> int:
         config["epochs"] = args.epochs
     if args.quick:
         config.update(max_train_images=1024, knn_bank_images=1000, eval_images=500)
-    print(f"run: {config['method']} on {config['dataset']}, {config['backbone']}, {config['epochs']} epochs, "
+    print(f"run: {config['method']} on {config['dataset']}, {config['backbone']}, {config['epochs']} epoch(s), "
           f"batch {config['batch_size']}{' (--quick)' if args.quick else ''}")
     print(f"workers: {settings.threads} threads (REPLEARN_WORKER_THREADS), niceness +{settings.nice} "
           f"(REPLEARN_WORKER_NICE), OpenMP waiting {os.environ.get('OMP_WAIT_POLICY', settings.omp_wait)}; "
           f"{os.cpu_count()} cores")
 
+    warm_file_cache()
     rows, notes, folders = [], [], []
     try:
         for mode in modes:
@@ -114,6 +117,12 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"config": config, "settings": settings.__dict__, "rows": rows}, indent=1))
     return 0 if all(row["status"] == "finished" for row in rows) else 1
+
+
+def warm_file_cache() -> None:
+    """Import what a run imports in a throwaway process, untimed: the rows then compare workers, not disks."""
+    subprocess.run([sys.executable, "-c", "import replearn_core.ssl.job, sklearn.linear_model, streamlit"],
+                   cwd=ROOT, check=True)
 
 
 def open_store(folder: Path, config: dict):
@@ -244,7 +253,7 @@ def fmt(seconds: float | None) -> str:
 def print_table(rows: list[dict], notes: list[str]) -> None:
     quiet = {row["mode"]: row for row in rows if row["condition"] == "quiet"}
     keys = [("first loss", "first_loss_s"), ("first kNN", "first_knn_s"), ("finished", "finished_s")]
-    header = f"{'worker':<7} {'machine':<17}" + "".join(f"{name:>18}" for name, _ in keys)
+    header = f"{'worker':<7} {'machine':<17}" + "".join(f"{name:>20}" for name, _ in keys)
     print("\n" + header + "\n" + "-" * len(header))
     for row in rows:
         cells = []
@@ -253,7 +262,7 @@ def print_table(rows: list[dict], notes: list[str]) -> None:
             base = quiet.get(row["mode"], {}).get(key)
             if row["condition"] != "quiet" and row[key] and base:
                 cell += f" (×{row[key] / base:.2f})"
-            cells.append(f"{cell:>18}")
+            cells.append(f"{cell:>20}")
         status = "" if row["status"] == "finished" else f"  {row['status']}: {row['error']}"
         shown = "" if row.get("page_showed_run", True) else "  (the page did not show the run)"
         print(f"{row['mode']:<7} {row['condition']:<17}" + "".join(cells) + status + shown)
