@@ -85,7 +85,7 @@ def test_a_submitted_run_executes_in_a_fork_of_the_warm_worker_and_finishes(stor
         assert report["datasets_in_memory"] >= 4  # shapes and digits, train and test, drawn before the run
         assert report["threads"] == 2  # REPLEARN_WORKER_THREADS, set in the run's process
         assert report["nice"] >= min(19, os.nice(0) + 10)  # below this process's priority
-        assert report["omp_wait_policy"] == "PASSIVE"
+        assert report["omp_wait_policy"] == "ACTIVE"
     assert first["pid"] != second["pid"]  # a fresh fork per run ...
     assert second["leaked"] is None and "REPLEARN_PROBE_LEAK" not in os.environ  # ... so one run's changes end with it
 
@@ -194,7 +194,7 @@ def test_without_the_warm_worker_a_run_gets_a_supervisor_of_its_own(store, data_
     assert "supervise" in run.summary["parent_args"] and run.id in run.summary["parent_args"]
     assert "execute" in run.summary["own_args"]  # a new program, which imported torch itself
     assert not run.summary["ssl_job_imported"]
-    assert run.summary["threads"] == 2 and run.summary["omp_wait_policy"] == "PASSIVE"
+    assert run.summary["threads"] == 2 and run.summary["omp_wait_policy"] == "ACTIVE"
     assert warm_worker_info(data_dir) is None and not (data_dir / "workers" / INFO_FILE).exists()
 
 
