@@ -5,14 +5,7 @@ import torch
 
 from replearn_core.augment import (AUGMENTATIONS, AugSpec, augment, default_recipe, denormalize, plain,
                                    recipe_from_dicts)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.threads import one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def batch(n=4, size=16, seed=0):

@@ -1,7 +1,7 @@
 import pytest
-import torch
 
 from replearn_core.claims import CLAIMS, Results, RunResult, plan_runs
+from tests.threads import one_thread  # noqa: F401  (autouse: one torch thread)
 
 # made-up numbers in the shape finished runs report them: the rows they give are known in advance
 SSL_NUMBERS = {  # method key: (kNN, linear probe, collapse meter, s per epoch, peak MB)
@@ -70,11 +70,3 @@ def no_shipped_table(tmp_path, monkeypatch):
     """No test sees the table shipped in assets/ (one may be published later)."""
     monkeypatch.setattr("replearn_core.claims.table.SHIPPED_TABLE", tmp_path / "shipped" / "latest.json")
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared, busy CPU two threads spin-wait and run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
