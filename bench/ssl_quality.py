@@ -130,6 +130,9 @@ VARIANTS = {"simsiam_no_stop_gradient": ["--method", "simsiam", "--option", "sto
 # issue 9: SimCLR on the CIFAR-10 JPEG folder (train -> test) within 300 s, kNN >= 0.55; the lab's SimCLR
 # defaults, with as many epochs as fit the time (measured: docs/ssl_tests_benchmarks.md)
 CIFAR_ROW, CIFAR_TARGET, CIFAR_WALL_S, CIFAR_EPOCHS = "simclr_cifar10_folder", 0.55, 300.0, 90
+# the command-line arguments of every row that is not a method's plain default run
+ROW_ARGS = {**VARIANTS, CIFAR_ROW: ["--method", "simclr", "--dataset", f"folder:{CIFAR / 'train'}",
+                                    "--eval-dataset", f"folder:{CIFAR / 'test'}", "--epochs", str(CIFAR_EPOCHS)]}
 COLLAPSED = "The representation collapsed"  # how training_warnings' collapse warning begins
 
 
@@ -147,14 +150,12 @@ def run_defaults(args) -> int:
         methods += list(VARIANTS)
         if (CIFAR / "train").is_dir() and not args.no_cifar:  # and SimCLR on real photos
             methods.append(CIFAR_ROW)
-            VARIANTS[CIFAR_ROW] = ["--method", "simclr", "--dataset", f"folder:{CIFAR / 'train'}",
-                                   "--eval-dataset", f"folder:{CIFAR / 'test'}", "--epochs", str(CIFAR_EPOCHS)]
     rows = [*baseline_rows()]
     for method in methods:
         runs = []
         for seed in range(args.repeats):
             started = time.perf_counter()
-            method_args = VARIANTS.get(method, ["--method", method])
+            method_args = ROW_ARGS.get(method, ["--method", method])
             done = subprocess.run([sys.executable, "-m", "replearn_core", "train", *method_args, "--seed",
                                    str(seed), "--json", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
             wall = time.perf_counter() - started
