@@ -10,6 +10,7 @@ from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, me
                               start_ssl_run)
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.links import link_runs, linked_run
+from ui.options import option_controls
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -44,22 +45,13 @@ with st.sidebar:
                          help="Peak AdamW learning rate after a short warm-up; cosine decay to 0.")
     temperature = st.slider("Temperature τ", 0.05, 1.0, defaults.temperature, 0.05,
                             help="Softmax temperature of SimCLR and MoCo: lower values weigh hard negatives more.",
-                            disabled=method not in ("simclr", "moco"))
+                            disabled=not cards[method].uses_temperature)
     view_size = st.slider("View size (pixels)", 8, defaults.image_size, cards[method].default_view_size,
                           key=f"view_size_{method}",
                           help="Training views are random crops drawn at this size. Smaller views train faster; "
                                "a crop shows the object about as large as the whole image does at full size.")
     seed = st.number_input("Seed", 0, 10_000, 0, help="Seeds initialisation, batch order and augmentations.")
-    options = {}
-    if method == "simsiam":
-        options["stop_gradient"] = st.toggle(
-            "Stop-gradient", True, help="Turn off to watch SimSiam collapse: the collapse meter falls to 0.")
-    if method == "autoencoder":
-        options["target"] = st.radio(
-            "Reconstruct", ["structure", "pixels"], horizontal=True,
-            help="structure: the input's colours are scrambled and the decoder redraws the light-and-dark "
-                 "pattern, so the features must hold shapes. pixels: the classic denoising autoencoder, which "
-                 "redraws colours and positions and scores far lower on kNN: try both.")
+    options = option_controls(cards[method].options, key=f"option_{method}")  # the method's own settings
 
 card = cards[method]
 left, right = st.columns([3, 2])

@@ -12,8 +12,6 @@ from replearn_core.ssl.config import TrainConfig
 HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
 
 _FLAG_HELP = {
-    "method": "method: simclr, moco, byol, simsiam, barlow_twins, rotation, autoencoder "
-              "(metric learning: triplet, contrastive, arcface, supcon)",
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
     "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
     "backbone": "cnn4, small_cnn, resnet18_cifar or resnet18",
@@ -37,6 +35,8 @@ def _flag_type(hint) -> type:
 
 
 def add_arguments(p) -> None:
+    from replearn_core.ssl.methods import METHODS
+
     defaults = TrainConfig()
     hints = typing.get_type_hints(TrainConfig)
     for f in fields(TrainConfig):
@@ -46,10 +46,14 @@ def add_arguments(p) -> None:
         default = getattr(defaults, f.name)
         kind = _flag_type(hints[f.name])
         help_text = _FLAG_HELP.get(f.name) or _field_comment(f.name)
+        if f.name == "method":
+            help_text = f"method: {', '.join(METHODS)} (metric learning: {', '.join(metric_methods())})"
         p.add_argument(flag, dest=f.name, type=kind, default=default, help=f"{help_text} (default: {default})")
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="method-specific setting, e.g. --option stop_gradient=false (repeatable)")
+                   help="method-specific setting (repeatable): " + "; ".join(
+                       f"{name}: " + ", ".join(o.describe() for o in cls.OPTIONS)
+                       for name, cls in METHODS.items() if cls.OPTIONS))
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -65,19 +69,12 @@ def _field_comment(name: str) -> str:
     return name
 
 
-def _parse_option(text: str):
+def _parse_option(text: str) -> tuple[str, str]:
+    """KEY=VALUE; the method's declared option types the value (replearn_core.options)."""
     if "=" not in text:
         raise ValueError(f"--option expects KEY=VALUE, got {text!r}")
     key, value = text.split("=", 1)
-    lowered = value.strip().lower()
-    if lowered in ("true", "false"):
-        return key.strip(), lowered == "true"
-    for cast in (int, float):
-        try:
-            return key.strip(), cast(value)
-        except ValueError:
-            pass
-    return key.strip(), value
+    return key.strip(), value.strip()
 
 
 def config_from_args(args) -> TrainConfig:

@@ -6,12 +6,13 @@ call them just the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
 from replearn_core.data import hue_free, load_dataset
+from replearn_core.options import Option, default_options
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.worker import submit
 from replearn_core.ssl.config import TrainConfig
@@ -31,6 +32,8 @@ class MethodCard:
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
     default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
     default_batch_size: int = 128  # images per step of the default run
+    uses_temperature: bool = False  # whether the temperature setting means anything to the method
+    options: tuple[Option, ...] = field(default_factory=tuple)  # its own settings, one page control each
 
     def default_recipe(self, dataset: str = "shapes") -> list[dict]:
         """The method's default views for a dataset, as table rows (the hue turns only where classes
@@ -38,21 +41,16 @@ class MethodCard:
         return [spec.to_dict() for spec in default_recipe(self.recipe_kind, hue_free(dataset))]
 
 
-_LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
-              "barlow_twins": "barlow_twins"}
-
-
 def method_cards() -> dict[str, MethodCard]:
     """Teaching text for every registered method, shown beside the curves."""
-    from replearn_core.ssl import losses
-
     cards = {}
     for name, cls in METHODS.items():
-        loss_fn = getattr(losses, _LOSS_DOCS.get(name, ""), None)
+        loss_fn = cls.loss_function
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  cls.recipe_kind,
                                  (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
-                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size)
+                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
+                                 cls.uses_temperature, cls.OPTIONS)
     return cards
 
 
@@ -85,11 +83,9 @@ def lab_default_config(method: str | None = None) -> dict:
     cards = method_cards()
     card = cards[method or next(iter(cards))]
     dataset = next(iter(DATASETS))
-    options = {"stop_gradient": True} if card.name == "simsiam" else {"target": "structure"} if (
-        card.name == "autoencoder") else {}
     return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=next(iter(BACKBONES)),
                 epochs=card.default_epochs, batch_size=card.default_batch_size, view_size=card.default_view_size,
-                recipe=card.default_recipe(dataset), options=options)
+                recipe=card.default_recipe(dataset), options=default_options(card.options))
 
 
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:

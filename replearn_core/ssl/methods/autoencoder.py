@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from replearn_core.options import Option
 from replearn_core.augment import AugSpec, augment, denormalize, luminance
 from replearn_core.ssl.methods.base import SSLMethod
 
@@ -47,15 +48,21 @@ class DenoisingAutoencoder(SSLMethod):
     # light crops at 3/4 of the image: 32-pixel views took twice as long for the same accuracy
     # (bench/ssl_quality.py --defaults; docs/ssl_tests_benchmarks.md)
     view_fraction = 0.75
-    TARGETS = ("structure", "pixels")
+    OPTIONS = (
+        Option("target", "structure", "Reconstruct",
+               "structure: the input's colours are scrambled and the decoder redraws the light-and-dark pattern, "
+               "so the features must hold shapes. pixels: the classic denoising autoencoder, which redraws "
+               "colours and positions and scores far lower on kNN: try both.", choices=("structure", "pixels")),
+        Option("noise_std", 0.5, "Input noise σ",
+               "Standard deviation of the Gaussian noise added to the input, in normalised units "
+               "(0.5 is about an eighth of the pixel range).", low=0.0, high=2.0),
+    )
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.noise_std = float(config.options.get("noise_std", 0.5))  # in normalised units (about 0.12 of the range)
+        self.noise_std = self.opts["noise_std"]  # in normalised units (about 0.12 of the range)
         # structure: c = colour distortion, t = per-image standardised luminance; pixels: c and t the identity
-        self.target = str(config.options.get("target", "structure"))
-        if self.target not in self.TARGETS:
-            raise ValueError(f"autoencoder target must be one of {', '.join(self.TARGETS)}, not {self.target!r}")
+        self.target = self.opts["target"]
         self.decoder = Decoder(self.feature_dim, self.view_size)
 
     def training_loss(self, images, generator=None):

@@ -1,3 +1,4 @@
+from replearn_core.options import Option
 from replearn_core.ssl.losses import barlow_twins
 from replearn_core.ssl.methods.base import SSLMethod, mlp
 
@@ -9,11 +10,15 @@ class BarlowTwins(SSLMethod):
     summary = ("Make the cross-correlation matrix between the embeddings of two views as close to the "
                "identity as possible: each feature invariant to augmentation (diagonal = 1) and no two "
                "features redundant (off-diagonal = 0). No negatives, no momentum encoder.")
+    loss_function = staticmethod(barlow_twins)
     formula = r"\mathcal{L} = \sum_i (1-C_{ii})^2 + \lambda\sum_i\sum_{j\neq i} C_{ij}^2"
+    OPTIONS = (Option("lambd", 5e-3, "Off-diagonal weight λ",
+                      "How strongly different embedding dimensions are pushed to be uncorrelated "
+                      "(the paper's 5e-3).", low=0.0, high=1.0),)
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.lambd = float(config.options.get("lambd", 5e-3))
+        self.lambd = self.opts["lambd"]
         self.projector = mlp(self.feature_dim, 512, 512)
 
     def training_loss(self, images, generator=None):

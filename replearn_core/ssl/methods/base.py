@@ -13,6 +13,7 @@ from torch import nn
 
 from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
 from replearn_core.data import hue_free
+from replearn_core.options import Option, resolve_options
 from replearn_core.ssl.config import TrainConfig
 
 
@@ -38,11 +39,17 @@ class SSLMethod(nn.Module):
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8
+    uses_temperature = False  # whether the loss has a softmax temperature (TrainConfig.temperature)
+    # the pure function of replearn_core.ssl.losses that the method's loss is (its docstring, with paper,
+    # formula and shapes, is shown on the page); None where the loss is a standard torch one
+    loss_function = None
+    OPTIONS: tuple[Option, ...] = ()  # the method's own settings (config.options), typed and with defaults
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()
         self.backbone = backbone
         self.config = config
+        self.opts = resolve_options(self.OPTIONS, config.options, self.name)  # every option, typed
         self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
                                       else default_recipe(self.recipe_kind, hue_free(config.dataset)))
         self.view_size = config.view_size or default_view_size(self, config.image_size)  # pixels a side

@@ -3,6 +3,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from replearn_core.options import Option
 from replearn_core.ssl.losses import info_nce
 from replearn_core.ssl.methods.base import SSLMethod, ema_update, mlp
 
@@ -13,15 +14,25 @@ class MoCo(SSLMethod):
     paper = "He et al. 2019 (MoCo) and Chen et al. 2020 (MoCo v2, Improved Baselines with Momentum Contrast)"
     summary = ("A query encoder learns to match each image's key, made by a slowly moving momentum copy "
                "of itself, against a queue of keys from earlier batches: many negatives without a huge batch.")
+    loss_function = staticmethod(info_nce)
     formula = (r"\mathcal{L} = -\log\frac{\exp(q\cdot k_+/\tau)}{\exp(q\cdot k_+/\tau)+\sum_{n\in\text{queue}}"
                r"\exp(q\cdot n/\tau)},\quad \theta_k \leftarrow m\,\theta_k + (1-m)\,\theta_q")
     default_epochs = 40  # no backward pass through the key encoder: cheaper steps
+    uses_temperature = True
+    OPTIONS = (
+        Option("momentum", 0.99, "Key-encoder momentum",
+               "How slowly the key encoder follows the query encoder; a slow key encoder keeps the keys in the "
+               "queue consistent with each other.", low=0.0, high=1.0),
+        Option("queue_size", 2048, "Queue size",
+               "Keys of earlier batches kept as negatives: MoCo's way to many negatives without a big batch.",
+               low=16, high=65536),
+    )
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.projector = mlp(self.feature_dim, 512, 128)
-        self.momentum = float(config.options.get("momentum", 0.99))
-        queue_size = int(config.options.get("queue_size", 2048))
+        self.momentum = self.opts["momentum"]
+        queue_size = self.opts["queue_size"]
         self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
         self.key_projector = copy.deepcopy(self.projector).requires_grad_(False)
         self.register_buffer("queue", F.normalize(torch.randn(queue_size, 128), dim=1))

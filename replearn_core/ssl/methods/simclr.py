@@ -9,6 +9,8 @@ class SimCLR(SSLMethod):
     summary = ("Two augmented views of each image are pulled together and pushed away from the views of "
                "every other image in the batch. Big batches (many negatives) and strong colour "
                "augmentation matter most.")
+    uses_temperature = True
+    loss_function = staticmethod(nt_xent)
     formula = (r"\ell_i = -\log \frac{\exp(\cos(z_i, z_{j(i)})/\tau)}{\sum_{k\neq i}\exp(\cos(z_i, z_k)/\tau)}")
 
     def __init__(self, backbone, config):

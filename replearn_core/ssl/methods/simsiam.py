@@ -1,3 +1,4 @@
+from replearn_core.options import Option
 from replearn_core.ssl.losses import negative_cosine
 from replearn_core.ssl.methods.base import SSLMethod, mlp
 
@@ -9,9 +10,12 @@ class SimSiam(SSLMethod):
     summary = ("BYOL without the momentum encoder: one network, a predictor on one branch and a "
                "stop-gradient on the other. Remove the stop-gradient (the switch below) and every image "
                "maps to the same point: the collapse meter drops to zero.")
+    loss_function = staticmethod(negative_cosine)
     formula = (r"\mathcal{L} = \tfrac12 D\big(p_1, \mathrm{sg}(z_2)\big) + \tfrac12 D\big(p_2, \mathrm{sg}(z_1)\big),"
                r"\quad D(p,z) = -\frac{p}{\lVert p\rVert}\cdot\frac{z}{\lVert z\rVert}")
     default_epochs = 26  # a small predictor on top of SimCLR's cost
+    OPTIONS = (Option("stop_gradient", True, "Stop-gradient",
+                      "Turn off to watch SimSiam collapse: the collapse meter falls to 0."),)
     # 64 images a step: at 128 the same 65 s ended anywhere from kNN 0.33 to 0.46 with the seed and epoch
     # count; at 64, 0.463 and 0.461 for seeds 0 and 1 at 26 epochs, but 0.396 at 28: SimSiam's end point
     # is the most sensitive of all the methods to the run's length (docs/ssl_tests_benchmarks.md)
@@ -19,7 +23,7 @@ class SimSiam(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.stop_gradient = bool(config.options.get("stop_gradient", True))
+        self.stop_gradient = self.opts["stop_gradient"]
         # no batch norm on the projector's output: with it, the no-stop-gradient variant can reach
         # loss -1 through an identity predictor instead of collapsing, and the demo shows nothing
         self.projector = mlp(self.feature_dim, 512, 256)

@@ -1,0 +1,91 @@
+"""Typed, declared settings of one method: what the page and the command line offer, and what a run accepts.
+
+A method (a class in a registry such as ``replearn_core.ssl.methods.METHODS``) lists its own settings as
+``OPTIONS = (Option(...), ...)``. From that one declaration
+
+- :func:`resolve_options` checks a run's ``options`` dict: an unknown name (``stop_gradeint``) or a value of
+  the wrong type or out of range is an error that names it, and every missing option gets its default, so
+  the stored configuration of a run says everything it ran with;
+- the page draws one control per option (``ui.options``) and the command line's ``--option KEY=VALUE``
+  help lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+OptionValue = bool | int | float | str
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the key in the run's options dict
+    default: OptionValue  # its type is the option's type
+    label: str  # the control's label on the page
+    help: str  # one or two sentences shown as the control's help
+    low: float | None = None  # numbers: the smallest allowed value
+    high: float | None = None  # numbers: the largest allowed value
+    choices: tuple[str, ...] = ()  # strings: the allowed values (a radio on the page)
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def coerce(self, value) -> OptionValue:
+        """``value`` as this option's type, or ValueError naming the option and what it accepts."""
+        kind = self.kind
+        if kind is bool:
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return value.strip().lower() == "true"
+            if not isinstance(value, bool):
+                raise ValueError(f"option {self.name} must be true or false, got {value!r}")
+            return value
+        if kind is str:
+            value = str(value)
+            if self.choices and value not in self.choices:
+                raise ValueError(f"option {self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = kind(value)
+            if kind is int and number != float(value):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValueError(f"option {self.name} must be {'a whole number' if kind is int else 'a number'}, "
+                             f"got {value!r}") from None
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            raise ValueError(f"option {self.name} must be between {self.low:g} and {self.high:g}, got {number:g}")
+        return number
+
+    def describe(self) -> str:
+        """One line for the command line's help: name, default, range or choices, help."""
+        if self.choices:
+            allowed = "|".join(self.choices)
+        elif self.low is not None and self.high is not None:
+            allowed = f"{self.low:g}..{self.high:g}"
+        else:
+            allowed = self.kind.__name__
+        return f"{self.name}={self.default} ({allowed}): {self.help}"
+
+
+def resolve_options(declared: Sequence[Option], given: Mapping | None, owner: str) -> dict[str, OptionValue]:
+    """Every declared option's value: the given one, checked and typed, else its default.
+
+    ``owner`` names the method in the error messages (``unknown option 'stop_gradeint' for simsiam; its
+    options: stop_gradient``).
+    """
+    given = dict(given or {})
+    by_name = {o.name: o for o in declared}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        known = ", ".join(by_name) or "none"
+        raise ValueError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                         f"for {owner}; its options: {known}")
+    return {name: option.coerce(given[name]) if name in given else option.default
+            for name, option in by_name.items()}
+
+
+def default_options(declared: Sequence[Option]) -> dict[str, OptionValue]:
+    return {o.name: o.default for o in declared}

@@ -1,0 +1,32 @@
+"""One page control per declared method option (replearn_core.options.Option): no page names a method."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from replearn_core.options import Option
+
+
+def option_controls(options: Sequence[Option], key: str) -> dict:
+    """Draw each option as a toggle (bool), a radio (choices), a slider (a number with a range) or a
+    number box, keyed by ``key`` so two methods' controls never share state; returns {name: value}."""
+    values = {}
+    for option in options:
+        widget_key = f"{key}_{option.name}"
+        if option.kind is bool:
+            values[option.name] = st.toggle(option.label, option.default, key=widget_key, help=option.help)
+        elif option.choices:
+            values[option.name] = st.radio(option.label, list(option.choices), option.choices.index(option.default),
+                                           horizontal=True, key=widget_key, help=option.help)
+        elif option.kind is int:
+            values[option.name] = int(st.number_input(
+                option.label, int(option.low) if option.low is not None else None,
+                int(option.high) if option.high is not None else None, int(option.default), key=widget_key,
+                help=option.help))
+        else:
+            values[option.name] = float(st.number_input(
+                option.label, option.low, option.high, float(option.default), key=widget_key, help=option.help,
+                format="%.4g"))
+    return values
