@@ -11,7 +11,6 @@ import zipfile
 import pytest
 
 from replearn_core import download
-from replearn_core.adaptation import digit_sets  # noqa: F401 - registers mnist, usps and svhn
 from replearn_core.cyclegan.data import load_domains
 from replearn_core.data import DatasetError, load_dataset
 from replearn_core.download import DownloadError, download_file, safe_extract

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replearn_core.adaptation import digit_sets as _digit_sets  # noqa: F401  registers mnist, usps, svhn
 
 
 @dataclass(frozen=True)

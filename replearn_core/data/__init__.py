@@ -1,8 +1,9 @@
-"""The dataset registry.
+"""The dataset table.
 
-``load_dataset("shapes", "train")`` returns an :class:`ImageDataset`. Names are
-registered in :data:`DATASETS`; ``folder:PATH`` reads any class-per-folder tree.
-Splits: ``train``, ``test`` (held out, for evaluation) and ``all``.
+``load_dataset("shapes", "train")`` returns an :class:`ImageDataset`. :data:`DATASETS` names every
+dataset of every capability, the same in every process whatever was imported (a run validated in the
+web process must find its dataset in the worker); each loader imports its module only when called.
+``folder:PATH`` reads any class-per-folder tree. Splits: ``train``, ``test`` (held out) and ``all``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def _torchvision(name):
     return load
 
 
+def _printed_digits(split, size):
+    from replearn_core.data.printed_digits import load_printed_digits
+    return load_printed_digits(split, size)
+
+
+def _digit_set(name):
+    def load(split, size):
+        from replearn_core.data.digit_sets import load_digit_set
+        return load_digit_set(name, split, size)
+    return load
+
+
 DATASETS: dict[str, DatasetInfo] = {
     "shapes": DatasetInfo("shapes", "10 procedurally drawn shape classes in random colours on plain "
                           "backgrounds (built-in, 5,000 train / 1,000 test).", _shapes, hue_free=True),
@@ -59,12 +72,16 @@ DATASETS: dict[str, DatasetInfo] = {
                            _torchvision("cifar10"), offline=False),
     "stl10": DatasetInfo("stl10", "STL-10 labelled splits through torchvision (downloads 2.6 GB once).",
                          _torchvision("stl10"), offline=False),
+    "printed-digits": DatasetInfo("printed-digits", "digits 0-9 drawn from fonts with random size, colour, "
+                                  "slant and noise (built-in, 3,000 train / 1,000 test); the source domain of "
+                                  "printed → handwritten adaptation.", _printed_digits),
+    "mnist": DatasetInfo("mnist", "MNIST handwritten digits through torchvision (downloads 10 MB once).",
+                         _digit_set("mnist"), offline=False),
+    "usps": DatasetInfo("usps", "USPS handwritten digits, 16×16, through torchvision (downloads 7 MB once).",
+                        _digit_set("usps"), offline=False),
+    "svhn": DatasetInfo("svhn", "SVHN street-view house numbers through torchvision (downloads 400 MB once).",
+                        _digit_set("svhn"), offline=False),
 }
-
-
-def register_dataset(info: DatasetInfo) -> None:
-    """Add a dataset to the registry (one line per new dataset module)."""
-    DATASETS[info.name] = info
 
 
 def dataset_names(offline_only: bool = False) -> list[str]:
@@ -114,5 +131,4 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
 
 
 __all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset", "load_train_and_eval",
-           "hue_free", "register_dataset", "resize_uint8", "stratified_split"]
-from replearn_core.data import printed_digits as _printed_digits  # noqa: E402,F401  registers printed-digits
+           "hue_free", "resize_uint8", "stratified_split"]

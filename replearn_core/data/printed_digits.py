@@ -126,15 +126,3 @@ def load_printed_digits(split: str, image_size: int = 32) -> ImageDataset:
     images = resize_uint8(torch.cat([p[0] for p in parts]), image_size)
     labels = torch.cat([p[1] for p in parts])
     return ImageDataset("printed-digits", images, labels, list(CLASS_NAMES), list(parts[0][2]))
-
-
-def _register() -> None:
-    from replearn_core.data import DatasetInfo, register_dataset
-
-    register_dataset(DatasetInfo(
-        "printed-digits", "digits 0-9 drawn from fonts with random size, colour, slant and noise "
-        "(built-in, 3,000 train / 1,000 test); the source domain of printed → handwritten adaptation.",
-        load_printed_digits))
-
-
-_register()

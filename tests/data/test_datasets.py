@@ -180,3 +180,21 @@ def test_two_processes_drawing_a_fresh_folders_shapes_at_once_both_get_the_set(d
     expected = load_shapes("test", 16)
     assert {out.strip() for out, _ in outputs} == {f"{len(expected)} {int(expected.images.sum())}"}
     assert not list((data_dir / "cache").glob("*.tmp"))
+
+
+def test_the_dataset_table_is_complete_in_a_fresh_process_whatever_was_imported():
+    """A run validated in the web process must find its dataset in the worker: the table may not grow with
+    imports (issue 10: importing the adaptation package used to add mnist, usps and svhn)."""
+    import json
+    import subprocess
+    import sys
+
+    def names(imports: str) -> list[str]:
+        code = f"{imports}\nimport json\nfrom replearn_core.data import DATASETS\nprint(json.dumps(list(DATASETS)))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    bare = names("")
+    assert {"shapes", "digits", "printed-digits", "mnist", "usps", "svhn", "cifar10", "stl10"} <= set(bare)
+    assert names("import replearn_core.adaptation, replearn_core.metric, replearn_core.cyclegan, "
+                 "replearn_core.transfer") == bare

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from replearn_core.data import DatasetError, DatasetInfo, ImageDataset, register_dataset, resize_uint8
+from replearn_core.data.base import DatasetError, ImageDataset, resize_uint8
 from replearn_core.download import DownloadError, torchvision_dataset
 from replearn_core.paths import subdir
 
@@ -61,13 +61,3 @@ def load_digit_set(name: str, split: str, image_size: int = 32) -> ImageDataset:
                            f"Are you offline? {OFFLINE_HINT}") from exc
     images = resize_uint8(torch.cat([p[0] for p in parts]), image_size)
     return ImageDataset(name, images, torch.cat([p[1] for p in parts]), list(CLASS_NAMES))
-
-
-def _loader(name):
-    return lambda split, size: load_digit_set(name, split, size)
-
-
-for _name, _text in (("mnist", "MNIST handwritten digits through torchvision (downloads 10 MB once)."),
-                     ("usps", "USPS handwritten digits, 16×16, through torchvision (downloads 7 MB once)."),
-                     ("svhn", "SVHN street-view house numbers through torchvision (downloads 400 MB once).")):
-    register_dataset(DatasetInfo(_name, _text, _loader(_name), offline=False))
