@@ -57,8 +57,7 @@ def default_recipe(kind: str = "contrastive", hue_turn: bool = True) -> list[Aug
     if kind == "light":
         return [AugSpec("crop", 1.0, 0.5), AugSpec("flip", 0.5)]
     # on the drawn shapes, moderate crops and colour changes: the SimCLR-strength recipe (crops down to
-    # 8 % of the area, s = 1 colour distortion) cuts the one shape of an image apart and leaves a small CNN
-    # too little to match in a short run.
+    # 8 % of the area, s = 1 colour distortion) left a small CNN too little to match in a short run.
     # The hue turn is full: colour is otherwise the easiest way to match two views of an image, and a
     # network that matches by colour learns colour, not shape (measured on shapes: kNN 0.27 -> 0.37)
     hue = [AugSpec("hue", 1.0, 1.0)] if hue_turn else []
