@@ -20,6 +20,7 @@ import torch
 
 from replearn_core.augment import augment, plain
 from replearn_core.data import ImageDataset
+from replearn_core.features import encode_images
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import collapse_std, representation_report
 from replearn_core.ssl.config import TrainConfig
@@ -105,15 +106,9 @@ class Trainer:
         self.last_eval["collapse_ref"] = 1 / math.sqrt(embedded.shape[1])
         return self.last_eval
 
-    @torch.no_grad()
     def _encode(self, transform, images: torch.Tensor, model=None) -> torch.Tensor:
-        model = model or self.method.backbone
-        out = []
-        for chunk in images.split(512):
-            x = transform(to_device_batch(chunk, self.device))
-            with autocast(self.device, cpu_bf16=True):
-                out.append(model(x).float().cpu())
-        return torch.cat(out)
+        """Features (N, D) on the CPU of the backbone (or ``model``), through features.encode_images."""
+        return encode_images(model or self.method.backbone, images, self.device, transform=transform)
 
     def fit(self) -> None:
         self.method.train()

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from replearn_core.augment import augment, default_recipe, plain
+from replearn_core.features import encode_images
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import linear_probe_accuracy
 from replearn_core.transfer.strategies.base import Strategy
@@ -109,13 +110,9 @@ class FitResult:
     history: list[tuple[int, float]] = field(default_factory=list)  # (step, accuracy) of each evaluation
 
 
-@torch.no_grad()
 def _features(backbone: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    out = []
-    for chunk in images.split(512):
-        with autocast(device):
-            out.append(backbone(plain(chunk)).float())
-    return torch.cat(out) if out else torch.zeros(0, backbone.feature_dim, device=device)  # (N, D)
+    """(N, D) on the device: the backbone's features in fp32 on a CPU, as the transfer loops train."""
+    return encode_images(backbone, images, device, on_device=True, cpu_bf16=False)
 
 
 @torch.no_grad()
