@@ -12,6 +12,7 @@ import pytest
 
 from replearn_core import download
 from replearn_core.cyclegan.data import load_domains
+from replearn_core.cyclegan.published import download_published
 from replearn_core.data import DatasetError, load_dataset
 from replearn_core.download import DownloadError, download_file, safe_extract
 from replearn_core.transfer.encoders import imagenet_weights_file
@@ -120,6 +121,7 @@ EVERY_DOWNLOAD = {
     "svhn": (lambda: load_dataset("svhn", "train"), "--source printed-digits --target digits"),
     "apple2orange": (lambda: load_domains("apple2orange", "train", 64), "built-in 'fruit' set"),
     "imagenet weights": (lambda: imagenet_weights_file(), "from random weights, or from a checkpoint file"),
+    "published CycleGAN generators": (lambda: download_published(), "the bundled model"),
 }
 
 

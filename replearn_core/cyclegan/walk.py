@@ -1,8 +1,9 @@
 """Walk through a trained CycleGAN: load its generators at any stored checkpoint and translate.
 
-A *source* is either ``"bundled"`` (the small model shipped in ``assets/cyclegan``,
-so the walk works right after install) or the id of a ``cyclegan`` run in the
-run store. Every source also offers the virtual checkpoint ``untrained`` (step
+A *source* is ``"bundled"`` (the small model shipped in ``assets/cyclegan``,
+so the walk works right after install), ``"published"`` (Zhu et al.'s apple2orange
+generators, once downloaded: :mod:`replearn_core.cyclegan.published`) or the id of
+a ``cyclegan`` run in the run store. Every source also offers the virtual checkpoint ``untrained`` (step
 0: the generators as initialised from the run's seed), so the history slider
 starts from noise-like output.
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import torch
 
 from replearn_core.checkpoints import CheckpointError, read_state_file
+from replearn_core.cyclegan import published
 from replearn_core.cyclegan.config import CycleGANConfig
 from replearn_core.cyclegan.images import decode_image, to_signed, to_uint8
 from replearn_core.cyclegan.models import ResnetGenerator, build_generator
@@ -62,6 +64,8 @@ def model_info(source: str = BUNDLED, store=None) -> ModelInfo:
     """Describe a source and list its checkpoints. Raises FileNotFoundError/KeyError with a clear message."""
     if source == BUNDLED:
         return _bundled_info()
+    if source == published.SOURCE:
+        return _published_info()
     from replearn_core.runs.store import RunStore
 
     store = store or RunStore()
@@ -94,6 +98,18 @@ def _bundled_info() -> ModelInfo:
     for c in card["checkpoints"]:
         checkpoints.append(GeneratorCheckpoint(c["name"], int(c["step"]), BUNDLED_DIR / c["file"], c.get("epoch")))
     return ModelInfo(BUNDLED, config, checkpoints, card["description"], card)
+
+
+def _published_info() -> ModelInfo:
+    if not published.is_downloaded():
+        raise FileNotFoundError("the published CycleGAN generators are not downloaded yet: download them on this "
+                                "page (about 90 MB, once), or use the bundled model offline.")
+    card = json.loads(published.card_path().read_text())
+    config = CycleGANConfig(dataset="apple2orange", image_size=published.IMAGE_SIZE, ngf=published.NGF,
+                            n_blocks=published.N_BLOCKS)
+    checkpoints = [GeneratorCheckpoint(UNTRAINED, 0, None, 0),
+                   GeneratorCheckpoint("published", 1, published.weights_path())]
+    return ModelInfo(published.SOURCE, config, checkpoints, card["description"], card)
 
 
 @lru_cache(maxsize=16)
@@ -204,6 +220,8 @@ def list_sources(store=None) -> list[str]:
 
     store = store or RunStore()
     sources = [BUNDLED] if (BUNDLED_DIR / "card.json").is_file() else []
+    if published.is_downloaded():
+        sources.append(published.SOURCE)
     for run in store.list_runs(kind="cyclegan"):
         if store.artifacts(run.id, kind="checkpoint"):
             sources.append(run.id)
