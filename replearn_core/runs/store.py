@@ -75,6 +75,8 @@ _ADDED_COLUMNS = {
     "reference": "INTEGER NOT NULL DEFAULT 0",  # 1 = shipped reference run, read-only
     "asset_hash": "TEXT",  # a reference run's asset content hash, to re-import only what changed
     "warnings": "TEXT NOT NULL DEFAULT '[]'",  # JSON list of messages the user should act on (skipped files, ...)
+    "owner": "TEXT",  # classroom mode: the student who started the run (NULL: the local user or the teacher)
+    "shared": "INTEGER NOT NULL DEFAULT 0",  # 1 = the teacher shared it with the class (read-only for them)
 }
 
 
@@ -98,6 +100,8 @@ class Run:
     summary: dict = field(default_factory=dict)
     reference: bool = False  # a shipped reference run: read-only, its files live in assets/
     warnings: list[str] = field(default_factory=list)  # what the user should act on, each with what to try
+    owner: str | None = None  # who started it in classroom mode (replearn_core.runs.access); None = local
+    shared: bool = False  # shown to the whole class, read-only
 
     @property
     def duration_s(self) -> float | None:
@@ -221,13 +225,13 @@ class RunStore:
                 self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {_ADDED_COLUMNS[name]}")
 
     # --- runs -------------------------------------------------------------------------
-    def create_run(self, kind: str, config: dict, name: str | None = None) -> str:
+    def create_run(self, kind: str, config: dict, name: str | None = None, owner: str | None = None) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         name = name or f"{kind} {config.get('method', '')}".strip()
         with self._lock:
             self._db.execute(
-                "INSERT INTO runs (id, kind, name, config, status, created) VALUES (?, ?, ?, ?, 'queued', ?)",
-                (run_id, kind, name, json.dumps(config), time.time()))
+                "INSERT INTO runs (id, kind, name, config, status, created, owner) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (run_id, kind, name, json.dumps(config), time.time(), owner))
         self.run_dir(run_id)
         return run_id
 
@@ -369,8 +373,27 @@ class RunStore:
         for table, column in (("metrics", "run_id"), ("artifacts", "run_id"), ("runs", "id")):
             self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (run_id,))
 
+    def queue_order(self) -> list[str]:
+        """The queued runs in the order they will start: round-robin by owner, so that each owner's first queued
+        run comes before anyone's second (a class of thirty waits in turns, not behind one student's five
+        runs); within a turn, oldest first. With one owner (the local user) this is first come, first served."""
+        with self._lock:
+            return self._queue_order()
+
+    def _queue_order(self) -> list[str]:
+        queued = self._db.execute("SELECT id, owner, created FROM runs WHERE status = 'queued' "
+                                  "ORDER BY created, id").fetchall()
+        if not queued:
+            return []
+        # the turns an owner already had while someone waited: their runs started since the oldest queued run
+        # was created (running or already ended)
+        served = dict(self._db.execute("SELECT owner, COUNT(*) FROM runs WHERE status != 'queued' AND started >= ? "
+                                       "GROUP BY owner", (queued[0]["created"],)).fetchall())
+        return _round_robin(queued, served)
+
     def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
-        """Atomically start a queued run if it is first in line and a slot on its device is free."""
+        """Atomically start a queued run if it is first in line (:meth:`queue_order`) and a slot on its device
+        is free."""
         with self._transaction():
             row = self._db.execute("SELECT status, created FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or row["status"] != "queued":
@@ -378,10 +401,7 @@ class RunStore:
             running = self._db.execute(
                 "SELECT COUNT(*) FROM runs WHERE status = 'running' AND device LIKE ?",
                 (device_key + "%",)).fetchone()[0]
-            earlier = self._db.execute(
-                "SELECT COUNT(*) FROM runs WHERE status = 'queued' AND created < ?",
-                (row["created"],)).fetchone()[0]
-            ok = running < concurrency and earlier == 0
+            ok = running < concurrency and self._queue_order()[:1] == [run_id]
             if ok:
                 now = time.time()
                 self._db.execute("UPDATE runs SET status = 'running', started = ?, heartbeat = ?, device = ?, "
@@ -517,7 +537,19 @@ def _to_run(row: sqlite3.Row) -> Run:
                finished=row["finished"], error=row["error"], pid=row["pid"], heartbeat=row["heartbeat"],
                cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
                message=row["message"], summary=json.loads(row["summary"] or "{}"), reference=bool(row["reference"]),
-               warnings=json.loads(row["warnings"] or "[]"))
+               warnings=json.loads(row["warnings"] or "[]"), owner=row["owner"], shared=bool(row["shared"]))
+
+
+def _round_robin(rows, served: dict | None = None) -> list[str]:
+    """Run ids of queued (id, owner, created) rows, oldest first, in owner turns: an owner's queued runs take
+    turns ``served[owner]``, +1, +2, ... and every owner's turn k comes before anyone's turn k + 1."""
+    turn: dict = dict(served or {})
+    keyed = []
+    for row in rows:
+        k = turn.get(row["owner"], 0)
+        turn[row["owner"]] = k + 1
+        keyed.append((k, row["created"], row["id"]))
+    return [run_id for _, _, run_id in sorted(keyed)]
 
 
 def reference_folder(store: RunStore, run_id: str) -> str:

@@ -40,15 +40,19 @@ def concurrency() -> int:
     return max(1, int(os.environ.get("REPLEARN_CONCURRENCY", "1")))
 
 
-def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None) -> str:
-    """Queue a run and hand it to the warm worker, or start a supervisor for it; returns the run id at once."""
+def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None,
+           owner: str | None = None) -> str:
+    """Queue a run and hand it to the warm worker, or start a supervisor for it; returns the run id at once.
+
+    ``owner``: the student it belongs to in classroom mode (:mod:`replearn_core.runs.access`, whose
+    ``check_submit`` the caller asks first); it decides the run's turn in the queue."""
     from replearn_core.runs.jobs import JOBS
 
     if kind not in JOBS:
         raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
     settings = WorkerSettings.from_env()  # a malformed setting fails here, naming the variable
     store = store or RunStore()
-    run_id = store.create_run(kind, config, name)
+    run_id = store.create_run(kind, config, name, owner=owner)
     if settings.warm:
         from replearn_core.runs.warm import assign_to_warm_worker
 

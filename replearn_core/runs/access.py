@@ -1,0 +1,195 @@
+"""Who may see and change which run: one user out of the box, students and a teacher in classroom mode.
+
+Out of the box (no ``REPLEARN_CLASSROOM``) there is one user, :data:`LOCAL`, who sees and may change every
+run, as before. In classroom mode every run belongs to the student who started it:
+
+- a student sees their own runs, the shipped reference runs and the runs the teacher shared with the class
+  (read-only); they may cancel and delete only their own;
+- the teacher (unlocked by a password whose PBKDF2 hash is in ``REPLEARN_TEACHER_PASSWORD_HASH``) sees,
+  cancels, deletes and shares every run.
+
+The checks live here, in the engine, not in the pages: :func:`get_run` answers "no run with that id" for a
+run the user may not see (so an id cannot be probed), and :func:`require_change` refuses the rest. A run of
+another student's, or its checkpoints and files, is reached only through these.
+
+Settings (environment variables, documented in the README and docs/deploy.md):
+``REPLEARN_CLASSROOM=1``, ``REPLEARN_CLASS_CODE`` (students give it on their first visit),
+``REPLEARN_TEACHER_PASSWORD_HASH`` (``python -m replearn_core teacher-password`` makes one),
+``REPLEARN_MAX_ACTIVE_RUNS`` (per student, default 1), ``REPLEARN_MAX_EPOCHS`` (per run, default 0 = no limit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass
+
+from replearn_core.runs.store import Run, RunNotFound, RunStore
+
+ROLES = ("local", "student", "teacher")
+_PBKDF2_ITERATIONS = 200_000
+
+
+class AccessDenied(PermissionError):
+    """The user may see the run but not do this to it (a student and another's or a shared run)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str | None  # None for the single local user
+    role: str = "student"  # local, student or teacher
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; known: {', '.join(ROLES)}")
+        if self.role == "student" and not valid_name(self.name or ""):
+            raise ValueError("a student's name must be 1 to 40 letters, digits, spaces, '-', '_' or '.'")
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("local", "teacher")
+
+    @property
+    def owner(self) -> str | None:
+        """What the run store records as the owner of this user's runs."""
+        return None if self.role == "local" else self.name
+
+
+LOCAL = User(None, "local")
+
+
+def valid_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[\w .\-]{1,40}", name.strip())) and bool(name.strip())
+
+
+@dataclass(frozen=True)
+class ClassroomSettings:
+    enabled: bool = False
+    class_code: str | None = None
+    teacher_password_hash: str | None = None
+    max_active_runs: int = 1  # per student: queued + running
+    max_epochs: int = 0  # per run; 0 = no limit
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "ClassroomSettings":
+        env = os.environ if env is None else env
+        enabled = env.get("REPLEARN_CLASSROOM", "").strip().lower() in ("1", "true", "yes", "on")
+
+        def whole(name: str, default: int) -> int:
+            text = env.get(name, "").strip()
+            if not text:
+                return default
+            if not text.isdigit():
+                raise ValueError(f"{name}={text!r} is not a whole number")
+            return int(text)
+
+        return cls(enabled, env.get("REPLEARN_CLASS_CODE") or None, env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
+                   whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0))
+
+
+# --- teacher password ---------------------------------------------------------------
+def hash_password(password: str, salt: str | None = None, iterations: int = _PBKDF2_ITERATIONS) -> str:
+    """``pbkdf2_sha256$iterations$salt$hex``: what goes into REPLEARN_TEACHER_PASSWORD_HASH."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations).hex()
+    return f"pbkdf2_sha256${iterations}${salt}${digest}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    """Whether the password matches the stored hash (constant-time compare); False for a malformed hash."""
+    try:
+        scheme, iterations, salt, digest = (stored or "").split("$")
+        if scheme != "pbkdf2_sha256":
+            return False
+        candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations)).hex()
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate, digest)
+
+
+def sign_in(name: str, class_code: str | None = None, teacher_password: str | None = None,
+            settings: ClassroomSettings | None = None) -> User:
+    """The user a visitor becomes: LOCAL outside classroom mode; else a student (the class code must match) or,
+    with the right password, the teacher. ValueError says what was wrong."""
+    settings = settings or ClassroomSettings.from_env()
+    if not settings.enabled:
+        return LOCAL
+    if teacher_password is not None:
+        if not settings.teacher_password_hash:
+            raise ValueError("no teacher password is set for this server (REPLEARN_TEACHER_PASSWORD_HASH)")
+        if not check_password(teacher_password, settings.teacher_password_hash):
+            raise ValueError("wrong teacher password")
+        return User(name.strip() or "teacher", "teacher")
+    if settings.class_code and not hmac.compare_digest((class_code or "").strip(), settings.class_code):
+        raise ValueError("wrong class code: ask your teacher for it")
+    if not valid_name(name):
+        raise ValueError("give a name of 1 to 40 letters, digits, spaces, '-', '_' or '.'")
+    return User(name.strip(), "student")
+
+
+# --- what a user may see and do ---------------------------------------------------
+def can_see(user: User, run: Run) -> bool:
+    return user.sees_everything or run.reference or run.shared or run.owner == user.owner
+
+
+def can_change(user: User, run: Run) -> bool:
+    """Cancel, delete, share: the owner (or the teacher, or the local user); never a reference run."""
+    return not run.reference and (user.sees_everything or (run.owner is not None and run.owner == user.owner))
+
+
+def get_run(store: RunStore, user: User, run_id: str) -> Run:
+    """The run, if the user may see it; otherwise the same RunNotFound as for an id that does not exist."""
+    run = store.get_run(run_id)
+    if not can_see(user, run):
+        raise RunNotFound(f"no run with id {run_id!r}")
+    return run
+
+
+def list_runs(store: RunStore, user: User, kind: str | None = None, status: str | None = None) -> list[Run]:
+    """The runs the user may see, newest first."""
+    return [r for r in store.list_runs(kind=kind, status=status) if can_see(user, r)]
+
+
+def require_change(store: RunStore, user: User, run_id: str, what: str) -> Run:
+    run = get_run(store, user, run_id)
+    if run.reference:
+        return run  # the store's own refusal says why a reference run is read-only
+    if not can_change(user, run):
+        raise AccessDenied(f"run {run_id} is {run.owner or 'the teacher'}'s{' (shared with the class)' if run.shared else ''}: "
+                           f"only its owner or the teacher can {what} it")
+    return run
+
+
+def cancel(store: RunStore, user: User, run_id: str) -> None:
+    require_change(store, user, run_id, "cancel")
+    store.request_cancel(run_id)
+
+
+def delete(store: RunStore, user: User, run_id: str) -> None:
+    require_change(store, user, run_id, "delete")
+    store.delete_run(run_id)
+
+
+def share(store: RunStore, user: User, run_id: str, shared: bool = True) -> None:
+    """Show a run to the whole class, read-only (the teacher only)."""
+    if user.role == "student":
+        raise AccessDenied("only the teacher can share a run with the class")
+    require_change(store, user, run_id, "share")
+    store.update(run_id, shared=int(shared))
+
+
+def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomSettings | None = None) -> None:
+    """Refuse a new run the classroom's limits forbid, saying which limit (students only)."""
+    settings = settings or ClassroomSettings.from_env()
+    if user.role != "student" or not settings.enabled:
+        return
+    active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
+    if len(active) >= settings.max_active_runs:
+        raise AccessDenied(f"you already have {len(active)} run(s) queued or running (the class limit is "
+                           f"{settings.max_active_runs}): wait for it to finish or cancel it")
+    epochs = config.get("epochs")
+    if settings.max_epochs and isinstance(epochs, int) and epochs > settings.max_epochs:
+        raise AccessDenied(f"{epochs} epochs is more than this class allows ({settings.max_epochs})")

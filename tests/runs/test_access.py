@@ -1,0 +1,126 @@
+"""Classroom mode (issue 15): runs belong to students; a student cannot see, cancel, delete or share another's run
+through the engine, whatever id they craft; the teacher can; the queue takes students in turns."""
+
+import pytest
+
+from replearn_core.runs import access
+from replearn_core.runs.access import LOCAL, AccessDenied, ClassroomSettings, User
+from replearn_core.runs.store import ReferenceRunError, RunNotFound
+
+ALICE, BOB, TEACHER = User("alice"), User("bob"), User("Ms Li", "teacher")
+CLASSROOM = ClassroomSettings(enabled=True, class_code="owl-42", teacher_password_hash=access.hash_password("s3cret"),
+                              max_active_runs=1, max_epochs=50)
+
+
+def test_out_of_the_box_there_is_one_user_who_may_do_everything(store):
+    run = store.create_run("ssl", {"method": "simclr"})
+    assert access.sign_in("anyone", settings=ClassroomSettings()) == LOCAL
+    assert [r.id for r in access.list_runs(store, LOCAL)] == [run]
+    access.cancel(store, LOCAL, run)
+    access.delete(store, LOCAL, run)
+    assert store.list_runs() == []
+
+
+def test_sign_in_needs_the_class_code_and_the_teacher_needs_the_password():
+    assert access.sign_in("alice", "owl-42", settings=CLASSROOM) == ALICE
+    with pytest.raises(ValueError, match="wrong class code"):
+        access.sign_in("alice", "owl-41", settings=CLASSROOM)
+    with pytest.raises(ValueError, match="give a name"):
+        access.sign_in("   ", "owl-42", settings=CLASSROOM)
+    with pytest.raises(ValueError, match="give a name"):
+        access.sign_in("<script>", "owl-42", settings=CLASSROOM)
+    assert access.sign_in("Ms Li", teacher_password="s3cret", settings=CLASSROOM).role == "teacher"
+    with pytest.raises(ValueError, match="wrong teacher password"):
+        access.sign_in("Ms Li", teacher_password="guess", settings=CLASSROOM)
+
+
+def test_password_hashes_are_salted_and_checked_in_constant_time():
+    first, second = access.hash_password("pw"), access.hash_password("pw")
+    assert first != second and first.startswith("pbkdf2_sha256$")
+    assert access.check_password("pw", first) and access.check_password("pw", second)
+    assert not access.check_password("pW", first)
+    assert not access.check_password("pw", "md5$abc") and not access.check_password("pw", None)
+
+
+def test_a_student_sees_their_own_shared_and_reference_runs_only(store):
+    mine = store.create_run("ssl", {}, owner="alice")
+    theirs = store.create_run("ssl", {}, owner="bob")
+    shared = store.create_run("ssl", {}, owner="bob")
+    access.share(store, TEACHER, shared)
+    assert {r.id for r in access.list_runs(store, ALICE)} == {mine, shared}
+    assert {r.id for r in access.list_runs(store, TEACHER)} == {mine, theirs, shared}
+    # a crafted id of another student's run is answered exactly like an id that does not exist
+    with pytest.raises(RunNotFound) as hidden:
+        access.get_run(store, ALICE, theirs)
+    with pytest.raises(RunNotFound) as missing:
+        access.get_run(store, ALICE, "20990101-000000-abcdef")
+    assert str(hidden.value).replace(theirs, "ID") == str(missing.value).replace("20990101-000000-abcdef", "ID")
+
+
+def test_a_student_cannot_cancel_delete_or_share_what_is_not_theirs(store):
+    theirs = store.create_run("ssl", {}, owner="bob")
+    shared = store.create_run("ssl", {}, owner="bob")
+    access.share(store, TEACHER, shared)
+    for action in (access.cancel, access.delete):
+        with pytest.raises(RunNotFound):
+            action(store, ALICE, theirs)
+        with pytest.raises(AccessDenied, match="only its owner or the teacher"):
+            action(store, ALICE, shared)
+    with pytest.raises(AccessDenied, match="only the teacher can share"):
+        access.share(store, ALICE, shared)
+    assert store.get_run(theirs).status == "queued" and store.get_run(shared).status == "queued"
+    access.cancel(store, BOB, theirs)  # the owner may
+    assert store.get_run(theirs).status == "cancelled"
+    access.cancel(store, TEACHER, shared)  # and the teacher may
+    access.delete(store, TEACHER, shared)
+    with pytest.raises(RunNotFound):
+        store.get_run(shared)
+
+
+def test_reference_runs_stay_read_only_for_everyone(store):
+    run = store.create_run("ssl", {})
+    store.update(run, reference=1, status="finished")
+    assert run in {r.id for r in access.list_runs(store, ALICE)}
+    for user in (ALICE, TEACHER, LOCAL):
+        with pytest.raises(ReferenceRunError):
+            access.delete(store, user, run)
+
+
+def test_the_class_limits_refuse_a_second_active_run_and_too_many_epochs(store):
+    access.check_submit(store, ALICE, {"epochs": 30}, CLASSROOM)
+    store.create_run("ssl", {"epochs": 30}, owner="alice")
+    with pytest.raises(AccessDenied, match="already have 1 run"):
+        access.check_submit(store, ALICE, {"epochs": 30}, CLASSROOM)
+    access.check_submit(store, BOB, {"epochs": 30}, CLASSROOM)  # bob is not held up by alice's run
+    with pytest.raises(AccessDenied, match="more than this class allows"):
+        access.check_submit(store, BOB, {"epochs": 500}, CLASSROOM)
+    access.check_submit(store, TEACHER, {"epochs": 500}, CLASSROOM)  # the teacher sets the limits, not held by them
+
+
+def test_the_queue_takes_owners_in_turns_not_first_come_first_served(store):
+    a1 = store.create_run("ssl", {}, owner="alice")
+    a2 = store.create_run("ssl", {}, owner="alice")
+    a3 = store.create_run("ssl", {}, owner="alice")
+    b1 = store.create_run("ssl", {}, owner="bob")
+    c1 = store.create_run("ssl", {}, owner="carol")
+    b2 = store.create_run("ssl", {}, owner="bob")
+    assert store.queue_order() == [a1, b1, c1, a2, b2, a3]
+    assert not store.claim(a2, "cpu") and not store.claim(b1, "cpu")
+    assert store.claim(a1, "cpu")
+    store.finish(a1, "finished")
+    assert not store.claim(a2, "cpu")  # alice's second run waits for bob's and carol's first
+    assert store.claim(b1, "cpu")
+
+
+def test_one_local_user_is_still_first_come_first_served(store):
+    runs = [store.create_run("ssl", {}) for _ in range(3)]
+    assert store.queue_order() == runs
+    assert not store.claim(runs[1], "cpu") and store.claim(runs[0], "cpu")
+
+
+def test_malformed_classroom_settings_name_the_variable():
+    with pytest.raises(ValueError, match="REPLEARN_MAX_ACTIVE_RUNS='two'"):
+        ClassroomSettings.from_env({"REPLEARN_CLASSROOM": "1", "REPLEARN_MAX_ACTIVE_RUNS": "two"})
+    settings = ClassroomSettings.from_env({"REPLEARN_CLASSROOM": "yes", "REPLEARN_CLASS_CODE": "x",
+                                           "REPLEARN_MAX_EPOCHS": "40"})
+    assert settings.enabled and settings.class_code == "x" and settings.max_epochs == 40
