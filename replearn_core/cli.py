@@ -21,6 +21,7 @@ COMMANDS = {
     "cyclegan": "replearn_core.commands.cyclegan",
     "translate": "replearn_core.commands.translate",
     "adapt": "replearn_core.commands.adapt",
+    "teacher-password": "replearn_core.commands.teacher_password",
 }
 
 

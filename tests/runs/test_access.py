@@ -124,3 +124,18 @@ def test_malformed_classroom_settings_name_the_variable():
     settings = ClassroomSettings.from_env({"REPLEARN_CLASSROOM": "yes", "REPLEARN_CLASS_CODE": "x",
                                            "REPLEARN_MAX_EPOCHS": "40"})
     assert settings.enabled and settings.class_code == "x" and settings.max_epochs == 40
+
+
+def test_the_command_line_makes_a_hash_the_server_accepts(capsys, monkeypatch):
+    import io
+
+    from replearn_core.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    assert main(["teacher-password", "--stdin"]) == 0
+    stored = capsys.readouterr().out.strip()
+    settings = ClassroomSettings(enabled=True, teacher_password_hash=stored)
+    assert access.sign_in("T", teacher_password="correct horse", settings=settings).role == "teacher"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["teacher-password", "--stdin"]) == 2
+    assert "at least 8 characters" in capsys.readouterr().err
