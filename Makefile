@@ -14,6 +14,10 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+$(VENV)/.ray-installed: $(VENV)/.installed requirements-ray.txt
+	$(PY) -m pip install --quiet -r requirements-ray.txt
+	touch $@
+
 setup: $(VENV)/.installed
 
 # the other server settings (no file watching, upload limit, no usage statistics) are in .streamlit/config.toml
@@ -26,7 +30,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
 		fonts-dejavu-core >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
 
-test: setup browser
+test: setup $(VENV)/.ray-installed browser
 	$(PY) -m pytest -q
 
 bench: setup

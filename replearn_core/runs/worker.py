@@ -52,7 +52,19 @@ def submit(kind: str, config: dict, name: str | None = None, store: RunStore | N
         raise KeyError(f"unknown job kind {kind!r}; known: {', '.join(JOBS)}")
     settings = WorkerSettings.from_env()  # a malformed setting fails here, naming the variable
     store = store or RunStore()
+    executor = os.environ.get("REPLEARN_EXECUTOR", "local").strip().lower() or "local"
+    if executor not in ("local", "ray"):
+        raise ValueError(f"REPLEARN_EXECUTOR={executor!r} must be local or ray")
     run_id = store.create_run(kind, config, name, owner=owner)
+    if executor == "ray":  # a Ray task on the cluster; the store here stays the one source of truth
+        from replearn_core.runs.ray_executor import submit_ray
+
+        try:
+            submit_ray(store, run_id)
+        except Exception as exc:
+            store.finish(run_id, "failed", error=f"could not hand the run to Ray: {exc}")
+            raise
+        return run_id
     if settings.warm:
         from replearn_core.runs.warm import assign_to_warm_worker
 
