@@ -20,12 +20,15 @@ Settings (environment variables, documented in the README and docs/deploy.md):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from replearn_core.runs.store import Run, RunNotFound, RunStore
 
@@ -128,6 +131,41 @@ def sign_in(name: str, class_code: str | None = None, teacher_password: str | No
     if not valid_name(name):
         raise ValueError("give a name of 1 to 40 letters, digits, spaces, '-', '_' or '.'")
     return User(name.strip(), "student")
+
+
+# --- the browser keeps who it is: a signed token ------------------------------------
+def classroom_secret(root: Path) -> bytes:
+    """The key that signs users' tokens: REPLEARN_SECRET, else a random key made once in the data folder
+    (readable by its owner only)."""
+    if os.environ.get("REPLEARN_SECRET"):
+        return os.environ["REPLEARN_SECRET"].encode()
+    path = Path(root) / "classroom.key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def issue_token(user: User, secret: bytes) -> str:
+    """``<payload>.<signature>``: who the user is, signed, for the URL (``?me=``) of their browser."""
+    payload = base64.urlsafe_b64encode(json.dumps([user.name, user.role]).encode()).decode().rstrip("=")
+    return f"{payload}.{hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+def read_token(token: str, secret: bytes) -> User | None:
+    """The user a token names, or None when it is malformed or its signature does not match (a forged or
+    edited token never becomes a user, least of all the teacher)."""
+    try:
+        payload, signature = token.rsplit(".", 1)
+        expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(signature, expected):
+            return None
+        name, role = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return User(name, role)
+    except (ValueError, TypeError):
+        return None
 
 
 # --- what a user may see and do ---------------------------------------------------

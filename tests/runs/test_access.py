@@ -139,3 +139,19 @@ def test_the_command_line_makes_a_hash_the_server_accepts(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["teacher-password", "--stdin"]) == 2
     assert "at least 8 characters" in capsys.readouterr().err
+
+
+def test_a_signed_token_names_its_user_and_a_forged_one_nobody(tmp_path):
+    secret = access.classroom_secret(tmp_path)
+    assert access.classroom_secret(tmp_path) == secret  # made once, kept
+    assert oct((tmp_path / "classroom.key").stat().st_mode & 0o777) == "0o600"
+    token = access.issue_token(ALICE, secret)
+    assert access.read_token(token, secret) == ALICE
+    payload, signature = token.rsplit(".", 1)
+    import base64
+    import json
+    forged = base64.urlsafe_b64encode(json.dumps(["alice", "teacher"]).encode()).decode().rstrip("=")
+    assert access.read_token(f"{forged}.{signature}", secret) is None
+    assert access.read_token(token, b"another server's key") is None
+    for junk in ("", "abc", "a.b.c", "%%%.123"):
+        assert access.read_token(junk, secret) is None
