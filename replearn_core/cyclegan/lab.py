@@ -94,15 +94,17 @@ def gallery(source: str = BUNDLED, checkpoint: str | None = None, n: int = 8, st
     return out
 
 
-def start_run(config: dict, store=None) -> str:
-    """Validate a page's settings and queue a cyclegan run (executed by a worker); returns its id."""
-    from replearn_core.runs.worker import submit
+def start_run(config: dict, store=None, user=None) -> str:
+    """Validate a page's settings and queue a cyclegan run (executed by a worker) as the user's (default: the
+    local user); returns its id."""
+    from replearn_core.runs.access import LOCAL, submit_as
 
     cfg = CycleGANConfig.from_dict(config).validate()
     if cfg.dataset.startswith("folder:"):  # a bad folder fails here, with its message, not in the worker
         from replearn_core.cyclegan.data import load_domains
         load_domains(cfg.dataset, "train", cfg.image_size)
-    return submit("cyclegan", cfg.to_dict(), name=f"cyclegan {cfg.dataset} {cfg.image_size}px", store=store)
+    return submit_as(user or LOCAL, "cyclegan", cfg.to_dict(), name=f"cyclegan {cfg.dataset} {cfg.image_size}px",
+                     store=store)
 
 
 def latest_run(store):

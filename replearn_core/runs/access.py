@@ -231,3 +231,13 @@ def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomS
     epochs = config.get("epochs")
     if settings.max_epochs and isinstance(epochs, int) and epochs > settings.max_epochs:
         raise AccessDenied(f"{epochs} epochs is more than this class allows ({settings.max_epochs})")
+
+
+def submit_as(user: User, kind: str, config: dict, name: str | None = None, store: RunStore | None = None,
+              settings: ClassroomSettings | None = None) -> str:
+    """Queue a run as the user's own: the class limits first, then the worker (every page's Train goes here)."""
+    from replearn_core.runs.worker import submit
+
+    store = store or RunStore()
+    check_submit(store, user, config, settings)
+    return submit(kind, config, name=name, store=store, owner=user.owner)

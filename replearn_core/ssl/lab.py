@@ -14,7 +14,7 @@ from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denorm
 from replearn_core.data import hue_free, load_dataset
 from replearn_core.options import Option, default_options
 from replearn_core.runs.store import RunStore
-from replearn_core.runs.worker import submit
+from replearn_core.runs.access import LOCAL, User, submit_as
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
 from replearn_core.ssl.methods.base import default_view_size
@@ -88,13 +88,14 @@ def lab_default_config(method: str | None = None) -> dict:
                 recipe=card.default_recipe(dataset), options=default_options(card.options))
 
 
-def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None) -> str:
-    """Validate a configuration and queue it for a worker process; returns the run id."""
+def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None,
+                  user: User = LOCAL) -> str:
+    """Validate a configuration and queue it for a worker process as the user's run; returns the run id."""
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
     cfg.validate(METHODS)
     load_dataset(cfg.dataset, "train", cfg.image_size)  # fail here, with its message, not in the worker
     label = name or f"{cfg.method} · {cfg.dataset} · {cfg.backbone}"
-    return submit("ssl", cfg.to_dict(), name=label, store=store)
+    return submit_as(user, "ssl", cfg.to_dict(), name=label, store=store)
 
 
 def latest_run(store: RunStore, kind: str = "ssl"):

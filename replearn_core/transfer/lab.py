@@ -54,26 +54,28 @@ def check_encoder(spec: str, backbone: str, store: RunStore | None = None) -> di
     return info
 
 
-def start_comparison(config: dict | TransferConfig, store: RunStore | None = None) -> str:
-    """Validate a comparison and queue it for a worker; returns the run id."""
-    from replearn_core.runs.worker import submit
+def start_comparison(config: dict | TransferConfig, store: RunStore | None = None, user=None) -> str:
+    """Validate a comparison and queue it for a worker as the user's run (default: the local user)."""
+    from replearn_core.runs.access import LOCAL, submit_as
 
     if isinstance(config, dict):
         config = TransferConfig.from_dict(config)
     config.validate()
     name = f"transfer {config.encoder} → {config.dataset}"
-    return submit("transfer", config.to_dict(), name=name, store=store)
+    return submit_as(user or LOCAL, "transfer", config.to_dict(), name=name, store=store)
 
 
-def start_source_run(config: dict | SupervisedConfig | None = None, store: RunStore | None = None) -> str:
+def start_source_run(config: dict | SupervisedConfig | None = None, store: RunStore | None = None,
+                     user=None) -> str:
     """Queue a supervised source-encoder run (by default on printed-digits, the built-in pair's source)."""
-    from replearn_core.runs.worker import submit
+    from replearn_core.runs.access import LOCAL, submit_as
 
     config = config or SupervisedConfig()
     if isinstance(config, dict):
         config = SupervisedConfig.from_dict(config)
     config.validate()
-    return submit("supervised", config.to_dict(), name=f"supervised {config.dataset}", store=store)
+    return submit_as(user or LOCAL, "supervised", config.to_dict(), name=f"supervised {config.dataset}",
+                     store=store)
 
 
 def run_label(run: Run) -> str:

@@ -79,11 +79,11 @@ def test_train_with_untouched_settings_submits_the_lab_default_run(data_dir, mon
 
     submitted = []
 
-    def recording_submit(kind, config, name=None, store=None):
+    def recording_submit(kind, config, name=None, store=None, owner=None):
         submitted.append((kind, config))
-        return store.create_run(kind, config, name)  # queued, never executed
+        return store.create_run(kind, config, name, owner)  # queued, never executed
 
-    monkeypatch.setattr(lab, "submit", recording_submit)
+    monkeypatch.setattr("replearn_core.runs.worker.submit", recording_submit)
     at = _page().run()
     at.button[0].click().run()
     assert not at.exception
