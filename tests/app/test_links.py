@@ -54,7 +54,6 @@ def test_a_link_to_a_missing_or_other_kind_of_run_says_so_and_shows_the_latest(d
 
 
 def test_train_puts_the_new_run_in_the_url_so_a_reload_shows_it(data_dir, monkeypatch):
-
     monkeypatch.setattr("replearn_core.runs.worker.submit", lambda kind, config, name=None, store=None, owner=None:
                         store.create_run(kind, config, name, owner))
     store = RunStore(data_dir)
