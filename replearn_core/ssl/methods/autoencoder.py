@@ -48,6 +48,7 @@ class DenoisingAutoencoder(SSLMethod):
     # (bench/ssl_quality.py --defaults; docs/ssl_tests_benchmarks.md)
     view_fraction = 0.75
     TARGETS = ("structure", "pixels")
+    lab_views = ("reconstruction",)
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
@@ -66,6 +67,26 @@ class DenoisingAutoencoder(SSLMethod):
         noise = torch.randn(inputs.shape, generator=generator).to(inputs.device, inputs.dtype)
         reconstruction = self.decoder(self.backbone(inputs + self.noise_std * noise))  # (B, 3, S, S)
         return F.mse_loss(reconstruction.float(), target.float().expand_as(reconstruction)), {}
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Rows for the lab, (B, 3, S, S) in [0, 1]: the noisy (and, for the structure target, recoloured)
+        input, the decoder's output and its target (the light-and-dark pattern drawn in grey)."""
+        inputs, target = x, x
+        if self.target == "structure":
+            inputs, target = augment(denormalize(x), _COLOUR, generator), luminance_pattern(x)
+        noise = torch.randn(inputs.shape, generator=generator).to(inputs.device, inputs.dtype)
+        noisy = inputs + self.noise_std * noise
+        reconstruction = self.decoder(self.backbone(noisy)).float()
+
+        def show(images):  # normalised colour images, or standardised patterns (about ±2) as grey
+            if self.target == "structure" and images.shape[1] == 3 and images is not noisy:
+                images = images.mean(1, keepdim=True)
+            if images.shape[1] == 1:
+                return (0.5 + images / 4).clamp(0, 1).expand(-1, 3, -1, -1)
+            return denormalize(images).clamp(0, 1)
+
+        return {"noisy input": show(noisy), "reconstruction": show(reconstruction), "target": show(target)}
 
 
 def luminance_pattern(view: torch.Tensor) -> torch.Tensor:

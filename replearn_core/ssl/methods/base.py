@@ -38,6 +38,11 @@ class SSLMethod(nn.Module):
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8
+    default_backbone = "cnn4"  # the backbone the lab picks for the method (a key of backbones.BACKBONES)
+    backbones: tuple[str, ...] | None = None  # the backbones the method can train; None = any
+    # what the lab draws from the run's stored method (replearn_core/ssl/views.py): "reconstruction",
+    # "samples", "traversal", "jigsaw"; a method with views stores its whole state, heads included, each epoch
+    lab_views: tuple[str, ...] = ()
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()
