@@ -135,12 +135,16 @@ class VisionTransformer(nn.Module):
         super().__init__()
         self.patch = patch
         self.width = width
-        self.patch_embed = nn.Conv2d(3, width, patch, stride=patch)
         blocks = [TransformerBlock(width, heads, mlp_ratio) for _ in range(depth)]
         pairs = [nn.Sequential(*blocks[i:i + 2]) for i in range(0, depth, 2)]
         pairs[-1].append(nn.LayerNorm(width))
-        self.stages = nn.ModuleList([self.patch_embed, *pairs])
+        # the patch embedding lives in stages only: a second reference would store its weights twice
+        self.stages = nn.ModuleList([nn.Conv2d(3, width, patch, stride=patch), *pairs])
         self.feature_dim = width
+
+    @property
+    def patch_embed(self) -> nn.Conv2d:
+        return self.stages[0]
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) -> (B, T, D) patch tokens with their positions, T = (H / patch)²."""

@@ -20,6 +20,7 @@ from replearn_core.ssl.methods import METHODS, build_method
 from replearn_core.ssl.trainer import Trainer
 from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
 from replearn_core.ssl.untrained_baseline import UntrainedBaseline
+from replearn_core.ssl.views import METHOD_STATE, method_tensors
 
 
 def prepare_data(config: TrainConfig):
@@ -57,6 +58,10 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         ctx.flush()
         if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
             ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,
+                             meta={**meta, "epoch": t.epoch})
+        if t.method.lab_views and (t.epoch == 1 or config.evaluates_at(t.epoch) or t.stop_reason):
+            # the whole method, decoder and heads included: the page draws its reconstructions from it
+            ctx.save_tensors(f"method_epoch_{t.epoch}", method_tensors(t.method), kind=METHOD_STATE, step=t.step,
                              meta={**meta, "epoch": t.epoch})
 
     def on_train_end(t: Trainer):

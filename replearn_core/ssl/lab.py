@@ -31,6 +31,9 @@ class MethodCard:
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
     default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
     default_batch_size: int = 128  # images per step of the default run
+    default_backbone: str = "cnn4"  # the backbone the page picks for the method
+    backbones: tuple[str, ...] | None = None  # the backbones it can train; None = any
+    lab_views: tuple[str, ...] = ()  # what the page draws from the run's stored method (ssl/views.py)
 
     def default_recipe(self, dataset: str = "shapes") -> list[dict]:
         """The method's default views for a dataset, as table rows (the hue turns only where classes
@@ -39,7 +42,11 @@ class MethodCard:
 
 
 _LOSS_DOCS = {"simclr": "nt_xent", "moco": "info_nce", "byol": "byol", "simsiam": "negative_cosine",
-              "barlow_twins": "barlow_twins"}
+              "barlow_twins": "barlow_twins", "mae": "masked_reconstruction", "vae": "elbo",
+              "jigsaw": "permutation_cross_entropy"}
+# the options the page sets for a method when nothing is touched: each method's own defaults
+DEFAULT_OPTIONS = {"simsiam": {"stop_gradient": True}, "autoencoder": {"target": "structure"},
+                   "mae": {"mask_ratio": 0.75, "normalize_target": False}, "vae": {"beta": 1.0}}
 
 
 def method_cards() -> dict[str, MethodCard]:
@@ -52,7 +59,8 @@ def method_cards() -> dict[str, MethodCard]:
         cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
                                  cls.recipe_kind,
                                  (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
-                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size)
+                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
+                                 cls.default_backbone, cls.backbones, cls.lab_views)
     return cards
 
 
@@ -85,9 +93,9 @@ def lab_default_config(method: str | None = None) -> dict:
     cards = method_cards()
     card = cards[method or next(iter(cards))]
     dataset = next(iter(DATASETS))
-    options = {"stop_gradient": True} if card.name == "simsiam" else {"target": "structure"} if (
-        card.name == "autoencoder") else {}
-    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=next(iter(BACKBONES)),
+    options = dict(DEFAULT_OPTIONS.get(card.name, {}))
+    backbone = card.default_backbone if card.default_backbone in BACKBONES else next(iter(BACKBONES))
+    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=backbone,
                 epochs=card.default_epochs, batch_size=card.default_batch_size, view_size=card.default_view_size,
                 recipe=card.default_recipe(dataset), options=options)
 
