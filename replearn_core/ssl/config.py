@@ -58,6 +58,8 @@ class TrainConfig(RunConfig):
             self.epochs = methods[self.method].default_epochs
         if self.batch_size is None:
             self.batch_size = methods[self.method].default_batch_size
+        if self.eval_every is None:
+            self.eval_every = getattr(methods[self.method], "default_eval_every", None)
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         usable = getattr(methods[self.method], "backbones", None)

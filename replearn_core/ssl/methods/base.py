@@ -35,6 +35,8 @@ class SSLMethod(nn.Module):
     default_epochs = 30  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
     # (bench/ssl_quality.py --defaults measures each method's default run against that budget)
     default_batch_size = 128  # images per step of a default run
+    default_eval_every: int | None = None  # epochs between evaluations when the config leaves it open; None =
+    # about five a run (TrainConfig.evaluates_at)
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8
