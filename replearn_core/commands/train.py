@@ -12,11 +12,11 @@ from replearn_core.ssl.config import TrainConfig
 HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
 
 _FLAG_HELP = {
-    "method": "method: simclr, moco, byol, simsiam, barlow_twins, rotation, autoencoder "
-              "(metric learning: triplet, contrastive, arcface, supcon)",
+    "method": "method: simclr, moco, byol, simsiam, barlow_twins, rotation, autoencoder, mae (with --backbone "
+              "vit), vae, jigsaw (metric learning: triplet, contrastive, arcface, supcon)",
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
     "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
-    "backbone": "cnn4, small_cnn, resnet18_cifar or resnet18",
+    "backbone": "cnn4, small_cnn, resnet18_cifar, resnet18 or vit (MAE needs vit)",
 }
 
 
