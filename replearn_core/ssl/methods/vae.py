@@ -23,7 +23,8 @@ class VariationalAutoencoder(SSLMethod):
                r"\quad z = \mu + \sigma\odot\epsilon")
     recipe_kind = "light"
     view_fraction = 1.0  # the decoder draws whole images: samples and traversals are image-sized
-    default_epochs = 16  # 2.4× the autoencoder's time a step (32-pixel views): 16 epochs ≈ its 30
+    default_epochs = 14  # 2.4–3.1× the autoencoder's time a step (32-pixel views; bench/step_cost.py): 14 epochs
+    # ≈ its 30, about 55 s of training on 2 quiet cores
     default_batch_size = 128
     lab_views = ("reconstruction", "samples", "traversal")
 
