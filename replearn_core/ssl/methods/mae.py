@@ -43,8 +43,11 @@ class MaskedAutoencoder(SSLMethod):
     paper = "He et al. 2022, Masked Autoencoders Are Scalable Vision Learners"
     summary = ("Cut the image into 4×4-pixel patches, hide most of them (75 % by default) and let a Vision "
                "Transformer see only the rest; a small decoder must paint the hidden patches back. The loss "
-               "counts the hidden patches only. Its features are known to score lower on kNN than contrastive "
-               "ones and to shine once fine-tuned: compare its kNN, linear probe and fine-tuning rows.")
+               "counts the hidden patches only. Expect a low kNN score: on shapes the default run reaches kNN "
+               "0.16 (0.13 untrained) where SimCLR reaches 0.66, because nothing asks two images of a class to "
+               "have nearby features, only that hidden patches be predictable. MAE features are meant to be "
+               "fine-tuned: its linear probe rises more (0.25 to 0.32) and fine-tuned with 10 % of the labels it "
+               "beats the same ViT untrained by 8 points (docs/ssl_tests_benchmarks.md).")
     formula = (r"\mathcal{L} = \frac{1}{|M|}\sum_{t \in M}\frac{1}{P}\big\lVert g_\phi\big(f_\theta(x_{\bar M})\big)_t"
                r" - x_t\big\rVert_2^2")
     recipe_kind = "light"
