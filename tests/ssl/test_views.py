@@ -46,3 +46,15 @@ def test_mae_reconstructions_show_one_row_per_stored_epoch(store):
 def test_methods_without_views_store_no_method_and_offer_none(store):
     run_id = tiny_run(store, "rotation", epochs=1)
     assert method_states(store, run_id) == [] and run_views(store, run_id) == ()
+
+
+def test_a_mae_runs_vit_encoder_loads_for_transfer_layer_by_layer(store):
+    from replearn_core.checkpoints import load_run_encoder
+    from replearn_core.backbones import VisionTransformer
+
+    run_id = tiny_run(store, "mae", epochs=1)
+    encoder, config = load_run_encoder(store, run_id)
+    assert isinstance(encoder, VisionTransformer) and config["backbone"] == "vit"
+    # every parameter belongs to exactly one stage: the transfer strategies freeze and scale them stage by stage
+    in_stages = [id(p) for stage in encoder.stages for p in stage.parameters()]
+    assert sorted(in_stages) == sorted(id(p) for p in encoder.parameters())

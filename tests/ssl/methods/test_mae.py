@@ -70,3 +70,21 @@ def test_reconstruct_rows_keep_the_visible_patches(normalize_target):
     visible = patchify(rows["masked input"], 4) != 0.5
     same = patchify(rows["reconstruction"], 4) == patchify(rows["original"], 4)
     assert same[visible].all()
+
+
+@pytest.mark.parametrize("name", ["simclr", "rotation"])
+def test_other_methods_train_the_vit_too(name):
+    from tests.ssl.methods.test_methods import IMAGE_SIZE, STEPS
+
+    torch.manual_seed(0)
+    method = build_method(TrainConfig(method=name, backbone="vit", image_size=IMAGE_SIZE)).train()
+    images = make_shapes(32, IMAGE_SIZE, seed=0).images
+    optimizer = torch.optim.AdamW(method.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(STEPS):
+        loss, _ = method.training_loss(images, torch.Generator().manual_seed(0))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert sum(losses[-3:]) < sum(losses[:3])
