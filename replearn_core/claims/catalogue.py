@@ -156,7 +156,8 @@ FINETUNING_QUALITY = Claim(
     setting="full fine-tuning (the default transfer settings) of each method's encoder from the equal-time runs "
             "({budget_s:.0f} s) with " + fraction_label(FINE_TUNE_FRACTION) + " of the {dataset} labels, {seeds} "
             "seed(s) (label subsets and heads)",
-    runs=tuple(SSL[m] for m in TABLE_31_METHODS + BESIDE_31) + tuple(FINE_TUNE[m] for m in TABLE_31_METHODS + BESIDE_31),
+    runs=(tuple(SSL[m] for m in TABLE_31_METHODS + BESIDE_31)
+          + tuple(FINE_TUNE[m] for m in TABLE_31_METHODS + BESIDE_31)),
     measure=measure_finetuning,
     rule=levels({"MoCo": 3, "SimCLR": 2, "Barlow Twins": 1}, [f"fine-tuned at {fraction_label(FINE_TUNE_FRACTION)}"],
                 0.02),
