@@ -73,7 +73,8 @@ class Jigsaw(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.grid = int(config.options.get("grid", 2))  # tiles a side: 2 (24 orders) or 3 at larger sizes
+        # tiles a side: 2 (24 orders) on small images, 3 (9! orders, the paper's) from 64-pixel views up
+        self.grid = int(config.options.get("grid", 3 if self.view_size >= 64 else 2))
         count = int(config.options.get("permutations", 12 if self.grid == 2 else 100))
         self.register_buffer("permutations", hamming_permutations(self.grid ** 2, count), persistent=False)
         self.tile_size = self.view_size // self.grid  # pixels a side of a tile's cell

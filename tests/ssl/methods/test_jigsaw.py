@@ -60,3 +60,12 @@ def test_solve_reports_orders_and_a_restored_image():
 def test_too_many_permutations_is_a_value_error():
     with pytest.raises(ValueError, match="permutations"):
         hamming_permutations(4, 25)
+
+
+def test_larger_images_get_a_three_by_three_puzzle():
+    small = build_method(TrainConfig(method="jigsaw", image_size=32))
+    large = build_method(TrainConfig(method="jigsaw", image_size=64))
+    assert small.grid == 2 and small.permutations.shape == (12, 4)
+    assert large.grid == 3 and large.permutations.shape == (100, 9)
+    puzzles, classes = large.make_puzzles(plain(make_shapes(2, 64, seed=0).images), torch.Generator().manual_seed(0))
+    assert puzzles.shape[:2] == (2, 9) and classes.shape == (2,)
