@@ -181,10 +181,10 @@ def run_defaults(args) -> int:
         if method == CIFAR_ROW:
             target = CIFAR_TARGET
             met = knn is not None and knn >= target and wall <= CIFAR_WALL_S
-        elif method in BEATS_UNTRAINED:  # the run's own untrained score, and the probe of the same encoder untrained
+        elif method in BEATS_UNTRAINED:  # the run's own untrained kNN, and the probe of the same encoder untrained
             target = "> untrained"
-            untrained_probe = next((r["probe"] for r in rows if r["method"] == f"untrained {default_backbone(method)}"),
-                                   None)
+            untrained = f"untrained {default_backbone(method)}"
+            untrained_probe = next((r["probe"] for r in rows if r["method"] == untrained), None)
             probe = stat("linear_probe_acc")[0]
             met = (knn is not None and stat("knn_acc_init")[0] is not None and knn > stat("knn_acc_init")[0]
                    and probe is not None and untrained_probe is not None and probe > untrained_probe
