@@ -27,7 +27,8 @@ VIEW_SEED = 7  # the masks, noise and puzzles of every picture: the same from on
 
 
 def method_tensors(method: SSLMethod) -> dict[str, torch.Tensor]:
-    return {k: v for k, v in method.state_dict().items()}
+    """The whole method's state (backbone, decoder, heads), to be saved as a run artifact of kind ``method``."""
+    return dict(method.state_dict())
 
 
 def method_states(store: RunStore, run_id: str):

@@ -2,7 +2,7 @@ import torch
 from torch import nn
 
 from replearn_core.augment import denormalize
-from replearn_core.ssl.losses import elbo, gaussian_kl
+from replearn_core.ssl.losses import elbo
 from replearn_core.ssl.methods.autoencoder import Decoder
 from replearn_core.ssl.methods.base import SSLMethod
 
@@ -81,10 +81,6 @@ class VariationalAutoencoder(SSLMethod):
             z[:, d] = values
             rows.append(self._draw(z))
         return torch.stack(rows), order
-
-    def posterior_kl(self, x: torch.Tensor) -> torch.Tensor:
-        """(B,) the KL of each image's posterior from the prior."""
-        return gaussian_kl(*self.encode(x))
 
     def _draw(self, z: torch.Tensor) -> torch.Tensor:
         return denormalize(self.decoder(z).float()).clamp(0, 1)
