@@ -113,7 +113,7 @@ def samples_view(store: RunStore, run_id: str, n: int = 16) -> tuple[torch.Tenso
 def traversal_view(store: RunStore, run_id: str, dims: int = 8, steps: int = 7) -> tuple[torch.Tensor, str]:
     """One held-out image's latent traversal: row r moves one latent dimension from −3σ to +3σ."""
     method, meta = load_run_method(store, run_id)
-    x = held_out(store.get_run(run_id).config, 1, method.view_size)
+    x = held_out(store.get_run(run_id).config, 64, method.view_size)  # the first is traversed; all rank the dims
     grid, order = method.traverse(x, dims=dims, steps=steps)  # (dims, steps, 3, S, S)
     return image_grid([_hwc(row) for row in grid]), (
         f"each row moves one latent dimension (top to bottom: z{', z'.join(str(d) for d in order)}, the most "

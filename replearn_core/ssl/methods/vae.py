@@ -65,7 +65,7 @@ class VariationalAutoencoder(SSLMethod):
     @torch.no_grad()
     def traverse(self, x: torch.Tensor, dims: int = 8, steps: int = 7, span: float = 3.0
                  ) -> tuple[torch.Tensor, list[int]]:
-        """A latent traversal of one image: (dims, steps, 3, S, S) in [0, 1] and the dimensions shown.
+        """A latent traversal of the first image of x: (dims, steps, 3, S, S) in [0, 1] and the dimensions shown.
 
         Row r starts from the image's posterior mean and sets one latent dimension to each of ``steps``
         values from −span to +span (prior standard deviations); the other dimensions stay put. Rows are
