@@ -50,6 +50,9 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         if t.step % 5 == 0:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
 
+    # a method with pictures stores itself after epoch 1 and about five times more, whatever its evaluations
+    views_every = max(1, round(config.epochs / 5))
+
     def on_epoch_end(t: Trainer):
         if config.evaluates_at(t.epoch) or t.stop_reason:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
@@ -59,7 +62,8 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
             ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,
                              meta={**meta, "epoch": t.epoch})
-        if t.method.lab_views and (t.epoch == 1 or config.evaluates_at(t.epoch) or t.stop_reason):
+        if t.method.lab_views and (t.epoch == 1 or t.epoch % views_every == 0 or t.epoch == config.epochs
+                                   or t.stop_reason):
             # the whole method, decoder and heads included: the page draws its reconstructions from it
             ctx.save_tensors(f"method_epoch_{t.epoch}", method_tensors(t.method), kind=METHOD_STATE, step=t.step,
                              meta={**meta, "epoch": t.epoch})

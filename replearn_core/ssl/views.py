@@ -1,7 +1,7 @@
 """What the lab draws from a run's stored method: reconstructions, samples, latent traversals, puzzles.
 
 A method that lists ``lab_views`` stores its whole state (decoder and heads included, not only the encoder)
-after its first epoch and at each evaluation, as artifacts of kind ``method``. These functions rebuild the
+after its first epoch and about five times more in a run, as artifacts of kind ``method``. These functions rebuild the
 method from the newest one (or from each, to show training progress) and return uint8 (H, W, 3) pictures
 laid out with :func:`replearn_core.ssl.lab.image_grid`, plus a caption. Held-out images are the dataset's test
 split, the same seeded few every time, so that successive pictures of a run compare.

@@ -43,7 +43,8 @@ class SSLMethod(nn.Module):
     default_backbone = "cnn4"  # the backbone the lab picks for the method (a key of backbones.BACKBONES)
     backbones: tuple[str, ...] | None = None  # the backbones the method can train; None = any
     # what the lab draws from the run's stored method (replearn_core/ssl/views.py): "reconstruction",
-    # "samples", "traversal", "jigsaw"; a method with views stores its whole state, heads included, each epoch
+    # "samples", "traversal", "jigsaw"; a method with views stores its whole state, heads included, after epoch 1
+    # and about five times more in a run (ssl/job.py)
     lab_views: tuple[str, ...] = ()
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
