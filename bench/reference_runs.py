@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             except ReferenceAssetError as exc:
                 print(f"{method}: {exc}; training it again", flush=True)
         epochs = args.epochs or max(1, round(args.times * METHODS[method].default_epochs))
-        config = TrainConfig.from_dict({**TrainConfig(method=method).to_dict(), **overrides, "epochs": epochs,
+        defaults = TrainConfig(method=method, backbone=METHODS[method].default_backbone).to_dict()  # MAE: the vit
+        config = TrainConfig.from_dict({**defaults, **overrides, "epochs": epochs,
                                         "checkpoint_every": epochs}).validate(METHODS)
         run_id = store.create_run("ssl", config.to_dict(), name=f"reference {method}")
         try:

@@ -8,6 +8,7 @@ from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
                               start_ssl_run)
+from replearn_core.ssl.views import VIEWS, method_states, run_views
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
@@ -34,7 +35,9 @@ with st.sidebar:
         dataset = "folder:" + st.text_input("Folder path", help="A folder with one sub-folder of images per class.")
     method = st.selectbox("Method", list(cards), format_func=lambda m: cards[m].title,
                           help="The self-supervised objective. The explanation and loss formula appear below.")
-    backbone = st.selectbox("Backbone", list(BACKBONES), help="\n\n".join(
+    usable = [b for b in BACKBONES if cards[method].backbones is None or b in cards[method].backbones]
+    backbone = st.selectbox("Backbone", usable, index=usable.index(cards[method].default_backbone),
+                            key=f"backbone_{method}", help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
     epochs = st.slider("Epochs", 1, 100, cards[method].default_epochs, key=f"epochs_{method}",
                        help="Passes over the training images. Each method's default fits in about 90 s on a 2-core CPU (cnn4 on shapes: about 2 s an epoch for SimCLR).")
@@ -97,6 +100,13 @@ with left:
             st.error(f"Cannot start: {exc}")
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def draw_view(view: str, run_id: str, newest_state: str, _store):
+    """A view of a run's stored method, drawn again only when a newer state is stored."""
+    picture, caption = VIEWS[view](_store, run_id)
+    return picture.numpy(), caption
+
+
 @live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("ssl_run_id") or (linked.id if linked else None)
@@ -124,6 +134,16 @@ def live_view():
     c3.plotly_chart(collapse_figure(metrics), use_container_width=True, key=f"collapse_{run.id}")
     if "images_per_s" in metrics:
         st.caption(f"{metrics['images_per_s'][1][-1]:.0f} images/s · step {metrics['images_per_s'][0][-1]}")
+    views = run_views(store, run.id)
+    if views:
+        st.subheader("What the model draws (held-out images)")
+        for view, column in zip(views, st.columns(len(views))):
+            with column:
+                try:
+                    picture, caption = draw_view(view, run.id, method_states(store, run.id)[-1].name, store)
+                    st.image(picture, caption=caption)
+                except Exception as exc:  # noqa: BLE001 - a half-written or foreign state: say so, keep the page
+                    st.warning(f"Cannot draw the {view} view: {exc}")
 
 
 live_view()

@@ -89,6 +89,80 @@ class ResNetEncoder(nn.Module):
         return self.pool(x).flatten(1)  # (B, 512)
 
 
+def sincos_positions(grid: int, dim: int) -> torch.Tensor:
+    """(grid·grid, dim) fixed 2-D sine-cosine position codes (Vaswani et al. 2017; MAE's choice): half the
+    channels code the row, half the column. Fixed, so one network takes any image size."""
+    if dim % 4:
+        raise ValueError(f"position codes need a width divisible by 4, got {dim}")
+    omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float32) / (dim // 4))  # (dim/4,)
+    coords = torch.arange(grid, dtype=torch.float32)
+    rows, cols = torch.meshgrid(coords, coords, indexing="ij")  # (grid, grid) each
+
+    def code(pos):
+        angles = pos.flatten()[:, None] * omega[None]  # (grid², dim/4)
+        return torch.cat([angles.sin(), angles.cos()], dim=1)  # (grid², dim/2)
+
+    return torch.cat([code(rows), code(cols)], dim=1)  # (grid², dim)
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm transformer block: x + attention(LN(x)), then x + MLP(LN(x))."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.norm2(x))
+
+
+class VisionTransformer(nn.Module):
+    """A small ViT (Dosovitskiy et al. 2021) for 32-pixel images: 4×4 patches, fixed sine-cosine positions,
+    no class token; the image's feature is the mean of its output tokens.
+
+    ``stages`` (for layer-wise transfer) are the patch embedding, then the blocks in ``depth // 2`` pairs; the
+    final LayerNorm belongs to the last pair. MAE calls ``embed`` and ``encode_tokens`` to run the blocks on
+    the visible patches only.
+    """
+
+    def __init__(self, width: int = 128, depth: int = 4, heads: int = 4, patch: int = 4, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.patch = patch
+        self.width = width
+        blocks = [TransformerBlock(width, heads, mlp_ratio) for _ in range(depth)]
+        pairs = [nn.Sequential(*blocks[i:i + 2]) for i in range(0, depth, 2)]
+        pairs[-1].append(nn.LayerNorm(width))
+        # the patch embedding lives in stages only: a second reference would store its weights twice
+        self.stages = nn.ModuleList([nn.Conv2d(3, width, patch, stride=patch), *pairs])
+        self.feature_dim = width
+
+    @property
+    def patch_embed(self) -> nn.Conv2d:
+        return self.stages[0]
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, T, D) patch tokens with their positions, T = (H / patch)²."""
+        tokens = self.patch_embed(x)  # (B, D, H/p, W/p)
+        grid = tokens.shape[-1]
+        tokens = tokens.flatten(2).transpose(1, 2)  # (B, T, D)
+        return tokens + sincos_positions(grid, self.width).to(tokens.device, tokens.dtype)
+
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) -> (B, T, D) through every block and the final LayerNorm."""
+        for stage in self.stages[1:]:
+            tokens = stage(tokens)
+        return tokens
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode_tokens(self.embed(x)).mean(1)  # (B, D): the mean token
+
+
 @dataclass(frozen=True)
 class BackboneInfo:
     name: str
@@ -107,6 +181,10 @@ BACKBONES: dict[str, BackboneInfo] = {
     "resnet18": BackboneInfo("resnet18", "torchvision's ResNet-18 with the ImageNet stem (11 M parameters, "
                              "512-d); can start from ImageNet weights in transfer.",
                              lambda: ResNetEncoder(cifar_stem=False)),
+    "vit": BackboneInfo("vit", "small Vision Transformer (4-pixel patches, 4 blocks, width 128; 0.8 M parameters, "
+                        "128-d mean token): MAE's encoder; usable by every method, several times slower than cnn4 "
+                        "on a CPU.",
+                        lambda: VisionTransformer()),
 }
 
 

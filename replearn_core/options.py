@@ -27,6 +27,7 @@ class Option:
     low: float | None = None  # numbers: the smallest allowed value
     high: float | None = None  # numbers: the largest allowed value
     choices: tuple[str, ...] = ()  # strings: the allowed values (a radio on the page)
+    step: float | None = None  # numbers with a range: a slider with this step on the page (else a number box)
 
     @property
     def kind(self) -> type:

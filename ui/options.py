@@ -20,6 +20,10 @@ def option_controls(options: Sequence[Option], key: str) -> dict:
         elif option.choices:
             values[option.name] = st.radio(option.label, list(option.choices), option.choices.index(option.default),
                                            horizontal=True, key=widget_key, help=option.help)
+        elif option.step is not None and option.low is not None and option.high is not None:
+            kind = option.kind
+            values[option.name] = kind(st.slider(option.label, kind(option.low), kind(option.high), option.default,
+                                                 kind(option.step), key=widget_key, help=option.help))
         elif option.kind is int:
             values[option.name] = int(st.number_input(
                 option.label, int(option.low) if option.low is not None else None,

@@ -14,7 +14,7 @@ from typing import Callable
 from replearn_core.claims.verdicts import AllOf, Exceeds
 
 METHOD_NAMES = {"simclr": "SimCLR", "moco": "MoCo", "barlow_twins": "Barlow Twins", "byol": "BYOL",
-                "simsiam": "SimSiam"}
+                "simsiam": "SimSiam", "mae": "MAE", "vae": "VAE", "jigsaw": "Jigsaw"}
 STRATEGY_NAMES = {"linear": "feature extraction", "full": "full fine-tuning", "llrd": "layer-wise LR",
                   "scratch": "from scratch"}
 
@@ -45,6 +45,10 @@ def ssl_run(method: str, **options) -> RunSpec:
     title = METHOD_NAMES.get(method, method) + "".join(
         f" without {k.replace('_', '-')}" if v is False else f" {k}={v}" for k, v in sorted(options.items()))
     config = {"method": method, **({"options": dict(options)} if options else {})}
+    from replearn_core.ssl.methods import METHODS
+
+    if method in METHODS and METHODS[method].default_backbone != "cnn4":  # MAE's ViT: the lab's own choice
+        config["backbone"] = METHODS[method].default_backbone
     return RunSpec(f"ssl/{method}{suffix}", "ssl", title, config)
 
 

@@ -14,7 +14,7 @@ HELP = "train an encoder with a self-supervised or metric-learning method, with 
 _FLAG_HELP = {
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
     "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
-    "backbone": "cnn4, small_cnn, resnet18_cifar or resnet18",
+    "backbone": "cnn4, small_cnn, resnet18_cifar, resnet18 or vit (MAE needs vit)",
 }
 
 
@@ -53,7 +53,7 @@ def add_arguments(p) -> None:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(
                        f"{name}: " + ", ".join(o.describe() for o in cls.OPTIONS)
-                       for name, cls in METHODS.items() if cls.OPTIONS))
+                       for name, cls in METHODS.items() if cls.OPTIONS).replace("%", "%%"))
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

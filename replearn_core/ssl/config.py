@@ -59,8 +59,14 @@ class TrainConfig(RunConfig):
             self.epochs = methods[self.method].default_epochs
         if self.batch_size is None:
             self.batch_size = methods[self.method].default_batch_size
+        if self.eval_every is None:
+            self.eval_every = getattr(methods[self.method], "default_eval_every", None)
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+        usable = getattr(methods[self.method], "backbones", None)
+        if usable is not None and self.backbone not in usable:
+            raise ValueError(f"{self.method} needs the backbone {' or '.join(usable)}, not {self.backbone!r} "
+                             f"(--backbone {usable[0]}; on the page, pick it under Backbone)")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),
                   (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
                   (0 < self.lr <= 1, "learning rate must be in (0, 1]"),

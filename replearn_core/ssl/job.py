@@ -20,6 +20,7 @@ from replearn_core.ssl.methods import METHODS, build_method
 from replearn_core.ssl.trainer import Trainer
 from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
 from replearn_core.ssl.untrained_baseline import UntrainedBaseline
+from replearn_core.ssl.views import METHOD_STATE, method_tensors
 
 
 def prepare_data(config: TrainConfig):
@@ -49,6 +50,9 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         if t.step % 5 == 0:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
 
+    # a method with pictures stores itself after epoch 1 and about five times more, whatever its evaluations
+    views_every = max(1, round(config.epochs / 5))
+
     def on_epoch_end(t: Trainer):
         if config.evaluates_at(t.epoch) or t.stop_reason:
             ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
@@ -57,6 +61,11 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
         ctx.flush()
         if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
             ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,
+                             meta={**meta, "epoch": t.epoch})
+        if t.method.lab_views and (t.epoch == 1 or t.epoch % views_every == 0 or t.epoch == config.epochs
+                                   or t.stop_reason):
+            # the whole method, decoder and heads included: the page draws its reconstructions from it
+            ctx.save_tensors(f"method_epoch_{t.epoch}", method_tensors(t.method), kind=METHOD_STATE, step=t.step,
                              meta={**meta, "epoch": t.epoch})
 
     def on_train_end(t: Trainer):

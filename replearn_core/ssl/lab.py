@@ -34,6 +34,9 @@ class MethodCard:
     default_batch_size: int = 128  # images per step of the default run
     uses_temperature: bool = False  # whether the temperature setting means anything to the method
     options: tuple[Option, ...] = field(default_factory=tuple)  # its own settings, one page control each
+    default_backbone: str = "cnn4"  # the backbone the page picks for the method
+    backbones: tuple[str, ...] | None = None  # the backbones it can train; None = any
+    lab_views: tuple[str, ...] = ()  # what the page draws from the run's stored method (ssl/views.py)
 
     def default_recipe(self, dataset: str = "shapes") -> list[dict]:
         """The method's default views for a dataset, as table rows (the hue turns only where classes
@@ -50,7 +53,8 @@ def method_cards() -> dict[str, MethodCard]:
                                  cls.recipe_kind,
                                  (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
                                  default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
-                                 cls.uses_temperature, cls.OPTIONS)
+                                 cls.uses_temperature, cls.OPTIONS, cls.default_backbone, cls.backbones,
+                                 cls.lab_views)
     return cards
 
 
@@ -83,7 +87,8 @@ def lab_default_config(method: str | None = None) -> dict:
     cards = method_cards()
     card = cards[method or next(iter(cards))]
     dataset = next(iter(DATASETS))
-    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=next(iter(BACKBONES)),
+    backbone = card.default_backbone if card.default_backbone in BACKBONES else next(iter(BACKBONES))
+    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=backbone,
                 epochs=card.default_epochs, batch_size=card.default_batch_size, view_size=card.default_view_size,
                 recipe=card.default_recipe(dataset), options=default_options(card.options))
 

@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -89,3 +91,52 @@ def test_train_with_untouched_settings_submits_the_lab_default_run(data_dir, mon
     assert not at.exception
     expected = TrainConfig.from_dict(lab.lab_default_config()).validate(METHODS).to_dict()
     assert submitted == [("ssl", expected)]
+
+
+def test_mae_picks_the_vit_backbone_and_offers_its_mask_ratio():
+    at = _page().run()
+    next(s for s in at.sidebar.selectbox if s.label == "Method").set_value("mae").run()
+    assert not at.exception
+    backbone = next(s for s in at.sidebar.selectbox if s.label == "Backbone")
+    assert backbone.value == "vit" and backbone.options == ["vit"]
+    assert any(s.label == "Mask ratio" and s.value == 0.75 for s in at.sidebar.slider)
+    assert any(t.label == "Normalised patch targets" for t in at.sidebar.toggle)
+
+
+def test_vae_offers_beta():
+    at = _page().run()
+    next(s for s in at.sidebar.selectbox if s.label == "Method").set_value("vae").run()
+    assert any(s.label.startswith("β") and s.value == 1.0 for s in at.sidebar.slider)
+
+
+def _captions(at) -> list[str]:
+    return [caption for image in at.get("image") for caption in image.captions]
+
+
+@pytest.mark.parametrize("method, expected", [
+    ("mae", ["rows, top to bottom: masked input · epoch 1 · epoch 2 · original"]),
+    ("vae", ["rows, top to bottom: original · epoch 1 · epoch 2", "samples from the prior", "latent dimension"]),
+    ("jigsaw", ["predicted order"]),
+])
+def test_a_runs_stored_method_is_drawn_under_its_curves(store, method, expected):
+    from tests.ssl.test_views import tiny_run
+
+    run_id = tiny_run(store, method)
+    at = _page()
+    at.session_state["ssl_run_id"] = run_id
+    at.run()
+    assert not at.exception
+    assert any("What the model draws" in h.value for h in at.subheader)
+    captions = " | ".join(c for c in _captions(at) if c)
+    for text in expected:
+        assert text in captions, captions
+
+
+def test_a_run_without_views_draws_no_pictures_of_its_method(store):
+    from tests.ssl.test_views import tiny_run
+
+    run_id = tiny_run(store, "rotation", epochs=1)
+    at = _page()
+    at.session_state["ssl_run_id"] = run_id
+    at.run()
+    assert not any("What the model draws" in h.value for h in at.subheader)

@@ -69,9 +69,11 @@ def test_runs_use_the_engine_defaults_but_budget_and_seed():
     for run in plan_runs(CLAIMS, budget_s=90, seeds=2):
         if run.spec.kind == "ssl":
             assert run.config["time_budget_s"] == 90 and run.config["epochs"] == BUDGET_EPOCHS
-            for name in ("lr", "temperature", "backbone", "dataset", "weight_decay", "recipe"):
+            for name in ("lr", "temperature", "dataset", "weight_decay", "recipe"):
                 assert run.config[name] == getattr(defaults, name), name
-            method_defaults = TrainConfig(method=run.config["method"]).validate(METHODS)
+            assert run.config["backbone"] == METHODS[run.config["method"]].default_backbone  # the lab's choice
+            method_defaults = TrainConfig(method=run.config["method"],
+                                          backbone=run.config["backbone"]).validate(METHODS)
             assert run.config["batch_size"] == method_defaults.batch_size
         elif run.spec.kind == "transfer":
             assert run.config["encoder"] == ENCODER_PLACEHOLDER.format(key=run.encoder[0], seed=run.encoder[1])

@@ -49,7 +49,7 @@ def test_a_rows_button_queues_its_runs_as_ordinary_runs(data_dir):
     try:
         assert len(runs) == 2
         assert {r.config["method"] for r in runs} == {"simsiam"}
-        assert sorted(str(r.config["options"]) for r in runs) == ["{'stop_gradient': False}", "{}"]
+        assert sorted(str(r.config["options"]) for r in runs) == ["{'stop_gradient': False}", "{'stop_gradient': True}"]  # every option stored
         assert all(r.config["time_budget_s"] == 10 for r in runs)
         assert any("Runs page" in s.value for s in at.success)
     finally:  # stop the worker before the test's data folder goes away

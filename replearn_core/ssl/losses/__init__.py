@@ -5,8 +5,12 @@ The pages show the same docstrings beside the curves.
 
 from replearn_core.ssl.losses.barlow_twins import barlow_twins
 from replearn_core.ssl.losses.byol import byol
+from replearn_core.ssl.losses.elbo import elbo, gaussian_kl
 from replearn_core.ssl.losses.info_nce import info_nce
+from replearn_core.ssl.losses.jigsaw import permutation_cross_entropy
+from replearn_core.ssl.losses.masked_reconstruction import masked_reconstruction
 from replearn_core.ssl.losses.negative_cosine import negative_cosine
 from replearn_core.ssl.losses.nt_xent import nt_xent
 
-__all__ = ["barlow_twins", "byol", "info_nce", "negative_cosine", "nt_xent"]
+__all__ = ["barlow_twins", "byol", "elbo", "gaussian_kl", "info_nce", "masked_reconstruction", "negative_cosine",
+           "nt_xent", "permutation_cross_entropy"]

@@ -7,10 +7,13 @@ from replearn_core.ssl.methods.autoencoder import DenoisingAutoencoder
 from replearn_core.ssl.methods.barlow_twins import BarlowTwins
 from replearn_core.ssl.methods.base import SSLMethod
 from replearn_core.ssl.methods.byol import BYOL
+from replearn_core.ssl.methods.jigsaw import Jigsaw
+from replearn_core.ssl.methods.mae import MaskedAutoencoder
 from replearn_core.ssl.methods.moco import MoCo
 from replearn_core.ssl.methods.rotation import RotationPrediction
 from replearn_core.ssl.methods.simclr import SimCLR
 from replearn_core.ssl.methods.simsiam import SimSiam
+from replearn_core.ssl.methods.vae import VariationalAutoencoder
 
 METHODS: dict[str, type[SSLMethod]] = {
     "simclr": SimCLR,
@@ -20,6 +23,9 @@ METHODS: dict[str, type[SSLMethod]] = {
     "barlow_twins": BarlowTwins,
     "rotation": RotationPrediction,
     "autoencoder": DenoisingAutoencoder,
+    "mae": MaskedAutoencoder,
+    "vae": VariationalAutoencoder,
+    "jigsaw": Jigsaw,
 }
 
 

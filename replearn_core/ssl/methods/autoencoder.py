@@ -55,8 +55,9 @@ class DenoisingAutoencoder(SSLMethod):
                "colours and positions and scores far lower on kNN: try both.", choices=("structure", "pixels")),
         Option("noise_std", 0.5, "Input noise σ",
                "Standard deviation of the Gaussian noise added to the input, in normalised units "
-               "(0.5 is about an eighth of the pixel range).", low=0.0, high=2.0),
+               "(0.5 is about an eighth of the pixel range).", low=0.0, high=2.0, step=0.1),
     )
+    lab_views = ("reconstruction",)
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
@@ -73,6 +74,26 @@ class DenoisingAutoencoder(SSLMethod):
         noise = torch.randn(inputs.shape, generator=generator).to(inputs.device, inputs.dtype)
         reconstruction = self.decoder(self.backbone(inputs + self.noise_std * noise))  # (B, 3, S, S)
         return F.mse_loss(reconstruction.float(), target.float().expand_as(reconstruction)), {}
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Rows for the lab, (B, 3, S, S) in [0, 1]: the noisy (and, for the structure target, recoloured)
+        input, the decoder's output and its target (the light-and-dark pattern drawn in grey)."""
+        inputs, target = x, x
+        if self.target == "structure":
+            inputs, target = augment(denormalize(x), _COLOUR, generator), luminance_pattern(x)
+        noise = torch.randn(inputs.shape, generator=generator).to(inputs.device, inputs.dtype)
+        noisy = inputs + self.noise_std * noise
+        reconstruction = self.decoder(self.backbone(noisy)).float()
+
+        def show(images):  # normalised colour images, or standardised patterns (about ±2) as grey
+            if self.target == "structure" and images.shape[1] == 3 and images is not noisy:
+                images = images.mean(1, keepdim=True)
+            if images.shape[1] == 1:
+                return (0.5 + images / 4).clamp(0, 1).expand(-1, 3, -1, -1)
+            return denormalize(images).clamp(0, 1)
+
+        return {"noisy input": show(noisy), "reconstruction": show(reconstruction), "target": show(target)}
 
 
 def luminance_pattern(view: torch.Tensor) -> torch.Tensor:

@@ -36,6 +36,8 @@ class SSLMethod(nn.Module):
     default_epochs = 30  # epochs of a default run: what fits in about 90 s on 2 CPU cores with cnn4 on shapes
     # (bench/ssl_quality.py --defaults measures each method's default run against that budget)
     default_batch_size = 128  # images per step of a default run
+    default_eval_every: int | None = None  # epochs between evaluations when the config leaves it open; None =
+    # about five a run (TrainConfig.evaluates_at)
     # training views are this fraction of the image size unless the config sets view_size: small views of
     # random crops train fast and well; methods that see (nearly) whole images keep them at full size
     view_fraction = 5 / 8
@@ -44,6 +46,12 @@ class SSLMethod(nn.Module):
     # formula and shapes, is shown on the page); None where the loss is a standard torch one
     loss_function = None
     OPTIONS: tuple[Option, ...] = ()  # the method's own settings (config.options), typed and with defaults
+    default_backbone = "cnn4"  # the backbone the lab picks for the method (a key of backbones.BACKBONES)
+    backbones: tuple[str, ...] | None = None  # the backbones the method can train; None = any
+    # what the lab draws from the run's stored method (replearn_core/ssl/views.py): "reconstruction",
+    # "samples", "traversal", "jigsaw"; a method with views stores its whole state, heads included, after epoch 1
+    # and about five times more in a run (ssl/job.py)
+    lab_views: tuple[str, ...] = ()
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()

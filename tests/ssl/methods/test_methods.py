@@ -19,7 +19,8 @@ def images():
 def train_losses(name, images, steps=STEPS, options=None):
     """AdamW steps on one fixed batch with the same views each step; the loss after each step."""
     torch.manual_seed(0)
-    method = build_method(TrainConfig(method=name, image_size=IMAGE_SIZE, options=options or {}))
+    method = build_method(TrainConfig(method=name, image_size=IMAGE_SIZE, options=options or {},
+                                      backbone=METHODS[name].default_backbone))
     method.train()
     optimizer = torch.optim.AdamW([p for p in method.parameters() if p.requires_grad], lr=2e-3)
     losses = []
@@ -35,11 +36,13 @@ def train_losses(name, images, steps=STEPS, options=None):
     return losses, method
 
 
-def test_registry_lists_the_seven_methods_with_their_teaching_text():
-    assert set(METHODS) == {"simclr", "moco", "byol", "simsiam", "barlow_twins", "rotation", "autoencoder"}
+def test_registry_lists_the_ten_methods_with_their_teaching_text():
+    assert set(METHODS) == {"simclr", "moco", "byol", "simsiam", "barlow_twins", "rotation", "autoencoder",
+                            "mae", "vae", "jigsaw"}
     for name, cls in METHODS.items():
         assert cls.name == name
         assert cls.title and cls.paper and cls.summary and cls.formula
+        assert cls.backbones is None or cls.default_backbone in cls.backbones
 
 
 def test_unknown_method_is_a_value_error():
