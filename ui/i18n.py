@@ -60,3 +60,8 @@ def language_switch() -> str:
     st.sidebar.radio("Language · 语言", list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True,
                      key=_WIDGET_KEY, on_change=_remember_choice)
     return lang
+
+
+def how_to_read(chart: str, container=None) -> None:
+    """The one-line "how to read this" caption beside a chart (catalogue key ``howto.<chart>``)."""
+    (container or st).caption(t("common.how_to_read", text=t(f"howto.{chart}")))
