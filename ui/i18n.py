@@ -65,3 +65,12 @@ def language_switch() -> str:
 def how_to_read(chart: str, container=None) -> None:
     """The one-line "how to read this" caption beside a chart (catalogue key ``howto.<chart>``)."""
     (container or st).caption(t("common.how_to_read", text=t(f"howto.{chart}")))
+
+
+def method_card_t(card):
+    """A method card (``replearn_core.ssl.lab.MethodCard``) with its title, summary and paper line in the page's
+    language, from the catalogue's ``method.<name>.*`` (the class's English where the catalogue has no key)."""
+    from dataclasses import replace
+
+    return replace(card, **{field: method_t(card.name, field, getattr(card, field))
+                            for field in ("title", "summary", "paper")})

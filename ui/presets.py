@@ -1,18 +1,20 @@
 """Settings a page takes from its URL or from session state: how a lesson opens an ordinary page preset.
 
-A lesson's button calls ``st.switch_page(page, query_params={...})``; the target page reads each setting
-with :func:`preset` as the default of its widget, so the page is the ordinary page with those values
-filled in, and the student can change them. The contract, for every page that takes presets:
+A lesson's button calls ``st.switch_page(page, query_params={...})`` (``replearn_core.lessons``); the target
+page reads each setting with :func:`preset` as the default of its widget, so the page is the ordinary page
+with those values filled in, and the student can change them. The contract, for every page that takes presets:
 
-- a setting's query parameter is its widget's name in the page's config (``lambda_cycle``, ``method``,
-  ``strategies``); lists are comma-separated (``strategies=linear,full``);
+- a setting's query parameter is its name in the page's config (``lambda_cycle``, ``method``,
+  ``strategies``, a method option's name such as ``stop_gradient``); lists are comma-separated
+  (``strategies=linear,full``);
 - ``preset(name, default)`` returns the URL's value converted to the type of ``default`` (int, float,
   bool as ``1/0/true/false``, str, list of the element type), else ``default``; a value that does not
-  convert (``?epochs=many``) is ignored, with the default used;
-- a page consumes presets once: after reading them, :func:`presets_applied` records the URL's values so
-  that a later rerun with the same URL does not push them over the student's own changes; keyed widgets
-  get their preset through :func:`preset_state`, which writes session state only when the URL changed.
-- the ``lesson`` parameter names the lesson that opened the page (:func:`lesson_banner` shows a way back).
+  convert (``?epochs=many``) or that ``choices`` rejects is ignored and the default used;
+- an unkeyed widget takes the preset as its default: the URL does not change while the student works, so
+  the widget keeps the student's changes. A keyed widget (whose state outlives the page) gets it through
+  :func:`preset_state`, which writes its session state once per new URL value;
+- a selectbox or radio takes :func:`preset_index`;
+- ``lesson`` names the lesson that opened the page and ``lang`` the language; pages ignore both as settings.
 
 Session state ``preset.<page>.<name>`` may carry the same settings instead of the URL (for settings that do
 not fit in a URL); the URL wins.
