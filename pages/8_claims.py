@@ -66,11 +66,12 @@ linked = preset("claim", "")  # ?claim=<id>: a lesson's link shows that claim fi
 items.sort(key=lambda item: item["id"] != linked)
 for item in items:
     with st.container(border=True):
-        headline, other = (item["claim_zh"], item["claim"]) if lang == "zh" else (item["claim"], item["claim_zh"])
+        # the articles are Chinese: an English page shows their words under the claim, a Chinese page only them
+        headline, other = (item["claim_zh"], None) if lang == "zh" else (item["claim"], item["claim_zh"])
         mark = "📍 " if item["id"] == linked else ""
         badge = verdict_badge(item["verdict"]) if item["verdict"] else f":gray-badge[{verdict_text('not measured')}]"
         st.markdown(f"#### {mark}{headline}  {badge}")
-        st.caption(f"{other} · {item['source']}")
+        st.caption(f"{other} · {item['source']}" if other else item["source"])
         if item["measured"]:
             st.markdown(t("claims.setting_numbers", setting=item["setting"], numbers=item["numbers"]))
         if item["why"]:

@@ -19,19 +19,19 @@ store = get_store()
 
 ids = [lesson.id for lesson in LESSONS]
 lesson_id = st.selectbox(t("lessons.pick"), ids, index=lesson_index(st.query_params.get(LESSON_PARAM)),
-                         format_func=lambda i: f"{ids.index(i) + 1}. {LESSONS_BY_ID[i].text('title', lang)}",
+                         format_func=lambda i: f"{ids.index(i) + 1}. {t(LESSONS_BY_ID[i].key('title'))}",
                          help=t("lessons.pick_help"))
 if st.query_params.get(LESSON_PARAM) != lesson_id:  # ?lesson=<id>: a teacher's link opens this lesson
     st.query_params[LESSON_PARAM] = lesson_id
 lesson = LESSONS_BY_ID[lesson_id]
 
-st.header(f"{ids.index(lesson.id) + 1}. {lesson.text('title', lang)}")
-st.markdown(lesson.text("goal", lang))
+st.header(f"{ids.index(lesson.id) + 1}. {t(lesson.key('title'))}")
+st.markdown(t(lesson.key("goal")))
 st.caption(t("lessons.time", minutes=f"{lesson.minutes_cpu:g}"))
 
 st.subheader(t("lessons.predict_header"))
-choices = [lesson.text(f"choice.{n}", lang) for n in (1, 2, 3)]
-predicted = st.radio(lesson.text("predict", lang), [1, 2, 3], index=None, format_func=lambda n: choices[n - 1],
+choices = [t(lesson.key(f"choice.{n}")) for n in (1, 2, 3)]
+predicted = st.radio(t(lesson.key("predict")), [1, 2, 3], index=None, format_func=lambda n: choices[n - 1],
                      key=f"predict_{lesson.id}", help=t("lessons.predict_help"))
 
 st.subheader(t("lessons.run_header"))
@@ -42,7 +42,7 @@ if st.button(t("lessons.open", page=t(f"nav.{lesson.page}")), type="primary", ke
     st.switch_page(lesson.page_file, query_params=lesson.query_params(lang))
 
 st.subheader(t("lessons.look_header"))
-st.markdown(lesson.text("look", lang))
+st.markdown(t(lesson.key("look")))
 
 st.subheader(t("lessons.results_header"))
 reference, own = st.columns(2)
@@ -70,6 +70,6 @@ if predicted is not None:
     st.markdown(t(verdict, choice=choices[lesson.answer - 1]))
 
 st.subheader(t("lessons.check_header"))
-st.markdown(lesson.text("check", lang))
+st.markdown(t(lesson.key("check")))
 with st.expander(t("lessons.reveal")):
-    st.markdown(lesson.text("answer", lang))
+    st.markdown(t(lesson.key("answer")))

@@ -57,7 +57,7 @@ def language_switch() -> str:
     if in_url != lang and (in_url is not None or lang != DEFAULT_LANGUAGE):
         st.query_params[PARAM] = lang  # a page change cleared it: write it back, leaving the other parameters
     st.session_state[_WIDGET_KEY] = lang
-    st.sidebar.radio("Language · 语言", list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True,
+    st.sidebar.radio(t("common.language"), list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True,
                      key=_WIDGET_KEY, on_change=_remember_choice)
     return lang
 
