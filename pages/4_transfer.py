@@ -32,14 +32,14 @@ def strategy_title(key: str) -> str:
     return translate_or(f"strategy.{key}.title", STRATEGIES[key].title, lang)
 
 
-def encoder_label(spec: str) -> str:  # a run's label names the run; the fixed sources are translated
-    return t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else choices[spec]
-
 
 with st.sidebar:
     st.header(t("transfer.encoder"))
     choices = encoder_choices(store)
-    encoder = st.selectbox(t("transfer.start_from"), list(choices), format_func=encoder_label,
+    # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
+    encoder_labels = {spec: t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else label
+                      for spec, label in choices.items()}
+    encoder = st.selectbox(t("transfer.start_from"), list(choices), format_func=encoder_labels.get,
                            index=list(choices).index(preset("encoder", next(iter(choices)), choices=choices.__contains__)),
                            help=t("transfer.start_from_help"))
     backbone = st.selectbox(t("transfer.architecture"), list(BACKBONES), help="\n\n".join(
@@ -74,7 +74,8 @@ with st.sidebar:
     strategies = st.multiselect(t("transfer.strategies"), list(STRATEGIES),
                                 preset("strategies", defaults.strategies,
                                        choices=lambda v: bool(v) and set(v) <= set(STRATEGIES)),
-                                format_func=lambda k: f"{k}: {strategy_title(k)}", help=t("transfer.strategies_help"))
+                                format_func={k: f"{k}: {strategy_title(k)}" for k in STRATEGIES}.get,
+                                help=t("transfer.strategies_help"))
     fractions = st.multiselect(t("transfer.fractions"), FRACTIONS,
                                preset("fractions", defaults.fractions,
                                       choices=lambda v: bool(v) and set(v) <= set(FRACTIONS)),

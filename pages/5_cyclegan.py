@@ -28,8 +28,8 @@ walk_tab, train_tab = st.tabs(list(tab_names.values()),
 
 with walk_tab:
     sources = list_sources(store) or [BUNDLED]
-    source = st.selectbox(t("cyclegan.model"), sources,
-                          format_func=lambda s: t("cyclegan.bundled") if s == BUNDLED else t("cyclegan.run", run_id=s),
+    source_labels = {s: t("cyclegan.bundled") if s == BUNDLED else t("cyclegan.run", run_id=s) for s in sources}
+    source = st.selectbox(t("cyclegan.model"), sources, format_func=source_labels.get,
                           help=t("cyclegan.model_help"))
     try:
         info = model_info(source, store)

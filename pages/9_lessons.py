@@ -18,8 +18,10 @@ st.caption(t("lessons.caption"))
 store = get_store()
 
 ids = [lesson.id for lesson in LESSONS]
+# format functions get texts made now: Streamlit may call them outside the page's run, where the language is unknown
+titles = {i: f"{n + 1}. {t(LESSONS_BY_ID[i].key('title'))}" for n, i in enumerate(ids)}
 lesson_id = st.selectbox(t("lessons.pick"), ids, index=lesson_index(st.query_params.get(LESSON_PARAM)),
-                         format_func=lambda i: f"{ids.index(i) + 1}. {t(LESSONS_BY_ID[i].key('title'))}",
+                         format_func=titles.get,
                          help=t("lessons.pick_help"))
 if st.query_params.get(LESSON_PARAM) != lesson_id:  # ?lesson=<id>: a teacher's link opens this lesson
     st.query_params[LESSON_PARAM] = lesson_id
