@@ -122,3 +122,16 @@ def test_an_unknown_lesson_opens_the_first():
     assert at.selectbox[0].value == LESSONS[0].id
     assert params(at)["lesson"] == LESSONS[0].id
     assert set(PAGE_FILES) >= {lesson.page for lesson in LESSONS}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_every_lesson_in_chinese_shows_no_catalogue_english(lesson, reference_runs):
+    from tests.app.test_i18n import untranslated, visible_strings
+
+    at = AppTest.from_file(str(ROOT / "pages" / "9_lessons.py"), default_timeout=120)
+    at.query_params["lesson"] = lesson.id
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.header[0].value.endswith(translate(lesson.key("title"), "zh"))
+    assert untranslated(visible_strings(at)) == []
