@@ -130,6 +130,12 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     (English) text after a translated lead, since engine texts built at run time have no catalogue entry."""
     if isinstance(exc, CodedError):
         return exc.text(lang)
+    code = getattr(exc, "code", None)  # a DatasetError (or another engine error) that names its catalogue text
+    if isinstance(code, str) and has_key(f"error.{code}"):
+        params = dict(getattr(exc, "params", None) or {})
+        if "hint" in params:  # a hint is itself a catalogue text
+            params["hint"] = message(params["hint"], lang)
+        return message(code, lang, **params)
     detail = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     return detail if normalise_language(lang) == DEFAULT_LANGUAGE else translate("error.engine", lang, detail=detail)
 

@@ -190,3 +190,17 @@ def test_a_link_with_lang_opens_in_that_language_and_navigation_is_translated():
     at.run()
     assert at.title[0].value == translate("home.title", "zh")
     assert at.sidebar.radio(key="lang_switch").value == "zh"
+
+
+def test_engine_errors_with_a_code_are_shown_in_the_pages_language(tmp_path):
+    from replearn_core.data import DatasetError, load_dataset
+    from replearn_core.i18n import error_text
+
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(f"folder:{tmp_path / 'nowhere'}", "train", 32)
+    assert "no such folder" in str(caught.value)  # the command line's English
+    assert error_text(caught.value, "en") == str(caught.value)
+    assert error_text(caught.value, "zh") == translate("error.folder_missing", "zh", path=str(tmp_path / "nowhere"))
+    plain = ValueError("lr must be positive")  # no code: English text after a translated lead
+    assert error_text(plain, "en") == "lr must be positive"
+    assert error_text(plain, "zh") == translate("error.engine", "zh", detail="lr must be positive")
