@@ -204,3 +204,21 @@ def test_engine_errors_with_a_code_are_shown_in_the_pages_language(tmp_path):
     plain = ValueError("lr must be positive")  # no code: English text after a translated lead
     assert error_text(plain, "en") == "lr must be positive"
     assert error_text(plain, "zh") == translate("error.engine", "zh", detail="lr must be positive")
+
+
+def test_catalogue_english_matches_the_engines_own_text():
+    """Texts declared in code (method cards, options, strategies, projection help) are copied into the catalogue
+    to be translated: when the code's English changes, this fails until both catalogues follow."""
+    from replearn_core.projection import PARAMETERS
+    from replearn_core.ssl.methods import METHODS
+    from replearn_core.transfer import STRATEGIES
+
+    en = catalogue("en")
+    declared = {f"method.{name}.{field}": getattr(cls, field) for name, cls in METHODS.items()
+                for field in ("title", "summary", "paper")}
+    declared |= {f"option.{name}.{o.name}.{part}": getattr(o, part) for name, cls in METHODS.items()
+                 for o in getattr(cls, "OPTIONS", ()) for part in ("label", "help")}
+    declared |= {f"strategy.{key}.title": s.title for key, s in STRATEGIES.items()}
+    declared |= {f"strategy.{key}.explanation": s.explanation() for key, s in STRATEGIES.items()}
+    declared |= {f"projection.{m}.{n}": text for m, names in PARAMETERS.items() for n, text in names.items()}
+    assert [key for key, text in declared.items() if en.get(key) != text] == []
