@@ -23,7 +23,9 @@ titles = {i: f"{n + 1}. {t(LESSONS_BY_ID[i].key('title'))}" for n, i in enumerat
 lesson_id = st.selectbox(t("lessons.pick"), ids, index=lesson_index(st.query_params.get(LESSON_PARAM)),
                          format_func=titles.get,
                          help=t("lessons.pick_help"))
-if st.query_params.get(LESSON_PARAM) != lesson_id:  # ?lesson=<id>: a teacher's link opens this lesson
+# ?lesson=<id>: a teacher's link opens this lesson; the URL names the lesson chosen, unless it is the default one
+in_url = st.query_params.get(LESSON_PARAM)
+if in_url != lesson_id and (in_url is not None or lesson_id != ids[0]):
     st.query_params[LESSON_PARAM] = lesson_id
 lesson = LESSONS_BY_ID[lesson_id]
 
