@@ -8,13 +8,14 @@ from replearn_core.plots import overlay_figure
 from ui.common import get_store, live_fragment, refresh_seconds
 from ui.i18n import current_language, how_to_read, t
 from ui.links import linked_ids
-from ui.presets import preset_index
+from ui.presets import lesson_banner, preset_index
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
 lang = current_language()
 st.title(t("runs.title"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 store = get_store()
 for problem in store.reference_problems:
     st.warning(problem, icon="📌")

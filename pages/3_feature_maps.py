@@ -12,7 +12,7 @@ from replearn_core.i18n import translate_or
 from ui.common import get_store, live_fragment, refresh_seconds, run_label
 from ui.i18n import current_language, error_t, how_to_read, t
 from ui.links import link_runs, linked_ids
-from ui.presets import preset
+from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -21,6 +21,7 @@ lang = current_language()
 warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
 st.title(t("maps.title"))
 st.caption(t("maps.caption"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 
 
 def parameter_help(method: str, name: str) -> str:

@@ -14,7 +14,7 @@ from replearn_core.transfer.lab import (check_encoder, comparison_curves, compar
 from replearn_core.i18n import translate_or
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, t
-from ui.presets import preset
+from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -22,6 +22,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 lang = current_language()
 st.title(t("transfer.title"))
 st.caption(t("transfer.caption"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TransferConfig()

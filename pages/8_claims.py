@@ -7,7 +7,7 @@ from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimat
 from replearn_core.claims.table import BADGES, latest_table, page_items, summary_rows
 from ui.common import get_store
 from ui.i18n import current_language, error_t, how_to_read, t
-from ui.presets import preset
+from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
@@ -15,6 +15,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 lang = current_language()
 st.title(t("claims.title"))
 st.caption(t("claims.caption"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 store = get_store()
 table = latest_table()
 

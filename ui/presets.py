@@ -84,6 +84,19 @@ def preset_state(key: str, name: str, default: Any, **kwargs) -> None:
     st.session_state[key] = preset(name, default, **kwargs)
 
 
-def opened_by_lesson() -> str | None:
-    """The lesson id in the URL (``?lesson=``), when a lesson opened this page."""
-    return st.query_params.get(LESSON_PARAM)
+def lesson_banner() -> None:
+    """When a lesson opened this page (``?lesson=<id>``): say so, and link back to the lesson."""
+    from streamlit.errors import StreamlitAPIException
+
+    from replearn_core.lessons import LESSONS_BY_ID
+    from ui.i18n import current_language, t
+
+    lesson_id = st.query_params.get(LESSON_PARAM)
+    if lesson_id not in LESSONS_BY_ID:
+        return
+    st.info(t("common.lesson_opened", title=t(LESSONS_BY_ID[lesson_id].key("title"))), icon="🎓")
+    try:
+        st.page_link("pages/9_lessons.py", label=t("common.back_to_lesson"),
+                     query_params={LESSON_PARAM: lesson_id, "lang": current_language()})
+    except StreamlitAPIException:  # the page run on its own, outside app.py's navigation: no link to draw
+        pass

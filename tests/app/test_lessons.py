@@ -81,6 +81,7 @@ def test_the_pages_show_the_settings_the_lessons_name(reference_runs):
     """The pages this issue converted read their presets; pages 1, 6 and 7 follow when they are converted."""
     at = open_lesson("cyclegan")
     at.button(key="open_cyclegan").click().run()
+    assert any(translate("lesson.cyclegan.title", "en") in i.value for i in at.info)  # the lesson says it opened it
     assert widget(at.slider, "Cycle weight λ").value == 0.0
     assert widget(at.slider, "Epochs").value == 1
 

@@ -84,3 +84,21 @@ def test_the_tofu_check_sees_a_missing_glyph(app_url, tmp_path):
         page.locator("h1").first.wait_for(timeout=120_000)
         assert missing_glyphs(page, "h1", ["\U0010FFFC", "表"]) == ["\U0010FFFC"]
         browser.close()
+
+
+def test_a_lessons_button_opens_its_page_with_its_settings_and_links_back(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p, tmp_path / "chrome")
+        page = browser.new_page()
+        page.goto(f"{app_url}/lessons?lesson=cyclegan&lang=zh", wait_until="networkidle")
+        page.get_by_role("button", name=translate("lessons.open", "zh", page=translate("nav.cyclegan", "zh"))).click()
+        page.get_by_text(translate("cyclegan.lambda_cycle", "zh")).first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)
+        assert "/cyclegan?" in page.url and "lambda_cycle=0" in page.url and "lang=zh" in page.url, page.url
+        page.screenshot(path=str(ARTIFACTS / "zh_lesson_cyclegan_opened.png"), full_page=True)
+        page.get_by_text(translate("common.back_to_lesson", "zh")).first.click()
+        page.get_by_text(translate("lesson.cyclegan.goal", "zh")[:20]).first.wait_for(timeout=120_000)
+        assert "/lessons?" in page.url and "lesson=cyclegan" in page.url, page.url
+        browser.close()
