@@ -70,7 +70,10 @@ with own:
     else:
         st.info(t("lessons.no_own"))
 if predicted is not None:
-    verdict = "lessons.prediction_right" if predicted == lesson.answer else "lessons.prediction_other"
+    if lesson.answer_measured:
+        verdict = "lessons.prediction_right" if predicted == lesson.answer else "lessons.prediction_other"
+    else:  # no shipped run measures it: the articles' expectation, for the student's own run to test
+        verdict = "lessons.prediction_expected"
     st.markdown(t(verdict, choice=choices[lesson.answer - 1]))
 
 st.subheader(t("lessons.check_header"))

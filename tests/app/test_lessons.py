@@ -136,3 +136,11 @@ def test_every_lesson_in_chinese_shows_no_catalogue_english(lesson, reference_ru
     assert not at.exception, at.exception
     assert at.header[0].value.endswith(translate(lesson.key("title"), "zh"))
     assert untranslated(visible_strings(at)) == []
+
+
+def test_a_lesson_without_a_measured_answer_gives_the_articles_expectation():
+    at = open_lesson("cyclegan")
+    at.radio(key="predict_cyclegan").set_value(3).run()
+    expected = translate("lessons.prediction_expected", "en", choice=translate("lesson.cyclegan.choice.3", "en"))
+    assert any(m.value == expected for m in at.markdown)
+    assert not any(m.value.startswith("✅") for m in at.markdown)
