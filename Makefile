@@ -28,7 +28,10 @@ app: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-		fonts-dejavu-core >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+		fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+	@fc-list 2>/dev/null | grep -qi "noto.*cjk" || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-noto-color-emoji >/dev/null; } || \
+		echo "fonts-noto-cjk not installed: Chinese pages will show missing-glyph boxes and their browser test fails"
 
 test: setup $(VENV)/.ray-installed browser
 	$(PY) -m pytest -q

@@ -4,34 +4,39 @@ from pathlib import Path
 
 import streamlit as st
 
+from replearn_core.i18n import translate_or
 from replearn_core.storage_errors import StoreUnavailable
+from ui.i18n import error_t, language_switch
 
 st.set_page_config(page_title="replearn", page_icon="🧪", layout="wide")
 
 PAGES_DIR = Path(__file__).parent / "pages"
-# title and icon per page file; a page file not listed here still appears, titled from its name
-PAGE_TITLES = {
-    "ssl_lab": ("Self-supervised lab", "🧪"),
-    "runs": ("Runs", "📋"),
-    "feature_maps": ("Feature maps", "🗺️"),
-    "transfer": ("Transfer learning", "🔁"),
-    "cyclegan": ("CycleGAN", "🍎"),
-    "metric_learning": ("Metric learning", "📏"),
-    "domain_adaptation": ("Domain adaptation", "🌉"),
-    "claims": ("Claims", "📜"),
+# icon per page file; titles are the catalogue's nav.<key>. A page file not listed still appears, titled from
+# its catalogue key or else from its name
+PAGE_ICONS = {
+    "ssl_lab": "🧪",
+    "runs": "📋",
+    "feature_maps": "🗺️",
+    "transfer": "🔁",
+    "cyclegan": "🍎",
+    "metric_learning": "📏",
+    "domain_adaptation": "🌉",
+    "claims": "📜",
+    "lessons": "🎓",
 }
 
 
-def page_entries() -> list:
-    entries = [st.Page("home.py", title="Home", icon="🏠", default=True)]
+def page_entries(lang: str = "en") -> list:
+    entries = [st.Page("home.py", title=translate_or("nav.home", "Home", lang), icon="🏠", default=True)]
     for path in sorted(p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")):
         key = path.stem.split("_", 1)[1] if path.stem[:1].isdigit() else path.stem
-        title, icon = PAGE_TITLES.get(key, (key.replace("_", " ").capitalize(), "📄"))
-        entries.append(st.Page(str(path), title=title, icon=icon, url_path=key))
+        title = translate_or(f"nav.{key}", key.replace("_", " ").capitalize(), lang)
+        entries.append(st.Page(str(path), title=title, icon=PAGE_ICONS.get(key, "📄"), url_path=key))
     return entries
 
 
+lang = language_switch()  # English / 简体中文 in the sidebar of every page, kept in ?lang= and the session
 try:
-    st.navigation(page_entries()).run()
+    st.navigation(page_entries(lang)).run()
 except StoreUnavailable as exc:  # a full disk, a database held by another program: say what to do, not a traceback
-    st.error(str(exc), icon="💾")
+    st.error(error_t(exc), icon="💾")

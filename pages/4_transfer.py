@@ -11,103 +11,112 @@ from replearn_core.transfer import STRATEGIES, TransferConfig
 from replearn_core.transfer.lab import (check_encoder, comparison_curves, comparison_runs, cost_figure,
                                         curves_figure, encoder_choices, label_efficiency_figure, results_csv,
                                         run_label, save_upload, start_comparison, start_source_run)
+from replearn_core.i18n import translate_or
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
+from ui.i18n import current_language, error_t, how_to_read, t
+from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
-st.title("🔁 Transfer learning")
-st.caption("Does a pretrained encoder help, and which way of reusing it works best with 1 %, 10 % or all "
-           "of the labels? Pick an encoder and a target, tick strategies and label fractions, press Compare.")
+lang = current_language()
+st.title(t("transfer.title"))
+st.caption(t("transfer.caption"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TransferConfig()
 FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 
+
+def strategy_title(key: str) -> str:
+    return translate_or(f"strategy.{key}.title", STRATEGIES[key].title, lang)
+
+
+
 with st.sidebar:
-    st.header("Encoder")
+    st.header(t("transfer.encoder"))
     choices = encoder_choices(store)
-    encoder = st.selectbox("Start from", list(choices), format_func=choices.get,
-                           help="A finished self-supervised or supervised run of this lab, random weights (the "
-                                "control), torchvision's ImageNet ResNet-18, or a checkpoint file you upload.")
-    backbone = st.selectbox("Architecture", list(BACKBONES), help="\n\n".join(
-        f"**{k}**: {v.description}" for k, v in BACKBONES.items()) + "\n\nUsed for random and uploaded encoders; "
-        "runs and ImageNet bring their own.", disabled=encoder not in ("random", "upload"))
+    # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
+    encoder_labels = {spec: t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else label
+                      for spec, label in choices.items()}
+    encoder = st.selectbox(t("transfer.start_from"), list(choices), format_func=encoder_labels.get,
+                           index=list(choices).index(preset("encoder", next(iter(choices)), choices=choices.__contains__)),
+                           help=t("transfer.start_from_help"))
+    backbone = st.selectbox(t("transfer.architecture"), list(BACKBONES), help="\n\n".join(
+        f"**{k}**: {v.description}" for k, v in BACKBONES.items()) + "\n\n" + t("transfer.architecture_help"),
+        disabled=encoder not in ("random", "upload"))
     encoder_ok = True
     if encoder == "upload":
-        upload = st.file_uploader("Checkpoint file", type=["safetensors", "pt", "pth", "bin", "ckpt"],
-                                  help="A state dict of the chosen architecture: safetensors, or a torch file "
-                                       "(read with weights_only=True, never unpickled).")
+        upload = st.file_uploader(t("transfer.checkpoint_file"), type=["safetensors", "pt", "pth", "bin", "ckpt"],
+                                  help=t("transfer.checkpoint_file_help"))
         encoder_ok = False
         if upload is not None:
             try:
                 encoder = "file:" + str(save_upload(upload.name, upload.getvalue()))
                 check_encoder(encoder, backbone, store)
-                st.success(f"{upload.name} fits {backbone}.")
+                st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
                 encoder_ok = True
             except (CheckpointError, ValueError) as exc:
-                st.error(str(exc))
+                st.error(error_t(exc))
     elif encoder == "imagenet":
-        st.info("The ImageNet weights download (45 MB) when the comparison starts; offline the run stops with a "
-                "message. They expect larger images: try image size 64 or more.")
-    if st.button("Train a source encoder on printed-digits", help="The built-in pair: a supervised encoder "
-                 "learns printed digits (about a minute on a CPU); then transfer it to handwritten digits."):
+        st.info(t("transfer.imagenet_note"))
+    if st.button(t("transfer.train_source"), help=t("transfer.train_source_help")):
         st.session_state["transfer_source_id"] = start_source_run(store=store)
-        st.toast("Source run queued: it appears under Start from when finished.")
+        st.toast(t("transfer.source_queued"))
 
-    st.header("Target")
-    dataset = st.selectbox("Target dataset", list(DATASETS) + ["folder:…"], index=list(DATASETS).index("digits"),
-                           help="The labelled task to transfer to. digits is built in and small, so the label "
-                                "fractions bite; folder:… reads any class-per-folder image tree.")
+    st.header(t("transfer.target"))
+    dataset_names = list(DATASETS) + ["folder:…"]
+    dataset = st.selectbox(t("transfer.target_dataset"), dataset_names,
+                           index=dataset_names.index(preset("dataset", "digits", choices=dataset_names.__contains__)),
+                           help=t("transfer.target_dataset_help"))
     if dataset == "folder:…":
-        dataset = "folder:" + st.text_input("Folder path", help="A folder with one sub-folder of images per class.")
-    strategies = st.multiselect("Strategies", list(STRATEGIES), defaults.strategies,
-                                format_func=lambda k: f"{k}: {STRATEGIES[k].title}",
-                                help="Each runs on the same label subsets from the same encoder. Their "
-                                     "explanations appear on the page.")
-    fractions = st.multiselect("Label fractions", FRACTIONS, defaults.fractions, format_func=lambda f: f"{f:.0%}",
-                               help="Share of the target's training labels, the same seeded per-class subsets "
-                                    "for every strategy (at least one image per class).")
-    epochs = st.slider("Epochs", 1, 50, defaults.epochs, help="Passes over each labelled subset; tiny subsets get "
-                       f"at least {defaults.min_steps} steps anyway.")
-    lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f",
-                         help="Peak AdamW learning rate of the head, warm-up then cosine decay.")
-    with st.expander("Strategy settings"):
-        freeze_stages = st.slider("partial: frozen stages k", 0, 4, defaults.freeze_stages,
-                                  help="The first k backbone stages stay frozen (small_cnn has 3, ResNets 5).")
-        lr_decay = st.slider("llrd: decay γ", 0.05, 1.0, defaults.lr_decay, 0.05,
-                             help="Each stage deeper from the top multiplies the learning rate by γ.")
-        unfreeze_every = st.number_input("gradual: steps between unfreezings (0 = automatic)", 0, 10_000,
-                                         defaults.unfreeze_every, help="0 spreads them over the first half.")
-        probe_fraction = st.slider("lpft: share of steps as a linear probe", 0.1, 0.9, defaults.probe_fraction,
-                                   0.1, help="Phase 1 trains only the head; phase 2 fine-tunes everything.")
-        image_size = st.select_slider("Image size", [16, 32, 64, 96, 128], defaults.image_size,
-                                      help="Images are resized to this; larger is slower.")
-        seed = st.number_input("Seed", 0, 10_000, defaults.seed, help="Seeds the label subsets, heads and batches.")
+        dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("common.folder_help"))
+    strategies = st.multiselect(t("transfer.strategies"), list(STRATEGIES),
+                                preset("strategies", defaults.strategies,
+                                       choices=lambda v: bool(v) and set(v) <= set(STRATEGIES)),
+                                format_func={k: f"{k}: {strategy_title(k)}" for k in STRATEGIES}.get,
+                                help=t("transfer.strategies_help"))
+    fractions = st.multiselect(t("transfer.fractions"), FRACTIONS,
+                               preset("fractions", defaults.fractions,
+                                      choices=lambda v: bool(v) and set(v) <= set(FRACTIONS)),
+                               format_func=lambda f: f"{f:.0%}", help=t("transfer.fractions_help"))
+    epochs = st.slider(t("common.epochs"), 1, 50, preset("epochs", defaults.epochs, choices=lambda v: 1 <= v <= 50),
+                       help=t("transfer.epochs_help", steps=defaults.min_steps))
+    lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, defaults.lr, format="%.4f", help=t("transfer.lr_help"))
+    with st.expander(t("transfer.strategy_settings")):
+        freeze_stages = st.slider(t("transfer.freeze_stages"), 0, 4, defaults.freeze_stages,
+                                  help=t("transfer.freeze_stages_help"))
+        lr_decay = st.slider(t("transfer.lr_decay"), 0.05, 1.0, defaults.lr_decay, 0.05, help=t("transfer.lr_decay_help"))
+        unfreeze_every = st.number_input(t("transfer.unfreeze_every"), 0, 10_000, defaults.unfreeze_every,
+                                         help=t("transfer.unfreeze_every_help"))
+        probe_fraction = st.slider(t("transfer.probe_fraction"), 0.1, 0.9, defaults.probe_fraction, 0.1,
+                                   help=t("transfer.probe_fraction_help"))
+        image_size = st.select_slider(t("common.image_size"), [16, 32, 64, 96, 128], defaults.image_size,
+                                      help=t("transfer.image_size_help"))
+        seed = st.number_input(t("common.seed"), 0, 10_000, defaults.seed, help=t("transfer.seed_help"))
 
 for key in strategies:
-    with st.expander(STRATEGIES[key].title):
-        st.markdown(STRATEGIES[key].explanation())
+    with st.expander(strategy_title(key)):
+        st.markdown(translate_or(f"strategy.{key}.explanation", STRATEGIES[key].explanation(), lang))
 
 config = dict(defaults.to_dict(), encoder=encoder, backbone=backbone, dataset=dataset, strategies=strategies,
               fractions=fractions, epochs=int(epochs), lr=float(lr), freeze_stages=int(freeze_stages),
               lr_decay=float(lr_decay), unfreeze_every=int(unfreeze_every), probe_fraction=float(probe_fraction),
               image_size=int(image_size), seed=int(seed))
-if st.button("▶ Compare", type="primary", disabled=not encoder_ok,
-             help="Queue one job that trains every strategy × fraction; it runs in a worker process."):
+if st.button(t("transfer.compare"), type="primary", disabled=not encoder_ok, help=t("transfer.compare_help")):
     try:
         st.session_state["transfer_run_id"] = start_comparison(config, store)
-        st.toast("Comparison queued")
+        st.toast(t("transfer.queued"))
     except (DatasetError, ValueError, KeyError) as exc:
-        st.error(f"Cannot start: {exc}")
+        st.error(t("common.cannot_start", detail=error_t(exc)))
 
 past = comparison_runs(store)
 if past:
     labels = {r.id: run_label(r) for r in past}
     current = st.session_state.get("transfer_run_id")
-    chosen = st.selectbox("Show comparison", list(labels), format_func=labels.get,
-                          index=list(labels).index(current) if current in labels else 0,
-                          help="Reopen any past comparison; the newest is shown by default.")
+    chosen = st.selectbox(t("transfer.show"), list(labels), format_func=labels.get,
+                          index=list(labels).index(current) if current in labels else 0, help=t("transfer.show_help"))
     st.session_state["transfer_shown"] = chosen
 
 
@@ -115,44 +124,47 @@ if past:
 def live_view():
     run_id = st.session_state.get("transfer_shown")
     if not run_id:
-        st.info("No comparison yet: choose an encoder, strategies and fractions, then press Compare.")
+        st.info(t("transfer.none"))
         return
     try:
         run = store.get_run(run_id)
     except RunNotFound:
-        st.warning("That comparison was deleted.")
+        st.warning(t("transfer.deleted"))
         return
     cfg = run.config
     st.subheader(f"{cfg.get('encoder')} → {cfg.get('dataset')}")
-    status = {"queued": "⏳ queued", "running": "🏃 running", "finished": "✅ finished", "failed": "❌ failed",
-              "cancelled": "⏹ cancelled"}[run.status]
-    st.progress(run.progress, text=f"{status} · {run.message or ''} · device {run.device or '?'}")
+    st.progress(run.progress, text=f"{t('status.' + run.status)} · {run.message or ''} · "
+                                   f"{t('common.device')} {run.device or '?'}")
     if run.error:
         st.error(run.error)
-    if run.active and st.button("⏹ Cancel", key=f"cancel_{run.id}", help="Stop this comparison at its next step."):
+    if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("transfer.cancel_help")):
         store.request_cancel(run.id)
     curves = comparison_curves(store, run.id)
     left, right = st.columns(2)
-    left.plotly_chart(curves_figure(curves["acc"], cfg.get("fractions", []), "Held-out accuracy", "accuracy"),
-                      width="stretch", key=f"acc_{run.id}")
-    right.plotly_chart(curves_figure(curves["loss"], cfg.get("fractions", []), "Training loss", "loss"),
+    left.plotly_chart(curves_figure(curves["acc"], cfg.get("fractions", []), t("transfer.acc_title"), "accuracy",
+                                    lang), width="stretch", key=f"acc_{run.id}")
+    right.plotly_chart(curves_figure(curves["loss"], cfg.get("fractions", []), t("chart.loss_title"), "loss", lang),
                        width="stretch", key=f"loss_{run.id}")
+    how_to_read("transfer_curves")
     rows = run.summary.get("table")
     if not rows:
         return
     left, right = st.columns(2)
-    left.plotly_chart(label_efficiency_figure(rows), width="stretch", key=f"eff_{run.id}")
-    right.plotly_chart(cost_figure(rows), width="stretch", key=f"cost_{run.id}")
+    left.plotly_chart(label_efficiency_figure(rows, lang), width="stretch", key=f"eff_{run.id}")
+    how_to_read("label_efficiency", left)
+    right.plotly_chart(cost_figure(rows, lang), width="stretch", key=f"cost_{run.id}")
+    how_to_read("cost", right)
     table = pd.DataFrame(rows)[["strategy", "fraction", "n_labels", "accuracy", "train_time_s", "trainable_params"]]
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "fraction": st.column_config.NumberColumn("labels used", format="percent"),
-        "n_labels": st.column_config.NumberColumn("images"),
-        "accuracy": st.column_config.NumberColumn("accuracy", format="%.3f"),
-        "train_time_s": st.column_config.NumberColumn("train time (s)", format="%.2f"),
-        "trainable_params": st.column_config.NumberColumn("trainable parameters", format="%d")})
-    st.download_button("⬇ Table as CSV", results_csv(rows), file_name=f"transfer_{run.id}.csv", mime="text/csv",
-                       help="One row per strategy × fraction.")
-    st.subheader("Recommendation")
+        "strategy": st.column_config.TextColumn(t("transfer.col.strategy")),
+        "fraction": st.column_config.NumberColumn(t("transfer.col.fraction"), format="percent"),
+        "n_labels": st.column_config.NumberColumn(t("transfer.col.n_labels")),
+        "accuracy": st.column_config.NumberColumn(t("chart.accuracy"), format="%.3f"),
+        "train_time_s": st.column_config.NumberColumn(t("chart.train_time"), format="%.2f"),
+        "trainable_params": st.column_config.NumberColumn(t("transfer.col.trainable_params"), format="%d")})
+    st.download_button(t("transfer.csv"), results_csv(rows), file_name=f"transfer_{run.id}.csv", mime="text/csv",
+                       help=t("transfer.csv_help"))
+    st.subheader(t("transfer.recommendation"))
     st.markdown(run.summary.get("recommendation", ""))
     for note in run.summary.get("notes", []):
         st.caption(note)

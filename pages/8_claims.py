@@ -4,67 +4,89 @@ import pandas as pd
 import streamlit as st
 
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimate_seconds, plan_runs, submit_claim_runs
-from replearn_core.claims.table import latest_table, page_items, summary_rows
+from replearn_core.claims.table import BADGES, latest_table, page_items, summary_rows
 from ui.common import get_store
+from ui.i18n import current_language, error_t, how_to_read, t
+from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
-st.title("📜 Claims")
-st.caption("The course's articles make claims about self-supervised and transfer learning. Each row below was "
-           "measured with ordinary runs (`python bench/claims.py`) and judged by a stated rule: reproduced, "
-           "not reproduced or reversed.")
+lang = current_language()
+st.title(t("claims.title"))
+st.caption(t("claims.caption"))
+lesson_banner()  # opened by a lesson: say which, with a way back
 store = get_store()
 table = latest_table()
 
+
+def verdict_text(verdict: str) -> str:
+    return t("verdict." + verdict.replace(" ", "_"))
+
+
+def verdict_badge(verdict: str) -> str:
+    icon, colour = BADGES.get(verdict, ("❔", "gray"))
+    return f":{colour}-badge[{icon} {verdict_text(verdict)}]"
+
+
 with st.sidebar:
-    st.header("Starting a claim's runs")
-    budget_s = st.slider("Seconds per self-supervised run", 10, 300,
+    st.header(t("claims.sidebar"))
+    budget_s = st.slider(t("claims.budget"), 10, 300,
                          min(300, max(10, round((table or {}).get("budget_s", DEFAULT_BUDGET_S) / 10) * 10)), 10,
-                         help="Each self-supervised run stops after this much training time, the same for every "
-                              "method (equal wall time). The measured table used the value it shows above it.")
-    seeds = st.number_input("Seeds", 1, 5, 1,
-                            help="How many times each run is repeated with a different seed. The measured table used "
-                                 "more for the cheap runs; one is enough to watch a claim play out.")
+                         help=t("claims.budget_help"))
+    seeds = st.number_input(t("claims.seeds"), 1, 5, 1, help=t("claims.seeds_help"))
 
 if table is None:
-    st.info("No claims table has been measured yet: the claims and the runs each needs are listed below. "
-            f"`python bench/claims.py --publish` measures them (about {estimate_seconds(plan_runs(CLAIMS)) / 60:.0f} "
-            "minutes on 2 CPU cores).")
+    st.info(t("claims.none_measured", minutes=f"{estimate_seconds(plan_runs(CLAIMS)) / 60:.0f}"))
 else:
-    st.markdown(f"**Measured** {table['date']} · **device** {table['device']} · **budget** "
-                f"{table['budget_s']:.0f} s per self-supervised run · **seeds** {table['seeds']} for runs under a "
-                f"minute, {table['ssl_seeds']} for self-supervised runs")
-    st.caption(f"from the {table['origin']}")
+    st.markdown(t("claims.measured", date=table["date"], device=table["device"], budget=f"{table['budget_s']:.0f}",
+                  seeds=table["seeds"], ssl_seeds=table["ssl_seeds"]))
+    st.caption(t("claims.origin", origin=table["origin"]))
     if table.get("overrides"):
-        st.warning(f"This table was measured with smoke-test settings ({table['overrides']}): its numbers say "
-                   "little.")
-    frame = pd.DataFrame(summary_rows(table))[["verdict", "claim", "source", "setting", "numbers"]]
-    st.dataframe(frame, hide_index=True, use_container_width=True,
-                 column_config={"verdict": st.column_config.TextColumn(
-                     "verdict", help="reproduced: the measured difference has the claimed sign and clears the "
-                                     "margin; reversed: it clears it the other way; not reproduced: neither.")})
+        st.warning(t("claims.overrides", overrides=table["overrides"]))
+    rows = summary_rows(table)
+    if lang != "en":  # the articles' own words for each claim, and the verdict in the page's language
+        by_claim = {r["claim"]: r for r in table["rows"]}
+        for row in rows:
+            source_row = by_claim.get(row["claim"], {})
+            row["claim"] = source_row.get("claim_zh") or row["claim"]
+            row["verdict"] = f"{BADGES.get(source_row.get('verdict'), ('❔',))[0]} " + verdict_text(
+                source_row.get("verdict", "not measured"))
+    frame = pd.DataFrame(rows)[["verdict", "claim", "source", "setting", "numbers"]]
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={"verdict": st.column_config.TextColumn(t("claims.col.verdict"),
+                                                                      help=t("claims.col.verdict_help")),
+                                "claim": st.column_config.TextColumn(t("claims.col.claim")),
+                                "source": st.column_config.TextColumn(t("claims.col.source")),
+                                "setting": st.column_config.TextColumn(t("claims.col.setting")),
+                                "numbers": st.column_config.TextColumn(t("claims.col.numbers"))})
+    how_to_read("claims_table")
 
-for item in page_items(table, float(budget_s), int(seeds)):
+items = page_items(table, float(budget_s), int(seeds))
+linked = preset("claim", "")  # ?claim=<id>: a lesson's link shows that claim first
+items.sort(key=lambda item: item["id"] != linked)
+for item in items:
     with st.container(border=True):
-        st.markdown(f"#### {item['claim']}  " + (f"{item['badge']}" if item["badge"] else ":gray-badge[not measured yet]"))
-        st.caption(f"{item['claim_zh']} · {item['source']}")
+        # the articles are Chinese: an English page shows their words under the claim, a Chinese page only them
+        headline, other = (item["claim_zh"], None) if lang == "zh" else (item["claim"], item["claim_zh"])
+        mark = "📍 " if item["id"] == linked else ""
+        badge = verdict_badge(item["verdict"]) if item["verdict"] else f":gray-badge[{verdict_text('not measured')}]"
+        st.markdown(f"#### {mark}{headline}  {badge}")
+        st.caption(f"{other} · {item['source']}" if other else item["source"])
         if item["measured"]:
-            st.markdown(f"**Setting:** {item['setting']}\n\n**Numbers:** {item['numbers']}")
+            st.markdown(t("claims.setting_numbers", setting=item["setting"], numbers=item["numbers"]))
         if item["why"]:
             st.warning(item["why"], icon="💬")
-        with st.expander("Verdict rule and runs"):
+        with st.expander(t("claims.rule_and_runs")):
             st.markdown(item["rule"])
-            st.markdown("Its button queues:\n" + "\n".join(f"- {name}" for name in item["runs"]))
-        if st.button("▶ Start this claim's runs", key=f"start_{item['id']}", disabled=not item["startable"],
-                     help="Queue this claim's runs as ordinary runs (the settings in the sidebar); they run one "
-                          "after another in a worker process. Watch them on the Runs page."):
+            st.markdown(t("claims.queues") + "\n" + "\n".join(f"- {name}" for name in item["runs"]))
+        if st.button(t("claims.start"), key=f"start_{item['id']}", disabled=not item["startable"],
+                     help=t("claims.start_help")):
             try:
                 queued = submit_claim_runs(CLAIMS_BY_ID[item["id"]], float(budget_s), int(seeds), store=store)
                 st.session_state[f"queued_{item['id']}"] = [run_id for _, run_id in queued]
             except (ValueError, KeyError) as exc:
-                st.error(f"Cannot start: {exc}")
+                st.error(t("common.cannot_start", detail=error_t(exc)))
         queued = st.session_state.get(f"queued_{item['id']}")
         if queued:
-            st.success(f"Queued {len(queued)} run(s): {', '.join(queued)}. Watch them on the 📋 Runs page "
-                       "(sidebar).")
+            st.success(t("claims.queued", n=len(queued), runs=", ".join(queued)))

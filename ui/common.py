@@ -9,6 +9,7 @@ import streamlit as st
 
 from replearn_core.runs.store import Run, RunStore
 from replearn_core.storage_errors import StoreUnavailable
+from ui.i18n import error_t, t
 
 
 @st.cache_resource
@@ -29,12 +30,23 @@ def run_label(run: Run, status: bool = True) -> str:
     Without ``status`` the label stays the same while the run goes on: a widget that keeps its choice across
     reruns (one with a key) must not see its options' labels change.
     """
-    from replearn_core.runs.reference import reference_note
-
     cfg = run.config
-    bits = [reference_note(run) if run.reference else None, cfg.get("method") or run.kind, cfg.get("dataset"),
-            cfg.get("backbone"), run.status if status else None]
+    bits = [reference_mark(run) if run.reference else None, cfg.get("method") or run.kind, cfg.get("dataset"),
+            cfg.get("backbone"), t(f"status.{run.status}") if status else None]
     return f"{run.id} · " + " · ".join(str(b) for b in bits if b)
+
+
+def reference_mark(run: Run) -> str:
+    """``📌 reference · 75 epochs · 2 min`` in the page's language (replearn_core.runs.reference.reference_note
+    is the command line's English)."""
+    s = run.summary or {}
+    bits = [t("common.reference_mark")]
+    if s.get("epochs_done"):
+        bits.append(t("common.epoch_done" if s["epochs_done"] == 1 else "common.epochs_done", n=s["epochs_done"]))
+    if s.get("train_time_s"):
+        bits.append(t("common.minutes", n=f"{s['train_time_s'] / 60:.0f}") if s["train_time_s"] >= 60
+                    else t("common.seconds", n=f"{s['train_time_s']:.0f}"))
+    return " · ".join(bits)
 
 
 def pick_runs(label: str, runs: list[Run], max_selections: int | None = None, key: str | None = None,
@@ -61,7 +73,7 @@ def live_fragment(run_every: float | None = None):
             try:
                 return view(*args, **kwargs)
             except StoreUnavailable as exc:
-                st.error(str(exc), icon="💾")
+                st.error(error_t(exc), icon="💾")
 
         return st.fragment(run_every=run_every)(guarded)
 

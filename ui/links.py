@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from replearn_core.runs.store import Run, RunNotFound, RunStore
+from ui.i18n import t
 
 PARAM = "run"  # the query parameter; several runs are separated by commas
 
@@ -31,11 +32,10 @@ def linked_run(store: RunStore, kind: str | None = None, param: str = PARAM) -> 
         try:
             run = store.get_run(run_id)
         except RunNotFound:
-            st.warning(f"The link names run {run_id}, which is not in this lab's data folder (deleted, or from "
-                       f"another computer). Showing the latest run instead.", icon="🔗")
+            st.warning(t("links.missing_run", run_id=run_id), icon="🔗")
             return None
         if kind and run.kind != kind:
-            st.warning(f"The link names run {run_id}, a {run.kind} run: this page shows {kind} runs.", icon="🔗")
+            st.warning(t("links.wrong_kind", run_id=run_id, kind=run.kind, wanted=kind), icon="🔗")
             return None
         return run
     return None

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import streamlit as st
 
+from replearn_core.i18n import translate_or
 from replearn_core.options import Option
+from ui.i18n import current_language
+from ui.presets import preset
 
 
-def option_controls(options: Sequence[Option], key: str) -> dict:
+def option_controls(options: Sequence[Option], key: str, method: str | None = None) -> dict:
     """Draw each option as a toggle (bool), a radio (choices), a slider (a number with a range) or a
-    number box, keyed by ``key`` so two methods' controls never share state; returns {name: value}."""
+    number box, keyed by ``key`` so two methods' controls never share state; returns {name: value}.
+
+    With ``method``, labels and help come from the catalogue (``option.<method>.<name>.label|help``, the
+    declaration's English where it has none), and a URL's ``?<name>=`` (a lesson's preset, ui/presets.py)
+    is the control's default."""
     values = {}
+    lang = current_language()
     for option in options:
         widget_key = f"{key}_{option.name}"
+        if method is not None:
+            base = f"option.{method}.{option.name}"
+            option = replace(option, label=translate_or(f"{base}.label", option.label, lang),
+                             help=translate_or(f"{base}.help", option.help, lang),
+                             default=preset(option.name, option.default,
+                                            choices=lambda v, o=option: not o.choices or v in o.choices))
         if option.kind is bool:
             values[option.name] = st.toggle(option.label, option.default, key=widget_key, help=option.help)
         elif option.choices:

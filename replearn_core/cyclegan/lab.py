@@ -1,7 +1,8 @@
 """What the CycleGAN page asks of the engine, as plain functions returning pictures and figures.
 
 The page gathers widgets and calls these; tests and scripts can call them just the same.
-Pictures are (H, W, 3) uint8 numpy arrays, ready to draw.
+Pictures are (H, W, 3) uint8 numpy arrays, ready to draw. Texts take ``lang`` ("en" or "zh", the catalogue's
+``cyclegan.*`` and ``chart.*`` keys); English by default.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import plotly.graph_objects as go
 import torch
 
 from replearn_core.cyclegan.config import CycleGANConfig
+from replearn_core.i18n import translate as tr
 from replearn_core.cyclegan.walk import (BUNDLED, GeneratorCheckpoint, ModelInfo, history, model_info, read_upload,
                                          test_images, translate)
 
@@ -30,13 +32,18 @@ def picture(image: torch.Tensor) -> np.ndarray:
     return image.permute(1, 2, 0).numpy()
 
 
-def domain_names(dataset: str) -> tuple[str, str]:
+def domain_names(dataset: str, lang: str = "en") -> tuple[str, str]:
     """Readable names of domains A and B."""
-    return ("apple", "orange") if dataset in ("fruit", "apple2orange") else ("A", "B")
+    if dataset in ("fruit", "apple2orange"):
+        return tr("cyclegan.apple", lang), tr("cyclegan.orange", lang)
+    return "A", "B"
 
 
-def checkpoint_label(c: GeneratorCheckpoint) -> str:
-    return "step 0 (untrained)" if c.step == 0 else f"step {c.step}" + (f" (epoch {c.epoch})" if c.epoch else "")
+def checkpoint_label(c: GeneratorCheckpoint, lang: str = "en") -> str:
+    if c.step == 0:
+        return tr("cyclegan.step_untrained", lang)
+    return tr("cyclegan.step_epoch", lang, step=c.step, epoch=c.epoch) if c.epoch else tr("cyclegan.step", lang,
+                                                                                         step=c.step)
 
 
 @dataclass
@@ -58,7 +65,7 @@ class WalkView:
 
 
 def walk_view(source: str = BUNDLED, image_index: int = 0, upload: bytes | None = None, upload_name: str = "",
-              checkpoint: str | None = None, store=None) -> WalkView:
+              checkpoint: str | None = None, store=None, lang: str = "en") -> WalkView:
     """Real → translated → reconstructed in both directions, and the first image through every checkpoint.
 
     With an upload, that image is walked both ways (as if it were an A and as if it were a B);
@@ -66,7 +73,7 @@ def walk_view(source: str = BUNDLED, image_index: int = 0, upload: bytes | None 
     """
     info = model_info(source, store)
     chosen = info.checkpoint(checkpoint)
-    name_a, name_b = domain_names(info.config.dataset)
+    name_a, name_b = domain_names(info.config.dataset, lang)
     note = None
     if upload is not None:
         image = read_upload(upload, info, upload_name or "the uploaded file")
@@ -78,15 +85,15 @@ def walk_view(source: str = BUNDLED, image_index: int = 0, upload: bytes | None 
     for direction, image, (src, dst) in (("AtoB", image_a, (name_a, name_b)), ("BtoA", image_b, (name_b, name_a))):
         fake, rec = translate(info, image.unsqueeze(0), direction, chosen.name)
         rows.append(WalkRow(f"{src} → {dst} → {src}", picture(image), picture(fake[0]), picture(rec[0])))
-    steps = [(checkpoint_label(c), picture(row.translated)) for c, row in history(info, image_a, "AtoB")]
-    return WalkView(info, chosen, rows, steps, f"{name_a} → {name_b} at every stored checkpoint", note)
+    steps = [(checkpoint_label(c, lang), picture(row.translated)) for c, row in history(info, image_a, "AtoB")]
+    return WalkView(info, chosen, rows, steps, tr("cyclegan.history_title", lang, a=name_a, b=name_b), note)
 
 
-def gallery(source: str = BUNDLED, checkpoint: str | None = None, n: int = 8, store=None) -> dict:
+def gallery(source: str = BUNDLED, checkpoint: str | None = None, n: int = 8, store=None, lang: str = "en") -> dict:
     """The test set translated at one checkpoint: {"A→B title": (reals, translations), "B→A title": ...}."""
     info = model_info(source, store)
     pair, _ = test_images(info, n)
-    name_a, name_b = domain_names(info.config.dataset)
+    name_a, name_b = domain_names(info.config.dataset, lang)
     out = {}
     for direction, images, title in (("AtoB", pair.a, f"{name_a} → {name_b}"), ("BtoA", pair.b, f"{name_b} → {name_a}")):
         fake, _ = translate(info, images, direction, checkpoint)
@@ -112,7 +119,7 @@ def latest_run(store):
     return runs[0] if runs else None
 
 
-def loss_figure(metrics: dict) -> go.Figure:
+def loss_figure(metrics: dict, lang: str = "en") -> go.Figure:
     """The four CycleGAN losses against the step, smoothed (raw values are noisy at batch size 1)."""
     from replearn_core.plots import LAYOUT, _smooth
 
@@ -120,8 +127,10 @@ def loss_figure(metrics: dict) -> go.Figure:
     for key, label in LOSS_KEYS.items():
         if key in metrics:
             steps, values = metrics[key]
-            fig.add_scatter(x=steps, y=_smooth(values, 0.9), mode="lines", name=label)
-    fig.update_layout(title="Losses (smoothed)", xaxis_title="step", yaxis_title="loss", yaxis_type="log", **LAYOUT)
+            fig.add_scatter(x=steps, y=_smooth(values, 0.9), mode="lines",
+                            name=tr(f"cyclegan.loss.{key}", lang) if lang != "en" else label)
+    fig.update_layout(title=tr("chart.cg_losses", lang), xaxis_title=tr("chart.step", lang),
+                      yaxis_title=tr("chart.loss", lang), yaxis_type="log", **LAYOUT)
     return fig
 
 

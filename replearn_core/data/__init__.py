@@ -99,7 +99,8 @@ def load_dataset(spec: str, split: str = "train", image_size: int = 32) -> Image
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     if not isinstance(image_size, int) or not 8 <= image_size <= 512:
-        raise DatasetError(f"image size must be an integer between 8 and 512, got {image_size!r}")
+        raise DatasetError(f"image size must be an integer between 8 and 512, got {image_size!r}",
+                           "image_size", value=repr(image_size))
     from replearn_core.paths import data_dir
 
     return _load_cached(spec.strip(), split, image_size, str(data_dir()))
@@ -112,7 +113,8 @@ def _load_cached(spec: str, split: str, image_size: int, _data_dir: str) -> Imag
         from replearn_core.data.folder import load_folder
         return load_folder(spec[len("folder:"):], split, image_size)
     if spec not in DATASETS:
-        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.")
+        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.",
+                           "unknown_dataset", name=repr(spec), known=", ".join(DATASETS))
     return DATASETS[spec].loader(split, image_size)
 
 

@@ -9,7 +9,15 @@ import torch.nn.functional as F
 
 
 class DatasetError(ValueError):
-    """A dataset could not be loaded; the message says why and what to do."""
+    """A dataset could not be loaded; the message says why and what to do.
+
+    ``code`` and ``params``, when given, name the message's catalogue text (``error.<code>`` in
+    ``replearn_core/i18n/catalogue/``), so a page can show it in its own language; ``str(exc)`` stays the English
+    message, for the command line and the logs."""
+
+    def __init__(self, message: str, code: str | None = None, **params):
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 @dataclass

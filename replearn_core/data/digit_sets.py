@@ -55,9 +55,11 @@ def load_digit_set(name: str, split: str, image_size: int = 32) -> ImageDataset:
     except DatasetError:
         raise
     except DownloadError as exc:  # offline: said within seconds, before torchvision's downloader starts
-        raise DatasetError(f"Could not download {name}: {exc} {OFFLINE_HINT}") from exc
+        raise DatasetError(f"Could not download {name}: {exc} {OFFLINE_HINT}", "download_failed", name=name,
+                           detail=str(exc), hint="offline_digits") from exc
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
         raise DatasetError(f"Could not download or read {name} into {root} ({type(exc).__name__}: {exc}). "
-                           f"Are you offline? {OFFLINE_HINT}") from exc
+                           f"Are you offline? {OFFLINE_HINT}", "download_failed", name=name,
+                           detail=f"{type(exc).__name__}: {exc}", hint="offline_digits") from exc
     images = resize_uint8(torch.cat([p[0] for p in parts]), image_size)
     return ImageDataset(name, images, torch.cat([p[1] for p in parts]), list(CLASS_NAMES))

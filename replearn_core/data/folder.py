@@ -26,7 +26,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 def load_folder(path: str, split: str, image_size: int = 32) -> ImageDataset:
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise DatasetError(f"folder:{path}: no such folder. Give a folder with one sub-folder per class.")
+        raise DatasetError(f"folder:{path}: no such folder. Give a folder with one sub-folder per class.",
+                           "folder_missing", path=str(path))
     if (root / "train").is_dir() and (root / "test").is_dir() and split in ("train", "test"):
         return _read_tree(str((root / split).resolve()), image_size, _mtime(root / split))
     full = _read_tree(str(root.resolve()), image_size, _mtime(root))
@@ -44,7 +45,8 @@ def _mtime(path: Path) -> float:
 def _read_tree(root: str, image_size: int, _mtime_key: float) -> ImageDataset:
     class_dirs = sorted(d for d in Path(root).iterdir() if d.is_dir() and not d.name.startswith("."))
     if not class_dirs:
-        raise DatasetError(f"folder:{root} has no class sub-folders (expected e.g. {root}/cat/*.jpg).")
+        raise DatasetError(f"folder:{root} has no class sub-folders (expected e.g. {root}/cat/*.jpg).",
+                           "folder_no_classes", path=str(root))
     images, labels, skipped = [], [], []
     for label, class_dir in enumerate(class_dirs):
         for file in sorted(class_dir.iterdir()):
@@ -56,7 +58,8 @@ def _read_tree(root: str, image_size: int, _mtime_key: float) -> ImageDataset:
             except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
                 skipped.append((f"{class_dir.name}/{file.name}", unreadable_reason(exc)))
     if not images:
-        raise DatasetError(f"folder:{root}: no readable images in {len(class_dirs)} class folders.")
+        raise DatasetError(f"folder:{root}: no readable images in {len(class_dirs)} class folders.",
+                           "folder_no_images", path=str(root), n=len(class_dirs))
     notes = []
     if skipped:
         notes.append(skipped_note(skipped, f"folder:{root}: "))

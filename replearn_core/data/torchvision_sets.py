@@ -44,8 +44,10 @@ def load_torchvision(name: str, split: str, image_size: int = 32) -> ImageDatase
     except DatasetError:
         raise
     except DownloadError as exc:  # offline: said within seconds, before torchvision's downloader starts
-        raise DatasetError(f"Could not download {name}: {exc} {OFFLINE_HINT}") from exc
+        raise DatasetError(f"Could not download {name}: {exc} {OFFLINE_HINT}", "download_failed", name=name,
+                           detail=str(exc), hint="offline_builtin") from exc
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
         raise DatasetError(f"Could not download or read {name} into {root} ({type(exc).__name__}: {exc}). "
-                           f"Are you offline? {OFFLINE_HINT}") from exc
+                           f"Are you offline? {OFFLINE_HINT}", "download_failed", name=name,
+                           detail=f"{type(exc).__name__}: {exc}", hint="offline_builtin") from exc
     return ImageDataset(name, resize_uint8(tensor, image_size), torch.from_numpy(labels).long(), classes)

@@ -10,6 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from replearn_core.projection.maps import FeatureMap
+from replearn_core.i18n import translate
 
 
 def class_colors(n: int) -> list[str]:
@@ -17,7 +18,7 @@ def class_colors(n: int) -> list[str]:
     return [palette[i % len(palette)] for i in range(n)]
 
 
-def map_figure(fmap: FeatureMap, height: int = 520) -> go.Figure:
+def map_figure(fmap: FeatureMap, height: int = 520, lang: str = "en") -> go.Figure:
     """Scatter of the map, one WebGL trace per class. customdata = (position in the map, dataset index)."""
     fig = go.Figure()
     colors = class_colors(len(fmap.class_names))
@@ -32,7 +33,7 @@ def map_figure(fmap: FeatureMap, height: int = 520) -> go.Figure:
             customdata=np.stack([pos, fmap.indices[pos]], axis=1),
             hovertemplate=f"<b>{name}</b> (label {c})<br>image %{{customdata[1]}}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), dragmode="lasso",
-                      legend=dict(itemsizing="constant", title="class (click to hide)"),
+                      legend=dict(itemsizing="constant", title=translate("chart.map_legend", lang)),
                       xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None))
     return fig
 

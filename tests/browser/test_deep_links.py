@@ -16,13 +16,17 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 
 
 def app_pages() -> dict[str, tuple[str, str]]:
-    """{url path: (title, icon)} of every page of app.py's navigation, read from app.py's PAGE_TITLES."""
+    """{url path: (title, icon)} of every page of app.py's navigation: icons from app.py's PAGE_ICONS, English
+    titles from the catalogue's nav.<path>."""
+    from replearn_core.i18n import catalogue
+
     tree = ast.parse((ROOT / "app.py").read_text())
-    titles = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                  and getattr(node.targets[0], "id", None) == "PAGE_TITLES")
+    icons = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", None) == "PAGE_ICONS")
     paths = [p.stem.split("_", 1)[1] for p in sorted((ROOT / "pages").glob("[0-9]*.py"))]
-    assert set(paths) == set(titles), "every page file has its title and icon in app.py"
-    return {"": ("Home", "🏠"), **{path: titles[path] for path in paths}}
+    assert set(paths) == set(icons), "every page file has its icon in app.py"
+    assert all(f"nav.{path}" in catalogue("en") for path in paths), "every page has its title in the catalogue"
+    return {"": ("Home", "🏠"), **{path: (catalogue("en")[f"nav.{path}"], icons[path]) for path in paths}}
 
 
 def test_every_page_opens_by_url_on_a_fresh_server_with_the_apps_navigation(data_dir, tmp_path):

@@ -1,0 +1,145 @@
+"""Every string a user reads, in English and 简体中文, looked up by key.
+
+The strings live in one catalogue per language, ``catalogue/en.json`` and ``catalogue/zh.json``: flat
+objects from a dotted key (``page.runs.title``, ``method.simclr.summary``) to a text that may hold
+``str.format`` placeholders (``{n}``, ``{run_id}``).
+
+Why plain JSON and not gettext ``.po`` or YAML: JSON needs no new dependency (the standard library reads
+it; Babel and PyYAML would be two more packages on a classroom laptop), a key lookup is a dict lookup, the
+catalogue test compares two dicts, and a teacher who fixes a translation edits one line of a file any
+editor can check. gettext's strengths (plural forms, msgid = English text) buy little here: Chinese has no
+plural forms, and stable keys survive rewording the English.
+
+The library never imports Streamlit: :func:`translate` takes the language as an argument, and
+``ui/i18n.py`` supplies the page's current language. The command line stays English (``lang="en"``).
+
+>>> translate("page.runs.title", "zh")
+'📋 运行记录'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import string
+from pathlib import Path
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}  # code → the language's own name, shown in the switch
+DEFAULT_LANGUAGE = "en"
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+
+_log = logging.getLogger(__name__)
+
+
+def normalise_language(lang: str | None) -> str:
+    """A known language code from a URL value (``zh``, ``zh-CN``, ``EN``); the default for anything else."""
+    code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@functools.lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    """The catalogue of one language as {key: text} (read once per process)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+    return json.loads((CATALOGUE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def has_key(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
+    return key in catalogue(normalise_language(lang))
+
+
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
+    """The text of ``key`` in ``lang`` with its placeholders filled from ``params``.
+
+    A key missing in ``lang`` falls back to English (logged; the catalogue test fails on it); a key
+    missing in English too is a programming error: KeyError.
+    """
+    lang = normalise_language(lang)
+    text = catalogue(lang).get(key)
+    if text is None:
+        text = catalogue(DEFAULT_LANGUAGE).get(key)
+        if text is None:
+            raise KeyError(f"no catalogue entry {key!r}")
+        _log.warning("replearn: %r has no %s text; showing English", key, lang)
+    return text.format(**params) if params else text
+
+
+def translate_or(key: str, fallback: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
+    """Like :func:`translate`, but ``fallback`` (already in English) when no catalogue has the key: for texts
+    declared in code, such as a method added without catalogue entries yet."""
+    if key in catalogue(normalise_language(lang)) or key in catalogue(DEFAULT_LANGUAGE):
+        return translate(key, lang, **params)
+    return fallback.format(**params) if params else fallback
+
+
+def method_text(method: str, field: str, fallback: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A method card's ``title``/``summary``/``paper``/``formula_caption`` from ``method.<name>.<field>``; the
+    class attribute (English) only when the catalogue has no such key."""
+    return translate_or(f"method.{method}.{field}", fallback, lang)
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``str.format`` fields of a text (``{n}``, ``{acc:.3f}`` → {"n", "acc:.3f"}) plus any ``%s``-style
+    ones, so that both languages can be checked to ask for the same values."""
+    fields = set()
+    for _, name, spec, _ in string.Formatter().parse(text):
+        if name is not None:
+            fields.add(name + (":" + spec if spec else ""))
+    for code in ("%s", "%d", "%r", "%f"):
+        if code in text.replace("%%", ""):
+            fields.add(code)
+    return fields
+
+
+def catalogue_problems() -> list[str]:
+    """Every difference between the catalogues: keys missing in a language, empty texts, placeholders that
+    differ. Empty when they agree."""
+    en, zh = catalogue("en"), catalogue("zh")
+    problems = [f"{key}: missing in zh" for key in sorted(set(en) - set(zh))]
+    problems += [f"{key}: missing in en" for key in sorted(set(zh) - set(en))]
+    for key in sorted(set(en) & set(zh)):
+        if not en[key].strip() or not zh[key].strip():
+            problems.append(f"{key}: empty text")
+        elif placeholders(en[key]) != placeholders(zh[key]):
+            problems.append(f"{key}: placeholders differ: en {sorted(placeholders(en[key]))}, "
+                            f"zh {sorted(placeholders(zh[key]))}")
+    return problems
+
+
+def message(code: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
+    """An engine message by code (``error.<code>``), for exceptions that carry a code (see :class:`CodedError`)."""
+    return translate(f"error.{code}", lang, **params)
+
+
+class CodedError(ValueError):
+    """A ValueError whose text a page can show in its own language: ``code`` names ``error.<code>`` in the
+    catalogues and ``params`` fill it. ``str(exc)`` is the English text, for the command line and logs."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(message(code, DEFAULT_LANGUAGE, **params))
+
+    def text(self, lang: str) -> str:
+        return message(self.code, lang, **self.params)
+
+
+def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a page shows for an engine exception: a coded error in ``lang``; any other one with its
+    (English) text after a translated lead, since engine texts built at run time have no catalogue entry."""
+    if isinstance(exc, CodedError):
+        return exc.text(lang)
+    code = getattr(exc, "code", None)  # a DatasetError (or another engine error) that names its catalogue text
+    if isinstance(code, str) and has_key(f"error.{code}"):
+        params = dict(getattr(exc, "params", None) or {})
+        if "hint" in params:  # a hint is itself a catalogue text
+            params["hint"] = message(params["hint"], lang)
+        return message(code, lang, **params)
+    detail = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return detail if normalise_language(lang) == DEFAULT_LANGUAGE else translate("error.engine", lang, detail=detail)
+
+
+__all__ = ["CATALOGUE_DIR", "DEFAULT_LANGUAGE", "LANGUAGES", "CodedError", "catalogue", "catalogue_problems",
+           "error_text", "has_key", "message", "method_text", "normalise_language", "placeholders", "translate",
+           "translate_or"]
