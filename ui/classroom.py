@@ -11,6 +11,7 @@ import streamlit as st
 
 from replearn_core.runs import access
 from replearn_core.runs.access import LOCAL, ClassroomSettings, User
+from ui.i18n import error_t, t
 
 _KEY = "replearn_user"
 PARAM = "me"
@@ -31,8 +32,8 @@ def current_user() -> User:
         st.session_state[_KEY] = user
         st.query_params[PARAM] = access.issue_token(user, secret)  # kept over a reload and in a bookmark
         with st.sidebar:
-            st.caption(f"Signed in as **{user.name}** ({user.role})")
-            if st.button("Sign out", key="sign_out", help="Forget who is at this browser."):
+            st.caption(t("classroom.signed_in", name=user.name, role=t(f"role.{user.role}")))
+            if st.button(t("classroom.sign_out"), key="sign_out", help=t("classroom.sign_out_help")):
                 st.session_state.pop(_KEY, None)
                 st.query_params.pop(PARAM, None)
                 st.rerun()
@@ -42,18 +43,17 @@ def current_user() -> User:
 
 
 def _sign_in_form(settings: ClassroomSettings, secret: bytes) -> None:
-    st.subheader("Sign in to the class")
+    st.subheader(t("classroom.title"))
     with st.form("sign_in"):
-        name = st.text_input("Your name", help="Your runs are listed under this name; others cannot change them.")
-        code = st.text_input("Class code", type="password", help="The code your teacher gave the class.")
-        teacher = st.text_input("Teacher password (teachers only)", type="password",
-                                help="Leave empty as a student. The teacher sees and manages every run.")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        name = st.text_input(t("classroom.name"), help=t("classroom.name_help"))
+        code = st.text_input(t("classroom.code"), type="password", help=t("classroom.code_help"))
+        teacher = st.text_input(t("classroom.teacher"), type="password", help=t("classroom.teacher_help"))
+        submitted = st.form_submit_button(t("classroom.sign_in"), type="primary")
     if submitted:
         try:
             user = access.sign_in(name, code, teacher or None, settings)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(error_t(exc))
             return
         st.session_state[_KEY] = user
         st.query_params[PARAM] = access.issue_token(user, secret)

@@ -100,6 +100,21 @@ def test_the_pages_show_the_settings_the_lessons_name(reference_runs):
     assert widget(at.selectbox, "Metric to overlay").value == "knn_acc"
     assert len(at.get("plotly_chart")) == 1  # the four reference runs overlaid without picking rows
 
+    at = open_lesson("collapse")
+    at.button(key="open_collapse").click().run()
+    assert widget(at.selectbox, "Method").value == "simsiam"
+    assert widget(at.toggle, "Stop-gradient").value is False
+
+    at = open_lesson("simclr")
+    at.button(key="open_simclr").click().run()
+    assert widget(at.selectbox, "Method").value == "simclr"
+    assert widget(at.slider, "Temperature τ").value == 0.1
+
+    at = open_lesson("augmentations")
+    at.button(key="open_augmentations").click().run()
+    ops = list(at.dataframe[0].value["op"])  # the recipe editor: the default recipe without colour jitter
+    assert "crop" in ops and "color_jitter" not in ops
+
 
 def test_a_teachers_link_opens_the_lesson_in_chinese():
     at = open_lesson("collapse", lang="zh")
