@@ -29,6 +29,7 @@ from replearn_core.runs.config import RunConfig
 from replearn_core.runs.context import RunContext
 
 MAP_POINTS = 300  # images per domain drawn on the feature map
+OPTIMIZERS = ("sgd", "adamw")
 
 
 @dataclass
@@ -41,10 +42,12 @@ class AdaptConfig(RunConfig):
     backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
     epochs: int = 3  # passes over the source training images
     batch_size: int = 64  # source images per step (and as many target images)
-    lr: float = 5e-3  # peak AdamW learning rate, warm-up then cosine decay
-    weight_decay: float = 1e-4  # AdamW weight decay
+    optimizer: str = "sgd"  # "sgd" (momentum 0.9, as in the DANN paper and TLlib) or "adamw"
+    lr: float = 0.01  # starting learning rate lr0, annealed as lr0 / (1 + 10 p)^0.75 over training progress p
+    weight_decay: float = 1e-3  # weight decay (TLlib's value for these methods)
     trade_off: float = 1.0  # weight w of the alignment loss (DANN's domain loss, CORAL, MMD)
-    align_after: float = 0.3  # share of the steps trained on source labels only before alignment starts (0 = at once)
+    ramp: bool = True  # scale the alignment by λ(p) = 2/(1+e^(-10p)) - 1 (DANN's reversal schedule) for every method
+    align_after: float = 0.0  # share of the steps trained on source labels only before alignment starts (0 = at once)
     image_size: int = 32  # both domains are resized to this many pixels a side
     max_source_images: int | None = None  # use at most this many source training images (None = all)
     eval_images: int = 1000  # target (and source) test images scored at each epoch
@@ -60,6 +63,7 @@ class AdaptConfig(RunConfig):
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         checks = [(self.epochs >= 1, "epochs must be at least 1"),
                   (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
+                  (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
                   (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
                   (self.weight_decay >= 0, "weight decay must be non-negative"),
                   (self.trade_off >= 0, "the trade-off weight must be non-negative"),
@@ -134,6 +138,23 @@ def alignment_loss(method: str, source_f: torch.Tensor, target_f: torch.Tensor,
     return source_f.new_zeros(())
 
 
+def make_optimizer(config: AdaptConfig, params) -> torch.optim.Optimizer:
+    """SGD with momentum 0.9 (the DANN paper's and TLlib's choice) or AdamW.
+
+    Adam divides each gradient by its running size, so the reversed domain gradient moves the
+    encoder as far as the label gradient whatever λ says; measured on printed-digits → digits
+    (docs/domain_adaptation.md) it let DANN's domain loss wreck the classifier.
+    """
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay, nesterov=True)
+
+
+def annealed_lr_factor(progress: float, alpha: float = 10.0, beta: float = 0.75) -> float:
+    """The DANN paper's learning-rate annealing lr_p / lr0 = 1 / (1 + α p)^β, p in [0, 1]: 1 → 0.17."""
+    return (1.0 + alpha * min(max(progress, 0.0), 1.0)) ** -beta
+
+
 def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunContext, initial_state: dict,
                  progress_range: tuple[float, float]) -> tuple[AdaptNet, dict]:
     """Train one method from the shared initial weights; logs '<key>/<method>' curves."""
@@ -143,13 +164,11 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
     net = prepare_model(net, device)
     discriminator = prepare_model(DomainClassifier(net.feature_dim), device) if method == "dann" else None
     params = list(net.parameters()) + (list(discriminator.parameters()) if discriminator else [])
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(config, params)
     batch = min(config.batch_size, len(data.source_train), len(data.target_train))
     steps_per_epoch = max(1, len(data.source_train) // batch)
     total = steps_per_epoch * config.epochs
-    warmup = max(1, min(total // 10, 50))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / total, 1.0))))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: annealed_lr_factor(s / total))
     g = torch.Generator().manual_seed(config.seed + 1)
     source_images = to_device_batch(data.source_train.images, device)
     source_labels = data.source_train.labels.to(device)
@@ -165,20 +184,20 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
             idx = perm[i * batch:(i + 1) * batch]
             tidx = torch.randint(len(target_images), (batch,), generator=g).to(device)
             x = plain(torch.cat([source_images[idx], target_images[tidx]]))  # (2B, 3, H, W)
-            # a short source-only start: aligning features before they carry any class information
-            # lets the alignment term stop the classifier from ever learning (seen with DANN here);
-            # the DANN ramp then runs over the remaining steps
+            # the alignment weight ramps from 0 (DANN's schedule): early features carry no class
+            # information yet, and aligning them at full strength can stop the classifier from learning
             align_progress = (step / total - config.align_after) / (1 - config.align_after)
             aligning = align_progress >= 0
-            coeff = dann_coefficient(align_progress) if aligning else 0.0
+            coeff = (dann_coefficient(align_progress) if config.ramp else 1.0) if aligning else 0.0
             if discriminator is not None:
-                discriminator.reverse.coeff = coeff
+                discriminator.reverse.coeff = coeff  # the discriminator learns at full strength, the encoder at λ
+            weight = config.trade_off * (1.0 if discriminator is not None else coeff)
             optimizer.zero_grad(set_to_none=True)
             with autocast(device):
                 features, logits = net(x)
                 classification = F.cross_entropy(logits[:batch].float(), source_labels[idx])
                 align = alignment_loss(method, features[:batch].float(), features[batch:].float(), discriminator)
-                loss = classification + (config.trade_off * align if aligning else 0.0 * align)
+                loss = classification + (weight * align if aligning else 0.0 * align)
             loss.backward()
             optimizer.step()
             scheduler.step()

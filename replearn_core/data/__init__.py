@@ -116,3 +116,4 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
 __all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset", "load_train_and_eval",
            "hue_free", "register_dataset", "resize_uint8", "stratified_split"]
 from replearn_core.data import printed_digits as _printed_digits  # noqa: E402,F401  registers printed-digits
+from replearn_core.data import pen_digits as _pen_digits  # noqa: E402,F401  registers pen-digits
