@@ -9,7 +9,6 @@ source and target features (PCA of both domains together) for the page.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -40,15 +39,15 @@ class AdaptConfig(RunConfig):
     target: str = "digits"  # unlabelled target domain with the same classes (labels only for scoring)
     method: str = "dann"  # a key of ADAPT_METHODS, or "all" to compare every method in one run
     backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
-    epochs: int = 3  # passes over the source training images
+    epochs: int = 20  # passes over the source training images
     batch_size: int = 64  # source images per step (and as many target images)
     optimizer: str = "sgd"  # "sgd" (momentum 0.9, as in the DANN paper and TLlib) or "adamw"
     lr: float = 0.01  # starting learning rate lr0, annealed as lr0 / (1 + 10 p)^0.75 over training progress p
     weight_decay: float = 1e-3  # weight decay (TLlib's value for these methods)
-    trade_off: float = 1.0  # weight w of the alignment loss (DANN's domain loss, CORAL, MMD)
+    trade_off: float | None = None  # weight w of the alignment loss; None = each method's measured default weight
     ramp: bool = True  # scale the alignment by λ(p) = 2/(1+e^(-10p)) - 1 (DANN's reversal schedule) for every method
     align_after: float = 0.0  # share of the steps trained on source labels only before alignment starts (0 = at once)
-    image_size: int = 32  # both domains are resized to this many pixels a side
+    image_size: int = 16  # both domains are resized to this many pixels a side (digits has 8×8 to give)
     max_source_images: int | None = None  # use at most this many source training images (None = all)
     eval_images: int = 1000  # target (and source) test images scored at each epoch
     seed: int = 0  # seeds the initialisation (shared by all methods) and the batch order
@@ -66,7 +65,7 @@ class AdaptConfig(RunConfig):
                   (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
                   (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
                   (self.weight_decay >= 0, "weight decay must be non-negative"),
-                  (self.trade_off >= 0, "the trade-off weight must be non-negative"),
+                  (self.trade_off is None or self.trade_off >= 0, "the trade-off weight must be non-negative"),
                   (0 <= self.align_after < 1, "align_after must be in [0, 1)"),
                   (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
                   (self.eval_images >= 10, "at least 10 evaluation images are needed")]
@@ -74,6 +73,10 @@ class AdaptConfig(RunConfig):
             if not ok:
                 raise ValueError(message)
         return self
+
+    def weight(self, method: str) -> float:
+        """The alignment weight w this run gives a method: trade_off when set, else the method's default."""
+        return self.trade_off if self.trade_off is not None else ADAPT_METHODS[method].weight
 
     def methods(self) -> list[str]:
         """The methods this run trains, the control first."""
@@ -191,7 +194,8 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
             coeff = (dann_coefficient(align_progress) if config.ramp else 1.0) if aligning else 0.0
             if discriminator is not None:
                 discriminator.reverse.coeff = coeff  # the discriminator learns at full strength, the encoder at λ
-            weight = config.trade_off * (1.0 if discriminator is not None else coeff)
+            encoder_weight = config.weight(method) * coeff  # how strongly the encoder is pulled to align
+            weight = config.weight(method) if discriminator is not None else encoder_weight
             optimizer.zero_grad(set_to_none=True)
             with autocast(device):
                 features, logits = net(x)
@@ -206,6 +210,8 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
             ctx.check_finite(f"{method} loss", loss.item(), step)
             ctx.log(step, **{f"loss/{method}": loss.item(), f"classification/{method}": classification.item(),
                              f"alignment/{method}": align.item(),
+                             f"lr/{method}": scheduler.get_last_lr()[0],
+                             **({f"align_weight/{method}": encoder_weight} if method != "source_only" else {}),
                              **({f"grl_coeff/{method}": coeff} if method == "dann" else {})})
             ctx.check_cancel()
             if step % 5 == 0:
