@@ -50,9 +50,12 @@ def domain_gap_reading(summary: dict) -> str | None:
         change = f"{before / max(after, 1e-6):.1f}× smaller"
     else:
         change = f"not smaller ({after / max(before, 1e-6):.1f}×)"
+    match_before, match_after = summary.get("class_match_before"), summary.get("class_match_after")
+    match = (f" Nearest source image of the same class for {match_before:.0%} of target images before, "
+             f"{match_after:.0%} after: colour the maps by class to see the two domains' clusters of each class meet."
+             if match_before is not None and match_after is not None else "")
     return (f"Domain gap (MK-MMD between source and target test features): {before:.3f} with source only, "
-            f"{after:.3f} after {title}, {change}; target accuracy {acc_before:.3f} → {acc_after:.3f}. "
-            f"Colour by class to see whether the two domains' clusters of each digit merge.")
+            f"{after:.3f} after {title}, {change}; target accuracy {acc_before:.3f} → {acc_after:.3f}." + match)
 
 
 def feature_map_figure(store: RunStore, run_id: str, method: str, colour_by: str = "domain") -> go.Figure | None:

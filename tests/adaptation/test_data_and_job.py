@@ -78,6 +78,7 @@ def test_a_dann_run_reports_before_and_after_and_stores_feature_maps(store):
     assert set(summary["target_acc"]) == {"source_only", "dann"}
     assert 0 <= summary["target_acc_before"] <= 1 and 0 <= summary["target_acc_after"] <= 1
     assert summary["domain_gap_before"] >= 0
+    assert 0 <= summary["class_match_before"] <= 1 and 0 <= summary["class_match_after"] <= 1
     metrics = store.metrics(run_id)
     coeff = metrics["grl_coeff/dann"][1]
     assert coeff[0] == 0.0 and all(a <= b for a, b in zip(coeff, coeff[1:]))
@@ -88,6 +89,8 @@ def test_a_dann_run_reports_before_and_after_and_stores_feature_maps(store):
     fmap = load_file(str(store.artifact(run_id, "map_dann").path))
     assert fmap["coords"].shape == (80, 2)
     assert fmap["domain"].tolist() == [0] * 40 + [1] * 40
+    # class match: the share of target images whose nearest source image (cosine) has their class
+    assert float(fmap["class_match"][0]) == pytest.approx(summary["class_match_after"], abs=1e-4)
     assert store.artifact(run_id, "map_source_only") is not None
 
 
@@ -103,6 +106,16 @@ def test_coral_and_mmd_ramp_their_alignment_weight_from_zero(store):
                                                      **TINY).to_dict())
     execute_run(store, unramped)
     assert set(store.metrics(unramped)["align_weight/mmd"][1]) == {2.0}
+
+
+def test_the_domain_gap_reading_says_how_much_smaller_and_the_class_match():
+    from replearn_core.adaptation.views import domain_gap_reading
+    summary = {"method": "mmd", "domain_gap_before": 1.2, "domain_gap_after": 0.3, "target_acc_before": 0.25,
+               "target_acc_after": 0.7, "class_match_before": 0.1, "class_match_after": 0.55}
+    line = domain_gap_reading(summary)
+    assert "4.0× smaller" in line and "0.250 → 0.700" in line and "10%" in line and "55%" in line
+    assert "not smaller" in domain_gap_reading(dict(summary, domain_gap_after=1.5))
+    assert domain_gap_reading({"method": "mmd", "domain_gap_after": 0.3}) is None  # no control, no reading
 
 
 def test_cli_adapt_prints_before_and_after_as_json(capsys):
