@@ -38,7 +38,8 @@ ADAPT_METHODS: dict[str, AdaptMethod] = {
     "coral": AdaptMethod(
         "coral", "Deep CORAL", "Sun & Saenko 2016",
         "Match the covariance of source and target features in each batch: a closed-form, "
-        "second-order alignment with no extra network.",
+        "second-order alignment with no extra network. Its loss is small (divided by 4d²), hence a default "
+        "weight of 30.",
         r"\mathcal{L} = \mathcal{L}_{CE} + w\,\lambda(p)\,\frac{\|C_S - C_T\|_F^2}{4d^2}", weight=30.0),
     "mmd": AdaptMethod(
         "mmd", "Multi-kernel MMD (DAN)", "Long et al. 2015",
