@@ -190,8 +190,9 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
             idx = perm[i * batch:(i + 1) * batch]
             tidx = torch.randint(len(target_images), (batch,), generator=g).to(device)
             x = plain(torch.cat([source_images[idx], target_images[tidx]]))  # (2B, 3, H, W)
-            # the alignment weight ramps from 0 (DANN's schedule): early features carry no class
-            # information yet, and aligning them at full strength can stop the classifier from learning
+            # the alignment weight ramps from 0 (DANN's schedule) so that early features, which carry no
+            # class information yet, are not aligned at full strength (measured, one seed: MMD 0.57 → 0.68
+            # on printed → digits with the ramp; DANN with SGD barely cares)
             align_progress = (step / total - config.align_after) / (1 - config.align_after)
             aligning = align_progress >= 0
             coeff = (dann_coefficient(align_progress) if config.ramp else 1.0) if aligning else 0.0
