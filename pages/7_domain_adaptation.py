@@ -35,7 +35,8 @@ with st.sidebar:
     source = domain_picker("Source domain", defaults.source, "Labelled images the classifier learns from. "
                            "printed-digits (built in) are digits drawn from fonts.")
     target = domain_picker("Target domain", defaults.target, "Unlabelled images to adapt to; digits is "
-                           "scikit-learn's handwritten set. mnist, usps and svhn download once.")
+                           "scikit-learn's handwritten set, pen-digits (built in) digits drawn as pen strokes. "
+                           "mnist, usps and svhn download once.")
     method = st.selectbox("Method", list(ADAPT_METHODS) + ["all"],
                           format_func=lambda m: "All four, compared" if m == "all" else ADAPT_METHODS[m].title,
                           help="Each run also trains the source-only control from the same start, for the "

@@ -7,8 +7,9 @@ from dataclasses import fields
 HELP = "domain adaptation (source only, DANN, Deep CORAL, MMD): target accuracy before and after"
 
 _FLAG_HELP = {
-    "source": "labelled source domain: printed-digits, digits, mnist, svhn, usps or folder:PATH",
-    "target": "unlabelled target domain with the same classes (its labels only score the result)",
+    "source": "labelled source domain: printed-digits, digits, pen-digits, mnist, svhn, usps or folder:PATH",
+    "target": "unlabelled target domain with the same classes (its labels only score the result): digits, "
+              "pen-digits, ...",
     "method": "source_only, dann, coral, mmd, or all to compare them in one run",
 }
 
