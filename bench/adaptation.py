@@ -41,7 +41,9 @@ def _value(text: str):
 
 
 def _mean_std(values: list[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    if len(values) == 1:  # one seed: no spread to show
+        return f"{values[0]:.3f}"
+    sd = statistics.stdev(values)
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 

@@ -46,7 +46,9 @@ TIME_LIMIT_S = 120.0
 
 
 def _mean_std(values: list[float], digits: int = 3) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    if len(values) == 1:  # one seed: no spread to show
+        return f"{values[0]:.{digits}f}"
+    sd = statistics.stdev(values)
     return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
 
 
