@@ -4,7 +4,8 @@ import streamlit as st
 
 from replearn_core.adaptation import ADAPT_METHODS
 from replearn_core.adaptation.job import AdaptConfig
-from replearn_core.adaptation.views import accuracy_figure, comparison_rows, feature_map_figure, start_adapt_run
+from replearn_core.adaptation.views import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
+                                            start_adapt_run)
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
@@ -34,21 +35,30 @@ with st.sidebar:
     source = domain_picker("Source domain", defaults.source, "Labelled images the classifier learns from. "
                            "printed-digits (built in) are digits drawn from fonts.")
     target = domain_picker("Target domain", defaults.target, "Unlabelled images to adapt to; digits is "
-                           "scikit-learn's handwritten set. mnist, usps and svhn download once.")
+                           "scikit-learn's handwritten set, pen-digits (built in) digits drawn as pen strokes. "
+                           "mnist, usps and svhn download once.")
     method = st.selectbox("Method", list(ADAPT_METHODS) + ["all"],
                           format_func=lambda m: "All four, compared" if m == "all" else ADAPT_METHODS[m].title,
                           help="Each run also trains the source-only control from the same start, for the "
                                "'before' accuracy and map.")
     backbone = st.selectbox("Backbone", list(BACKBONES), help="The encoder shared by both domains.")
-    epochs = st.slider("Epochs", 1, 30, defaults.epochs, help="Passes over the source images, per method.")
-    trade_off = st.number_input("Alignment weight w", 0.0, 10.0, defaults.trade_off, 0.1,
-                                help="Weight of the alignment loss (DANN's domain loss, CORAL, MMD) next to the "
-                                     "source classification loss.")
+    epochs = st.slider("Epochs", 1, 60, defaults.epochs, help="Passes over the source images, per method.")
+    if method in ("all", "source_only"):
+        trade_off = None
+        st.caption("Alignment weight w: each method's default (" + ", ".join(
+            f"{ADAPT_METHODS[m].title} {ADAPT_METHODS[m].weight:g}" for m in ADAPT_METHODS if m != "source_only") + ").")
+    else:
+        trade_off = st.number_input("Alignment weight w", 0.0, 100.0, ADAPT_METHODS[method].weight, 0.5,
+                                    key=f"weight_{method}",
+                                    help="Weight of the alignment loss (DANN's domain loss, CORAL, MMD) next to the "
+                                         "source classification loss; the default is this method's measured one "
+                                         "(CORAL's loss is about 30× smaller than the others').")
     align_after = st.slider("Source-only start", 0.0, 0.9, defaults.align_after, 0.05,
                             help="Share of the steps trained on source labels alone before the alignment loss "
-                                 "switches on; aligning features that carry no class information yet can stop "
-                                 "the classifier from learning.")
-    lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f", help="Peak AdamW learning rate.")
+                                 "switches on. 0 by default: the alignment weight already ramps up from 0 as "
+                                 "λ(p) = 2/(1+e^(−10p)) − 1.")
+    lr = st.number_input("Learning rate", 1e-5, 1.0, defaults.lr, format="%.4f",
+                         help="Starting SGD learning rate lr0 (momentum 0.9), annealed as lr0 / (1 + 10 p)^0.75.")
     seed = st.number_input("Seed", 0, 10_000, 0, help="Seeds the shared initialisation and the batches.")
 
 if method != "all":
@@ -60,7 +70,8 @@ if method != "all":
         st.caption(info.paper)
 
 config = dict(defaults.to_dict(), source=source, target=target, method=method, backbone=backbone,
-              epochs=int(epochs), trade_off=float(trade_off), align_after=float(align_after), lr=float(lr),
+              epochs=int(epochs), trade_off=None if trade_off is None else float(trade_off),
+              align_after=float(align_after), lr=float(lr),
               seed=int(seed))
 if st.button("▶ Adapt", type="primary", help="Queue the run; a worker process trains the control and the method."):
     try:
@@ -99,6 +110,9 @@ def live_view():
     colour_by = st.radio("Colour the maps by", ["domain", "class"], horizontal=True, key=f"colour_{run.id}",
                          help="By domain: do source and target overlap? By class: do the classes line up across "
                               "domains (circles: source, crosses: target)?")
+    reading = domain_gap_reading(s)
+    if reading:
+        st.caption(reading)
     methods = list(s.get("target_acc", {}))
     columns = st.columns(min(len(methods), 2) or 1)
     for i, m in enumerate(methods):

@@ -7,8 +7,9 @@ from dataclasses import fields
 HELP = "domain adaptation (source only, DANN, Deep CORAL, MMD): target accuracy before and after"
 
 _FLAG_HELP = {
-    "source": "labelled source domain: printed-digits, digits, mnist, svhn, usps or folder:PATH",
-    "target": "unlabelled target domain with the same classes (its labels only score the result)",
+    "source": "labelled source domain: printed-digits, digits, pen-digits, mnist, svhn, usps or folder:PATH",
+    "target": "unlabelled target domain with the same classes (its labels only score the result): digits, "
+              "pen-digits, ...",
     "method": "source_only, dann, coral, mmd, or all to compare them in one run",
 }
 
@@ -27,7 +28,7 @@ def add_arguments(p) -> None:
             p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
                            help=f"do not: {help_text}")
             continue
-        kind = {"max_source_images": int, "time_budget_s": float}.get(f.name, type(default) if default is not None else str)
+        kind = {"max_source_images": int, "time_budget_s": float, "trade_off": float}.get(f.name, type(default) if default is not None else str)
         p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

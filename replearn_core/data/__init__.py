@@ -56,6 +56,11 @@ def _printed_digits(split, size):
     return load_printed_digits(split, size)
 
 
+def _pen_digits(split, size):
+    from replearn_core.data.pen_digits import load_pen_digits
+    return load_pen_digits(split, size)
+
+
 def _digit_set(name):
     def load(split, size):
         from replearn_core.data.digit_sets import load_digit_set
@@ -75,6 +80,9 @@ DATASETS: dict[str, DatasetInfo] = {
     "printed-digits": DatasetInfo("printed-digits", "digits 0-9 drawn from fonts with random size, colour, "
                                   "slant and noise (built-in, 3,000 train / 1,000 test); the source domain of "
                                   "printed → handwritten adaptation.", _printed_digits),
+    "pen-digits": DatasetInfo("pen-digits", "digits 0-9 drawn as jittered pen strokes, dark ink on light paper "
+                              "(built-in, 3,000 train / 1,000 test); a second target domain for printed → "
+                              "handwritten adaptation.", _pen_digits),
     "mnist": DatasetInfo("mnist", "MNIST handwritten digits through torchvision (downloads 10 MB once).",
                          _digit_set("mnist"), offline=False),
     "usps": DatasetInfo("usps", "USPS handwritten digits, 16×16, through torchvision (downloads 7 MB once).",

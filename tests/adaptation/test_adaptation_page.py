@@ -30,6 +30,7 @@ def test_a_finished_run_shows_before_after_accuracy_and_feature_maps(store):
     at = _page().run()
     assert not at.exception
     assert {m.label for m in at.metric} == {"Target accuracy before (source only)", "Target accuracy after"}
+    assert any("Domain gap" in c.value and "smaller" in c.value for c in at.caption)
     charts = at.get("plotly_chart")
     assert len(charts) == 3  # accuracy bars + a map before and a map after
     at.radio[0].set_value("class").run()

@@ -6,6 +6,7 @@ import torch
 
 from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import GradientReversal, dann_coefficient, grad_reverse
+from replearn_core.adaptation.job import annealed_lr_factor
 from replearn_core.adaptation.mmd import mk_mmd
 
 
@@ -32,6 +33,15 @@ def test_dann_coefficient_ramps_from_zero_to_one():
     assert values[-1] == pytest.approx(2 / (1 + math.exp(-10)) - 1)
     assert values[5] == pytest.approx(2 / (1 + math.exp(-5)) - 1)
     assert all(a < b for a, b in zip(values, values[1:]))
+
+
+def test_learning_rate_anneals_as_in_the_dann_paper():
+    values = [annealed_lr_factor(p / 10) for p in range(11)]
+    assert values[0] == 1.0
+    assert values[-1] == pytest.approx(11 ** -0.75)
+    assert values[5] == pytest.approx(6 ** -0.75)
+    assert all(a > b for a, b in zip(values, values[1:]))
+    assert annealed_lr_factor(2.0) == values[-1]  # progress past the end stays at the last value
 
 
 def test_coral_is_zero_for_identical_batches_and_matches_numpy_covariances():

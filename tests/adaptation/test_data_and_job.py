@@ -22,6 +22,35 @@ def test_printed_digits_is_registered_balanced_and_deterministic():
     assert test.images.float().mean((1, 2, 3)).std() > 10
 
 
+def test_pen_digits_is_a_balanced_deterministic_dark_on_light_domain():
+    assert "pen-digits" in DATASETS and DATASETS["pen-digits"].offline
+    test = load_dataset("pen-digits", "test", 16)
+    assert test.images.shape == (1000, 3, 16, 16) and test.images.dtype == torch.uint8
+    assert torch.bincount(test.labels).tolist() == [100] * 10
+    assert test.class_names == load_dataset("digits", "test", 16).class_names
+    from replearn_core.data.pen_digits import load_pen_digits
+    assert torch.equal(load_pen_digits("test", 16).images, test.images)
+    # dark ink on light paper: the corners (paper) are brighter than the darkest pixels (ink) in every image
+    grey = test.images.float().mean(1)  # (N, 16, 16)
+    corners = torch.stack([grey[:, 0, 0], grey[:, 0, -1], grey[:, -1, 0], grey[:, -1, -1]], 1).mean(1)
+    assert (corners > grey.flatten(1).min(1).values + 60).all()
+    # the digits differ: the mean image of each class is its own
+    means = torch.stack([grey[test.labels == c].mean(0) for c in range(10)])  # (10, 16, 16)
+    assert torch.cdist(means.flatten(1), means.flatten(1)).add(torch.eye(10) * 1e9).min() > 50
+
+
+def test_each_method_has_its_default_alignment_weight_unless_one_is_set():
+    from replearn_core.adaptation import ADAPT_METHODS
+    assert AdaptConfig().trade_off is None
+    assert AdaptConfig().weight("coral") == ADAPT_METHODS["coral"].weight
+    assert AdaptConfig().weight("dann") == ADAPT_METHODS["dann"].weight
+    assert AdaptConfig(trade_off=2.5).weight("coral") == 2.5
+    with pytest.raises(ValueError, match="trade-off"):
+        AdaptConfig(trade_off=-1).validate()
+    with pytest.raises(ValueError, match="optimizer"):
+        AdaptConfig(optimizer="lbfgs").validate()
+
+
 def test_domains_with_different_classes_are_refused(tmp_path):
     import numpy as np
     from PIL import Image
@@ -49,15 +78,44 @@ def test_a_dann_run_reports_before_and_after_and_stores_feature_maps(store):
     assert set(summary["target_acc"]) == {"source_only", "dann"}
     assert 0 <= summary["target_acc_before"] <= 1 and 0 <= summary["target_acc_after"] <= 1
     assert summary["domain_gap_before"] >= 0
+    assert 0 <= summary["class_match_before"] <= 1 and 0 <= summary["class_match_after"] <= 1
     metrics = store.metrics(run_id)
     coeff = metrics["grl_coeff/dann"][1]
     assert coeff[0] == 0.0 and all(a <= b for a, b in zip(coeff, coeff[1:]))
+    lr = metrics["lr/dann"][1]
+    assert all(a > b for a, b in zip(lr, lr[1:]))  # annealed at every step
     assert "target_acc/source_only" in metrics and "alignment/dann" in metrics
     from safetensors.torch import load_file
     fmap = load_file(str(store.artifact(run_id, "map_dann").path))
     assert fmap["coords"].shape == (80, 2)
     assert fmap["domain"].tolist() == [0] * 40 + [1] * 40
+    # class match: the share of target images whose nearest source image (cosine) has their class
+    assert float(fmap["class_match"][0]) == pytest.approx(summary["class_match_after"], abs=1e-4)
     assert store.artifact(run_id, "map_source_only") is not None
+
+
+def test_coral_and_mmd_ramp_their_alignment_weight_from_zero(store):
+    run_id = store.create_run("adapt", AdaptConfig(method="all", control=False, **TINY).to_dict())
+    execute_run(store, run_id)
+    metrics = store.metrics(run_id)
+    for method in ("coral", "mmd"):
+        weights = metrics[f"align_weight/{method}"][1]
+        assert weights[0] == 0.0 and all(a < b for a, b in zip(weights, weights[1:]))
+    assert "align_weight/source_only" not in metrics
+    unramped = store.create_run("adapt", AdaptConfig(method="mmd", control=False, ramp=False, trade_off=2.0,
+                                                     **TINY).to_dict())
+    execute_run(store, unramped)
+    assert set(store.metrics(unramped)["align_weight/mmd"][1]) == {2.0}
+
+
+def test_the_domain_gap_reading_says_how_much_smaller_and_the_class_match():
+    from replearn_core.adaptation.views import domain_gap_reading
+    summary = {"method": "mmd", "domain_gap_before": 1.2, "domain_gap_after": 0.3, "target_acc_before": 0.25,
+               "target_acc_after": 0.7, "class_match_before": 0.1, "class_match_after": 0.55}
+    line = domain_gap_reading(summary)
+    assert "4.0× smaller" in line and "0.250 → 0.700" in line and "10%" in line and "55%" in line
+    assert "not smaller" in domain_gap_reading(dict(summary, domain_gap_after=1.5))
+    assert domain_gap_reading({"method": "mmd", "domain_gap_after": 0.3}) is None  # no control, no reading
 
 
 def test_cli_adapt_prints_before_and_after_as_json(capsys):

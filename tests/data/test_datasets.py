@@ -195,6 +195,6 @@ def test_the_dataset_table_is_complete_in_a_fresh_process_whatever_was_imported(
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     bare = names("")
-    assert {"shapes", "digits", "printed-digits", "mnist", "usps", "svhn", "cifar10", "stl10"} <= set(bare)
+    assert {"shapes", "digits", "printed-digits", "pen-digits", "mnist", "usps", "svhn", "cifar10", "stl10"} <= set(bare)
     assert names("import replearn_core.adaptation, replearn_core.metric, replearn_core.cyclegan, "
                  "replearn_core.transfer") == bare
