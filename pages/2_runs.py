@@ -5,6 +5,8 @@ import streamlit as st
 
 from replearn_core.commands.runs import run_rows
 from replearn_core.plots import overlay_figure
+from replearn_core.runs import access
+from ui.classroom import current_user
 from ui.common import get_store, live_fragment, refresh_seconds
 from ui.i18n import current_language, how_to_read, t
 from ui.links import linked_ids
@@ -16,6 +18,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 lang = current_language()
 st.title(t("runs.title"))
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: a student sees their own, shared and reference runs only
 store = get_store()
 for problem in store.reference_problems:
     st.warning(problem, icon="📌")
@@ -25,7 +28,8 @@ COLUMNS = ["id", "reference", "kind", "status", "warnings", "method", "dataset",
 
 @live_fragment(run_every=refresh_seconds())
 def runs_table():
-    rows = run_rows(store)
+    visible = {run.id for run in access.list_runs(store, user)}
+    rows = [row for row in run_rows(store) if row["id"] in visible]
     if not rows:
         st.info(t("runs.empty"))
         st.session_state["runs_selected"] = []
@@ -62,20 +66,21 @@ if selected:
         st.plotly_chart(overlay_figure(store, selected, key, labels, smooth, lang=lang), width="stretch")
         how_to_read("overlay")
     cols = st.columns(3)
-    active = [rid for rid in selected if store.get_run(rid).active]
+    mine = [rid for rid in selected if access.can_change(user, store.get_run(rid))]  # the engine checks again
+    active = [rid for rid in mine if store.get_run(rid).active]
     if active and cols[0].button(t("runs.cancel", n=len(active)), help=t("runs.cancel_help")):
         for rid in active:
-            store.request_cancel(rid)
+            access.cancel(store, user, rid)
         st.toast(t("common.cancel_requested"))
     reference = [rid for rid in selected if store.get_run(rid).reference]
     if reference:
         cols[1].caption(t("runs.reference_readonly", runs=", ".join(reference)))
-    done = [rid for rid in selected if not store.get_run(rid).active and rid not in reference]
+    done = [rid for rid in mine if not store.get_run(rid).active and rid not in reference]
     if done:
         confirm = cols[1].checkbox(t("runs.confirm_delete", n=len(done)), help=t("runs.confirm_delete_help"))
         if cols[1].button(t("runs.delete"), disabled=not confirm, help=t("runs.delete_help")):
             for rid in done:
-                store.delete_run(rid)
+                access.delete(store, user, rid)
             st.session_state["runs_selected"] = []
             st.rerun()
     for rid in selected[:3]:

@@ -51,3 +51,28 @@ def test_classroom_mode_asks_first_then_keeps_the_user_in_a_signed_url(monkeypat
     forged = access.issue_token(access.User("alice", "teacher"), b"guess").rsplit(".", 1)[0]
     edited = run_page({"me": f"{forged}.{signature}"})
     assert not any("hello" in m.value for m in edited.markdown)
+
+
+def test_the_runs_page_shows_a_student_their_own_runs_and_offers_no_cancel_for_others(monkeypatch, data_dir):
+    from pathlib import Path
+
+    from replearn_core.runs.store import RunStore
+
+    monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
+    monkeypatch.delenv("REPLEARN_CLASS_CODE", raising=False)
+    store = RunStore(data_dir)
+    mine = store.create_run("ssl", {"method": "simclr"}, owner="alice")
+    theirs = store.create_run("ssl", {"method": "moco"}, owner="bob")
+    token = access.issue_token(access.User("alice"), access.classroom_secret(data_dir))
+    page = Path(__file__).resolve().parents[2] / "pages" / "2_runs.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    at.query_params["me"] = token
+    at.query_params["run"] = f"{mine},{theirs}"  # a crafted link naming bob's run too
+    at.run()
+    assert not at.exception
+    shown = list(at.dataframe[0].value["id"])
+    assert mine in shown and theirs not in shown
+    cancel = [b for b in at.button if "1" in b.label]  # "Cancel 1 run": only alice's own
+    assert len(cancel) == 1
+    cancel[0].click().run()
+    assert store.get_run(mine).status == "cancelled" and store.get_run(theirs).status == "queued"
