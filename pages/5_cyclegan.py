@@ -6,6 +6,7 @@ from replearn_core.cyclegan.config import IMAGE_SIZES, CycleGANConfig
 from replearn_core.cyclegan.data import DATASET_SPECS
 from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmstrip, gallery, latest_run,
                                         loss_figure, start_run, walk_view)
+from replearn_core.cyclegan import published
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
@@ -29,9 +30,19 @@ walk_tab, train_tab = st.tabs(list(tab_names.values()),
 
 with walk_tab:
     sources = list_sources(store) or [BUNDLED]
-    source_labels = {s: t("cyclegan.bundled") if s == BUNDLED else t("cyclegan.run", run_id=s) for s in sources}
+    source_labels = {s: t("cyclegan.bundled") if s == BUNDLED else t("cyclegan.published")
+                     if s == published.SOURCE else t("cyclegan.run", run_id=s) for s in sources}
     source = st.selectbox(t("cyclegan.model"), sources, format_func=source_labels.get,
                           help=t("cyclegan.model_help"))
+    if not published.is_downloaded() and st.button(t("cyclegan.get_published"), help=t("cyclegan.get_published_help")):
+        bar = st.progress(0.0, text=t("cyclegan.downloading"))
+        try:
+            published.download_published(progress=lambda done, total: bar.progress(
+                min(1.0, done / total) if total else 0.0, text=t("cyclegan.downloading")))
+            st.success(t("cyclegan.downloaded", label=t("cyclegan.published")))
+            st.rerun()
+        except Exception as exc:  # noqa: BLE001 - offline, a damaged file: say so, keep the page
+            st.error(t("cyclegan.download_failed", detail=error_t(exc)))
     try:
         info = model_info(source, store)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -53,6 +64,8 @@ with walk_tab:
         st.stop()
     if view.note:
         st.warning(view.note)
+    if upload and source == BUNDLED:  # the bundled model says what it is beside a user's photo
+        st.warning(t("cyclegan.bundled_on_photo"), icon="🍎")
     for row in view.rows:
         st.markdown(f"**{row.title}** · {chosen_label}")
         st.image([row.real, row.translated, row.reconstructed], width=160,

@@ -143,3 +143,22 @@ def test_offline_the_download_fails_quickly_and_says_so(tiny_release):
         published.download_published(url=f"http://127.0.0.1:{port}/{{name}}.pth", timeout=5)
     assert time.perf_counter() - started < 10
     assert not published.is_downloaded()
+
+
+def test_the_page_offers_the_download_and_says_so_offline(monkeypatch, tiny_release):
+    """Offline, the page's button gives the engine's message and the page goes on with the bundled model."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    def offline(progress=None, **kwargs):
+        raise DownloadError("could not reach the release. This machine seems to be offline. " + published.OFFLINE_HINT)
+
+    monkeypatch.setattr(published, "download_published", offline)
+    page = Path(__file__).resolve().parents[2] / "pages" / "5_cyclegan.py"
+    at = AppTest.from_file(str(page), default_timeout=120).run()
+    assert not at.exception
+    button = next(b for b in at.button if "published" in b.label)
+    button.click().run()
+    assert any("offline" in e.value and "bundled model" in e.value for e in at.error)
+    assert not at.exception
