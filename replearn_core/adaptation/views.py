@@ -38,24 +38,26 @@ def accuracy_figure(summary: dict) -> go.Figure:
     return fig
 
 
-def domain_gap_reading(summary: dict) -> str | None:
+def domain_gap_reading(summary: dict, lang: str = "en") -> str | None:
     """One line that reads the measured domain gap before and after adaptation, or None without a control."""
+    from replearn_core.i18n import translate, translate_or
+
     before, after = summary.get("domain_gap_before"), summary.get("domain_gap_after")
     acc_before, acc_after = summary.get("target_acc_before"), summary.get("target_acc_after")
     if before is None or after is None or acc_before is None:
         return None
     chosen = summary.get("best_method") or summary.get("method")
-    title = ADAPT_METHODS[chosen].title if chosen in ADAPT_METHODS else chosen
+    title = translate_or(f"adapt_method.{chosen}.title", ADAPT_METHODS[chosen].title, lang) \
+        if chosen in ADAPT_METHODS else chosen
     if after < before:
-        change = f"{before / max(after, 1e-6):.1f}× smaller"
+        change = translate("da.smaller", lang, ratio=f"{before / max(after, 1e-6):.1f}")
     else:
-        change = f"not smaller ({after / max(before, 1e-6):.1f}×)"
+        change = translate("da.not_smaller", lang, ratio=f"{after / max(before, 1e-6):.1f}")
     match_before, match_after = summary.get("class_match_before"), summary.get("class_match_after")
-    match = (f" Nearest source image of the same class for {match_before:.0%} of target images before, "
-             f"{match_after:.0%} after: colour the maps by class to see the two domains' clusters of each class meet."
+    match = (translate("da.reading_match", lang, before=f"{match_before:.0%}", after=f"{match_after:.0%}")
              if match_before is not None and match_after is not None else "")
-    return (f"Domain gap (MK-MMD between source and target test features): {before:.3f} with source only, "
-            f"{after:.3f} after {title}, {change}; target accuracy {acc_before:.3f} → {acc_after:.3f}." + match)
+    return translate("da.reading", lang, before=f"{before:.3f}", after=f"{after:.3f}", method=title, change=change,
+                     acc_before=f"{acc_before:.3f}", acc_after=f"{acc_after:.3f}") + match
 
 
 def feature_map_figure(store: RunStore, run_id: str, method: str, colour_by: str = "domain") -> go.Figure | None:

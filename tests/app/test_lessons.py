@@ -110,6 +110,12 @@ def test_the_pages_show_the_settings_the_lessons_name(reference_runs):
     assert widget(at.selectbox, "Method").value == "simclr"
     assert widget(at.slider, "Temperature τ").value == 0.1
 
+    at = open_lesson("domain_adaptation")
+    at.button(key="open_domain_adaptation").click().run()
+    assert widget(at.selectbox, "Method").value == "dann"
+    assert widget(at.selectbox, "Source domain").value == "printed-digits"
+    assert widget(at.selectbox, "Target domain").value == "digits"
+
     at = open_lesson("augmentations")
     at.button(key="open_augmentations").click().run()
     ops = list(at.dataframe[0].value["op"])  # the recipe editor: the default recipe without colour jitter
