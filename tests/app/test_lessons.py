@@ -116,6 +116,12 @@ def test_the_pages_show_the_settings_the_lessons_name(reference_runs):
     assert widget(at.selectbox, "Source domain").value == "printed-digits"
     assert widget(at.selectbox, "Target domain").value == "digits"
 
+    at = open_lesson("metric_learning")
+    at.button(key="open_metric_learning").click().run()
+    assert widget(at.selectbox, "Loss").value == "triplet"
+    assert widget(at.selectbox, "Dataset").value == "digits"
+    assert widget(at.slider, "Epochs").value == 5
+
     at = open_lesson("augmentations")
     at.button(key="open_augmentations").click().run()
     ops = list(at.dataframe[0].value["op"])  # the recipe editor: the default recipe without colour jitter

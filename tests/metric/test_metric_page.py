@@ -34,7 +34,7 @@ def test_search_and_comparison_table_with_a_finished_run(store):
     assert len(at.dataframe) == 1  # the comparison table
     assert any("neighbours share the query's class" in c.value for c in at.caption)
     upload_radio = at.radio[0]
-    upload_radio.set_value("Upload an image").run()
+    upload_radio.set_value("upload").run()
     assert not at.exception
 
 
