@@ -11,7 +11,7 @@ from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, me
 from replearn_core.ssl.views import VIEWS, method_states, run_views
 from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, method_card_t, t
+from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
 from ui.presets import lesson_banner, preset, preset_index, preset_state
@@ -127,9 +127,9 @@ def live_view():
     st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
                                      device=run.device or "?"))
     if run.error:
-        st.error(run.error)
+        st.error(msg_t(run.error))
     for warning in run.warnings:
-        st.warning(warning, icon="⚠️")
+        st.warning(msg_t(warning), icon="⚠️")
     if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
         store.request_cancel(run.id)
         st.toast(t("common.cancel_requested"))
@@ -149,7 +149,7 @@ def live_view():
             with column:
                 try:
                     picture, caption = draw_view(view, run.id, method_states(store, run.id)[-1].name, store)
-                    st.image(picture, caption=caption)
+                    st.image(picture, caption=msg_t(caption))
                 except Exception as exc:  # noqa: BLE001 - a half-written or foreign state: say so, keep the page
                     st.warning(t("lab.cannot_draw", view=view, error=exc))
 

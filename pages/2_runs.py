@@ -8,7 +8,7 @@ from replearn_core.plots import overlay_figure
 from replearn_core.runs import access
 from ui.classroom import current_user
 from ui.common import get_store, live_fragment, refresh_seconds
-from ui.i18n import current_language, how_to_read, t
+from ui.i18n import current_language, how_to_read, msg_t, t
 from ui.links import linked_ids
 from ui.presets import lesson_banner, preset_index
 from ui.routing import use_app_navigation
@@ -92,6 +92,6 @@ if selected:
     for rid in selected:
         run = store.get_run(rid)
         if run.error:
-            st.error(f"{rid}: {run.error}")
+            st.error(f"{rid}: {msg_t(run.error)}")
         for warning in run.warnings:
-            st.warning(f"{rid}: {warning}", icon="⚠️")
+            st.warning(f"{rid}: {msg_t(warning)}", icon="⚠️")

@@ -10,7 +10,7 @@ from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_c
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
 from replearn_core.i18n import translate_or
 from ui.common import get_store, live_fragment, refresh_seconds, run_label
-from ui.i18n import current_language, error_t, how_to_read, t
+from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.links import link_runs, linked_ids
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
@@ -95,7 +95,7 @@ def draw(column, label: str, slot: int):
                     + t("maps.points_time", n=f"{len(fmap.coords):,}", seconds=f"{fmap.wall_s:.1f}")
                     + (t("maps.cached") if fmap.cached else ""))
     for note in fmap.notes:
-        column.caption(note)
+        column.caption(msg_t(note))
     if animate and fmap.history:
         column.plotly_chart(animation_figure(fmap), width="stretch", key=f"anim_{slot}")
         how_to_read("map_animation", column)

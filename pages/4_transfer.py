@@ -13,7 +13,7 @@ from replearn_core.transfer.lab import (check_encoder, comparison_curves, compar
                                         run_label, save_upload, start_comparison, start_source_run)
 from replearn_core.i18n import translate_or
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, t
+from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -136,7 +136,7 @@ def live_view():
     st.progress(run.progress, text=f"{t('status.' + run.status)} · {run.message or ''} · "
                                    f"{t('common.device')} {run.device or '?'}")
     if run.error:
-        st.error(run.error)
+        st.error(msg_t(run.error))
     if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("transfer.cancel_help")):
         store.request_cancel(run.id)
     curves = comparison_curves(store, run.id)
@@ -167,7 +167,7 @@ def live_view():
     st.subheader(t("transfer.recommendation"))
     st.markdown(run.summary.get("recommendation", ""))
     for note in run.summary.get("notes", []):
-        st.caption(note)
+        st.caption(msg_t(note))
 
 
 live_view()

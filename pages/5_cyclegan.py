@@ -10,7 +10,7 @@ from replearn_core.cyclegan import published
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, t
+from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -63,7 +63,7 @@ with walk_tab:
         st.error(error_t(exc))
         st.stop()
     if view.note:
-        st.warning(view.note)
+        st.warning(msg_t(view.note))
     if upload and source == BUNDLED:  # the bundled model says what it is beside a user's photo
         st.warning(t("cyclegan.bundled_on_photo"), icon="🍎")
     for row in view.rows:
@@ -138,7 +138,7 @@ with train_tab:
             st.progress(run.progress, text=f"{t('status.' + run.status)} · {run.message or ''} · "
                                            f"{t('common.device')} {run.device or '?'}")
             if run.error:
-                st.error(run.error)
+                st.error(msg_t(run.error))
             if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("cyclegan.cancel_help")):
                 store.request_cancel(run.id)
                 st.toast(t("common.cancel_requested"))

@@ -11,7 +11,7 @@ from replearn_core.plots import loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.i18n import translate_or
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, t
+from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
 
@@ -99,7 +99,7 @@ def live_view():
     st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
                                      device=run.device or "?"))
     if run.error:
-        st.error(run.error)
+        st.error(msg_t(run.error))
     if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
         store.request_cancel(run.id)
     metrics = store.metrics(run.id)

@@ -10,7 +10,7 @@ from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from replearn_core.i18n import translate_or
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, t
+from ui.i18n import current_language, error_t, msg_t, t
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
 
@@ -94,7 +94,7 @@ def live_view():
     st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
                                      device=run.device or "?"))
     if run.error:
-        st.error(run.error)
+        st.error(msg_t(run.error))
     if run.active:
         if st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
             store.request_cancel(run.id)

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimate_seconds, plan_runs, submit_claim_runs
-from replearn_core.claims.table import BADGES, latest_table, page_items, summary_rows
+from replearn_core.claims.localise import localised_row
+from replearn_core.claims.table import BADGES, latest_table, page_items
 from ui.common import get_store
 from ui.i18n import current_language, error_t, how_to_read, t
 from ui.presets import lesson_banner, preset
@@ -44,14 +45,12 @@ else:
     st.caption(t("claims.origin", origin=table["origin"]))
     if table.get("overrides"):
         st.warning(t("claims.overrides", overrides=table["overrides"]))
-    rows = summary_rows(table)
-    if lang != "en":  # the articles' own words for each claim, and the verdict in the page's language
-        by_claim = {r["claim"]: r for r in table["rows"]}
-        for row in rows:
-            source_row = by_claim.get(row["claim"], {})
-            row["claim"] = source_row.get("claim_zh") or row["claim"]
-            row["verdict"] = f"{BADGES.get(source_row.get('verdict'), ('❔',))[0]} " + verdict_text(
-                source_row.get("verdict", "not measured"))
+    rows = []  # every text in the page's language: the articles' own words for the claims on a Chinese page
+    for source_row in table["rows"]:
+        row = localised_row(source_row, table, lang)
+        row["verdict"] = f"{BADGES.get(source_row.get('verdict'), ('❔',))[0]} " + verdict_text(
+            source_row.get("verdict", "not measured"))
+        rows.append(row)
     frame = pd.DataFrame(rows)[["verdict", "claim", "source", "setting", "numbers"]]
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"verdict": st.column_config.TextColumn(t("claims.col.verdict"),
@@ -62,7 +61,7 @@ else:
                                 "numbers": st.column_config.TextColumn(t("claims.col.numbers"))})
     how_to_read("claims_table")
 
-items = page_items(table, float(budget_s), int(seeds))
+items = page_items(table, float(budget_s), int(seeds), lang)
 linked = preset("claim", "")  # ?claim=<id>: a lesson's link shows that claim first
 items.sort(key=lambda item: item["id"] != linked)
 for item in items:

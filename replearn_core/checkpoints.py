@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from replearn_core.backbones import build_backbone
+from replearn_core.i18n import Message
 from replearn_core.runs.store import RunStore
 
 PREFIX = "backbone."
@@ -36,28 +37,25 @@ def read_state_file(path: str | Path) -> dict[str, torch.Tensor]:
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint file at {path}")
+        raise CheckpointError(Message("ckpt.missing", path=str(path)))
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
         try:
             return _to_float32(load_file(str(path)))
         except Exception as exc:  # noqa: BLE001
-            raise CheckpointError(f"{path.name} is not a readable safetensors file: {exc}") from exc
+            raise CheckpointError(Message("ckpt.bad_safetensors", name=path.name, detail=str(exc))) from exc
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # torch's refusal to unpickle anything but tensors and plain containers
         found = re.search(r"GLOBAL (\S+)", str(exc))
-        raise CheckpointError(
-            f"{path.name} could not be read as a weights-only torch file: it holds pickled Python objects"
-            f"{f' ({found.group(1)})' if found else ''}, not only tensors, and unpickling those could run code; the "
-            f"lab never does. Save the weights alone: safetensors.torch.save_file(model.state_dict(), "
-            f"'encoder.safetensors').") from exc
+        raise CheckpointError(Message("ckpt.pickled", name=path.name,
+                                      found=f" ({found.group(1)})" if found else "")) from exc
     except Exception as exc:  # noqa: BLE001 - a damaged or truncated file, or no torch file at all
-        raise CheckpointError(f"{path.name} could not be read as a weights-only torch file: {exc}") from exc
+        raise CheckpointError(Message("ckpt.unreadable", name=path.name, detail=str(exc))) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path.name} does not hold a state dict of tensors")
+        raise CheckpointError(Message("ckpt.not_state_dict", name=path.name))
     return _to_float32(state)
 
 
@@ -76,9 +74,8 @@ def load_into(backbone: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
     if missing or unexpected or wrong_shape:
         def show(keys):
             return ", ".join(keys[:8]) + (f" … ({len(keys)} in all)" if len(keys) > 8 else "") if keys else "none"
-        raise CheckpointError("checkpoint does not fit this architecture. "
-                              f"Missing keys: {show(missing)}. Unexpected keys: {show(unexpected)}. "
-                              f"Shape mismatches: {show(wrong_shape)}.")
+        raise CheckpointError(Message("ckpt.mismatch", missing=show(missing), unexpected=show(unexpected),
+                                      shapes=show(wrong_shape)))
     backbone.load_state_dict(state)
     return backbone
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from replearn_core.i18n import Message
+
 OptionValue = bool | int | float | str
 
 
@@ -40,12 +42,12 @@ class Option:
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 return value.strip().lower() == "true"
             if not isinstance(value, bool):
-                raise ValueError(f"option {self.name} must be true or false, got {value!r}")
+                raise ValueError(Message("opt.bool", name=self.name, value=value))
             return value
         if kind is str:
             value = str(value)
             if self.choices and value not in self.choices:
-                raise ValueError(f"option {self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+                raise ValueError(Message("opt.choice", name=self.name, choices=", ".join(self.choices), value=value))
             return value
         try:
             if isinstance(value, bool):
@@ -54,10 +56,10 @@ class Option:
             if kind is int and number != float(value):
                 raise ValueError
         except (TypeError, ValueError):
-            raise ValueError(f"option {self.name} must be {'a whole number' if kind is int else 'a number'}, "
-                             f"got {value!r}") from None
+            raise ValueError(Message("opt.whole" if kind is int else "opt.number", name=self.name,
+                                     value=value)) from None
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-            raise ValueError(f"option {self.name} must be between {self.low:g} and {self.high:g}, got {number:g}")
+            raise ValueError(Message("opt.range", name=self.name, low=self.low, high=self.high, value=number))
         return number
 
     def describe(self) -> str:
@@ -82,8 +84,8 @@ def resolve_options(declared: Sequence[Option], given: Mapping | None, owner: st
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         known = ", ".join(by_name) or "none"
-        raise ValueError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                         f"for {owner}; its options: {known}")
+        raise ValueError(Message("opt.unknown_many" if len(unknown) > 1 else "opt.unknown",
+                                 names=", ".join(map(repr, unknown)), owner=owner, known=known))
     return {name: option.coerce(given[name]) if name in given else option.default
             for name, option in by_name.items()}
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from replearn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, error_text, method_text, normalise_language, translate
+from replearn_core.i18n import (DEFAULT_LANGUAGE, LANGUAGES, error_text, message_text, method_text,
+                                normalise_language, translate)
 
 PARAM = "lang"  # the query parameter
 STATE_KEY = "lang"  # session state: the chosen language code
@@ -42,6 +43,12 @@ def method_t(method: str, field: str, fallback: str) -> str:
 def error_t(exc: BaseException) -> str:
     """An engine exception's text for the page, in its language where the exception carries a code."""
     return error_text(exc, current_language())
+
+
+def msg_t(value) -> str:
+    """A message from the engine (a run's warning or error, a note, a caption) in the page's language where it
+    carries a catalogue code; other texts as they are."""
+    return message_text(value, current_language())
 
 
 def _remember_choice() -> None:

@@ -234,7 +234,8 @@ def claim_row(claim: Claim, results: Results, context: dict) -> dict:
             "numbers": {name: stat.to_dict() for name, stat in stats.items()},
             "verdict": outcome.verdict, "why": why, "rule": claim.rule_text(),
             "comparisons": [c.to_dict() for c in outcome.comparisons],
-            "runs": [r.run_id for k in keys for r in results.runs(k) if r.run_id], "errors": errors}
+            "runs": [r.run_id for k in keys for r in results.runs(k) if r.run_id], "errors": errors,
+            "facts": {k: v for k, v in measured.facts.items() if k != "error"}}
 
 
 def measure_claims(claims: list[Claim], store: RunStore, budget_s: float = DEFAULT_BUDGET_S,

@@ -103,23 +103,31 @@ def claim_runs_text(claim: Claim, budget_s: float = DEFAULT_BUDGET_S, seeds: int
             for run in plan_runs([claim], budget_s, seeds) if run.spec.kind != "baseline"]
 
 
-def page_items(table: dict | None, budget_s: float = DEFAULT_BUDGET_S, seeds: int = 1) -> list[dict]:
+def page_items(table: dict | None, budget_s: float = DEFAULT_BUDGET_S, seeds: int = 1,
+               lang: str = "en") -> list[dict]:
     """What the Claims page shows per claim: the measured row when the table has one (every row of the table,
     none hidden), else the declared claim; with its verdict badge, explanation, rule and the runs its button
-    queues. ``startable`` is False for a row of an older table whose claim is no longer declared."""
+    queues, in ``lang``. ``startable`` is False for a row of an older table whose claim is no longer declared."""
     from replearn_core.claims.catalogue import CLAIMS, CLAIMS_BY_ID
+    from replearn_core.claims.localise import localised_row, rule_text, term
+    from replearn_core.i18n import has_key, translate
 
     rows = {r["id"]: r for r in (table or {}).get("rows", [])}
     ids = list(rows) + [c.id for c in CLAIMS if c.id not in rows]
     items = []
     for claim_id in ids:
         claim, row = CLAIMS_BY_ID.get(claim_id), rows.get(claim_id)
+        if row is not None:
+            texts = localised_row(row, table, lang)
+        else:
+            source_key = f"claim.{claim_id}.source"
+            texts = {"source": translate(source_key, lang) if has_key(source_key) else claim.source,
+                     "rule": rule_text(claim, lang), "setting": None, "numbers": None, "why": None}
         item = {"id": claim_id, "measured": row is not None, "startable": claim is not None,
                 "claim": row["claim"] if row else claim.text, "claim_zh": row["claim_zh"] if row else claim.text_zh,
-                "source": row["source"] if row else claim.source, "rule": row["rule"] if row else claim.rule_text(),
-                "setting": row["setting"] if row else None, "numbers": numbers_text(row) if row else None,
+                "source": texts["source"], "rule": texts["rule"], "setting": texts["setting"],
+                "numbers": texts["numbers"], "why": texts["why"],
                 "verdict": row["verdict"] if row else None, "badge": badge(row["verdict"]) if row else None,
-                "why": row.get("why") if row else None,
-                "runs": claim_runs_text(claim, budget_s, seeds) if claim else []}
+                "runs": [term(name, lang) for name in claim_runs_text(claim, budget_s, seeds)] if claim else []}
         items.append(item)
     return items

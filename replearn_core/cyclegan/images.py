@@ -42,12 +42,11 @@ def decode_image(data: bytes | str, image_size: int, name: str = "the file") -> 
 
     Raises ValueError with a plain message when the file is not an image, is damaged or is a decompression bomb.
     """
-    from replearn_core.data.images import read_image, unreadable_reason
+    from replearn_core.data.images import read_image, unreadable_upload
 
     source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
         array = read_image(source, image_size)  # (S, S, 3)
     except Exception as exc:  # noqa: BLE001 - whatever PIL raises, the user gets the reason
-        raise ValueError(f"{name} is not an image this lab can read ({unreadable_reason(exc)}); use a JPEG, PNG, "
-                         f"WebP, BMP or GIF.") from exc
+        raise unreadable_upload(name, exc) from exc
     return torch.from_numpy(np.array(array)).permute(2, 0, 1).contiguous()

@@ -24,6 +24,7 @@ from replearn_core.cyclegan.data import load_domains
 from replearn_core.cyclegan.images import grid, png_bytes, to_signed, to_uint8
 from replearn_core.cyclegan.trainer import CycleGANTrainer
 from replearn_core.device import to_device_batch
+from replearn_core.i18n import Message
 
 SAMPLE_ROWS = ("real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B")
 
@@ -117,7 +118,7 @@ def run_cyclegan(config: dict, ctx) -> dict:
                                              f"cycle {losses.loss_cycle:.3f}")
             if out_of_time:
                 stopped_early = True
-                notes.append(f"stopped after the time budget of {cfg.time_budget_s:g} s at step {step}")
+                notes.append(Message("cyclegan.time_budget", seconds=cfg.time_budget_s, step=step))
                 break
         if stopped_early:
             break

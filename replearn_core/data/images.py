@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from replearn_core.i18n import Message
+
 SHOWN_NAMES = 5  # skipped files named in a message; the rest are counted
 
 
@@ -48,22 +50,28 @@ def read_full_image(file) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def unreadable_reason(exc: BaseException) -> str:
-    """Why an image file could not be decoded, in a few words for a message."""
+def unreadable_reason(exc: BaseException) -> Message:
+    """Why an image file could not be decoded, in a few words for a message (English, and in the catalogue)."""
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(exc, Image.DecompressionBombError):
-        return f"too large to decode safely, a decompression bomb? ({exc})"
+        return Message("img.bomb", detail=str(exc))
     if isinstance(exc, UnidentifiedImageError):
-        return "not an image"
-    return f"damaged: {exc}"
+        return Message("img.not_image")
+    return Message("img.damaged", detail=str(exc))
 
 
-def skipped_note(skipped: list[tuple[str, str]], where: str = "") -> str:
+def unreadable_upload(name: str, exc: BaseException) -> ValueError:
+    """The error an upload widget shows for a file that is not an image it can read, and why."""
+    return ValueError(Message("img.unreadable_upload", name=name, reason=unreadable_reason(exc)))
+
+
+def skipped_note(skipped: list[tuple[str, Message]], where: str = "") -> Message:
     """One message for the files a loader skipped: their count, and the first few with the reason.
 
     skipped: (file name, reason) pairs, e.g. from :func:`unreadable_reason`.
     """
-    shown = "; ".join(f"{name} ({reason})" for name, reason in skipped[:SHOWN_NAMES])
-    more = f"; and {len(skipped) - SHOWN_NAMES} more" if len(skipped) > SHOWN_NAMES else ""
-    return f"{where}skipped {len(skipped)} file(s) that could not be read as images: {shown}{more}"
+    shown = [Message("img.skipped_item", name=name, reason=reason) for name, reason in skipped[:SHOWN_NAMES]]
+    if len(skipped) > SHOWN_NAMES:
+        shown.append(Message("img.skipped_more", n=len(skipped) - SHOWN_NAMES))
+    return Message("img.skipped", where=where, n=len(skipped), shown=shown)

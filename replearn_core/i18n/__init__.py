@@ -113,6 +113,81 @@ def message(code: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
     return translate(f"error.{code}", lang, **params)
 
 
+class Message(str):
+    """An engine message that is also a plain English ``str`` (for the command line, logs and the run store)
+    and carries its catalogue key ``msg.<code>`` and parameters, so a page can show it in its own language.
+
+    Run warnings and run errors are stored with their code (see ``RunStore.add_warning``) and come back as
+    ``Message`` objects; a page calls :func:`message_text` on anything it shows. Parameters are numbers and
+    names, never English sentences, so both languages can place them.
+
+    >>> m = Message("warn.batch_too_large", batch=256, n=100)
+    >>> m.startswith("The batch size (256)"), message_text(m, "zh").startswith("批大小")
+    (True, True)
+    """
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, /, **params) -> "Message":
+        self = super().__new__(cls, translate(f"msg.{code}", DEFAULT_LANGUAGE, **_localised(params, DEFAULT_LANGUAGE)))
+        self.code, self.params = code, params
+        return self
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang``; parameters that are messages themselves (a clause, an advice) too."""
+        return translate(f"msg.{self.code}", lang, **_localised(self.params, lang))
+
+    def __reduce__(self):  # pickled (Streamlit's caches, Ray) by its code and parameters, not its English text
+        return Message.from_json, (self.to_json(),)
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "params": {k: _to_json(v) for k, v in self.params.items()}, "text": str(self)}
+
+    @classmethod
+    def from_json(cls, value) -> str:
+        """Back from :meth:`to_json` (a plain string stays a plain string; an unknown code keeps its text)."""
+        if isinstance(value, dict) and "code" in value:
+            try:
+                params = {k: [cls.from_json(i) for i in v] if isinstance(v, list) else cls.from_json(v)
+                          for k, v in (value.get("params") or {}).items()}
+                return cls(value["code"], **params)
+            except (KeyError, IndexError, ValueError):  # a code of another version of the catalogue
+                return str(value.get("text", ""))
+        return value
+
+
+def _localised(params: dict, lang: str) -> dict:
+    """Parameters for ``lang``: a message in its text, a list (of messages or texts) joined by "; "."""
+    def one(value):
+        return value.text(lang) if isinstance(value, Message) else value
+    return {k: "; ".join(str(one(item)) for item in v) if isinstance(v, list) else one(v) for k, v in params.items()}
+
+
+def _to_json(value):
+    if isinstance(value, Message):
+        return value.to_json()
+    return [_to_json(item) for item in value] if isinstance(value, list) else value
+
+
+def message_of(exc: BaseException) -> str:
+    """An exception's text, as the :class:`Message` it was raised with where it was (to be stored with its
+    code), else ``str(exc)``."""
+    if exc.args and isinstance(exc.args[0], Message):
+        return exc.args[0]
+    return str(exc)
+
+
+def message_text(value, lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a page shows for a message from the engine: a :class:`Message` or coded error in ``lang``, any
+    other text as it is (English)."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, BaseException):
+        return error_text(value, lang)
+    return str(value)
+
+
 class CodedError(ValueError):
     """A ValueError whose text a page can show in its own language: ``code`` names ``error.<code>`` in the
     catalogues and ``params`` fill it. ``str(exc)`` is the English text, for the command line and logs."""
@@ -130,6 +205,8 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     (English) text after a translated lead, since engine texts built at run time have no catalogue entry."""
     if isinstance(exc, CodedError):
         return exc.text(lang)
+    if exc.args and isinstance(exc.args[0], Message):  # any exception raised with a Message as its text
+        return exc.args[0].text(lang)
     code = getattr(exc, "code", None)  # a DatasetError (or another engine error) that names its catalogue text
     if isinstance(code, str) and has_key(f"error.{code}"):
         params = dict(getattr(exc, "params", None) or {})
@@ -140,6 +217,6 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     return detail if normalise_language(lang) == DEFAULT_LANGUAGE else translate("error.engine", lang, detail=detail)
 
 
-__all__ = ["CATALOGUE_DIR", "DEFAULT_LANGUAGE", "LANGUAGES", "CodedError", "catalogue", "catalogue_problems",
-           "error_text", "has_key", "message", "method_text", "normalise_language", "placeholders", "translate",
-           "translate_or"]
+__all__ = ["CATALOGUE_DIR", "DEFAULT_LANGUAGE", "LANGUAGES", "CodedError", "Message", "catalogue",
+           "catalogue_problems", "error_text", "has_key", "message", "message_of", "message_text",
+           "method_text", "normalise_language", "placeholders", "translate", "translate_or"]

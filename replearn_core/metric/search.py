@@ -105,12 +105,12 @@ def gallery(run_id: str, store: RunStore | None = None) -> Gallery:
 def image_from_bytes(data: bytes, name: str = "the file") -> np.ndarray:
     """Decode an uploaded image file into (H, W, 3) uint8; a clear ValueError if it is not an image, is damaged
     or is a decompression bomb."""
-    from replearn_core.data.images import read_full_image, unreadable_reason
+    from replearn_core.data.images import read_full_image, unreadable_upload
 
     try:
         return read_full_image(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - whatever PIL raises, the user gets the reason
-        raise ValueError(f"{name} is not an image this lab can read ({unreadable_reason(exc)})") from exc
+        raise unreadable_upload(name, exc) from exc
 
 
 def _as_chw(query, size: int) -> torch.Tensor:

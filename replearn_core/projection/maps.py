@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from replearn_core.i18n import Message
 from replearn_core.projection.cache import ArrayCache
 from replearn_core.projection.pca import PCA
 from replearn_core.projection.scores import score_2d, score_features
@@ -286,17 +287,15 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         if finite.sum() < 3:
             raise FeatureMapError(f"all but {int(finite.sum())} of the {len(X)} feature vectors contain NaN or "
                                   f"infinite values: the encoder has diverged. Use an earlier checkpoint.")
-        notes.append(f"{int((~finite).sum())} of {len(X)} feature vectors contained NaN or infinite values "
-                     f"and were left out.")
+        notes.append(Message("maps.nonfinite", n=int((~finite).sum()), total=len(X)))
         X, y, idx = X[finite], y[finite], idx[finite]
     total = len(X)
     if total > max_points:
         keep = np.sort(np.random.default_rng(seed).permutation(total)[:max_points])
         X, y, idx = X[keep], y[keep], idx[keep]
-        notes.append(f"Showing a random sample of {max_points:,} of the {total:,} {split} images "
-                     f"(seed {seed}); the map silhouette uses the same sample.")
+        notes.append(Message("maps.sampled", n=max_points, total=total, split=split, seed=seed))
     elif total < max_points and split == "test":
-        notes.append(f"The test split has {total:,} images; all are shown.")
+        notes.append(Message("maps.all_test", total=total))
 
     key_features = json.dumps({"features": feats["checkpoint"], "source": source, "dataset": feats["dataset"],
                                "split": split, "n": int(len(X)), "ids": hashlib.sha1(idx.tobytes()).hexdigest(),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from replearn_core.i18n import Message
 from replearn_core.runs.store import RunStore
 
 
@@ -83,8 +84,7 @@ class RunContext:
 
     def check_finite(self, name: str, value: float, step: int) -> None:
         if not math.isfinite(value):
-            raise RunDiverged(f"{name} became {value} at step {step}; the run stopped. "
-                              f"Try a lower learning rate.")
+            raise RunDiverged(Message("run.diverged", name=name, value=str(value), step=step))
 
     def check_cancel(self) -> None:
         """Raise RunCancelled if the user asked to stop (polls the store at most twice a second)."""
@@ -93,7 +93,7 @@ class RunContext:
             return
         self._last_cancel_check = now
         if self.store.cancel_requested(self.run_id):
-            raise RunCancelled("cancelled by the user")
+            raise RunCancelled(Message("run.cancelled"))
 
     # --- files ------------------------------------------------------------------------
     def save_tensors(self, name: str, tensors: dict[str, torch.Tensor], kind: str = "checkpoint",

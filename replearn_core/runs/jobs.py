@@ -11,6 +11,7 @@ import os
 import traceback
 
 from replearn_core.device import describe, pick_device
+from replearn_core.i18n import Message, message_of
 from replearn_core.runs.context import RunCancelled, RunContext, RunDiverged
 from replearn_core.runs.store import RunStore
 from replearn_core.storage_errors import StoreUnavailable, explain_storage_error
@@ -70,11 +71,11 @@ def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
         return summary
     except RunCancelled as exc:
         ctx.close()
-        store.finish(run_id, "cancelled", error=str(exc))
+        store.finish(run_id, "cancelled", error=message_of(exc))
         return {"status": "cancelled"}
     except RunDiverged as exc:
         ctx.close()
-        store.finish(run_id, "failed", error=str(exc))
+        store.finish(run_id, "failed", error=message_of(exc))
         return {"status": "failed", "error": str(exc)}
     except BaseException as exc:
         explained = explain_storage_error(exc, store.root)  # a full disk: say so, and what to do
@@ -82,7 +83,8 @@ def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
             ctx.close()
         except StoreUnavailable:
             pass  # the metrics not yet written are lost with the run; earlier runs are intact
-        detail = str(explained) if explained is not exc else \
+        detail = message_of(explained) if explained is not exc else \
+            message_of(exc) if isinstance(message_of(exc), Message) else \
             "".join(traceback.format_exception_only(type(exc), exc)).strip()
         store.finish(run_id, "failed", error=detail)
         if explained is not exc:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from replearn_core.i18n import Message
 from replearn_core.paths import data_dir
 from replearn_core.storage_errors import explain_storage_error
 
@@ -274,15 +275,23 @@ class RunStore:
         fields = {"status": status, "finished": time.time(), "error": error, "message": status}
         if summary is not None:
             fields["summary"] = summary
+        if isinstance(error, Message):  # kept with its code, so a page can show it in its own language
+            fields["summary"] = {**(summary if summary is not None else self.get_run(run_id).summary),
+                                 "error_message": error.to_json()}
         if status == "finished":
             fields["progress"] = 1.0
         self.update(run_id, **fields)
 
     def add_warning(self, run_id: str, message: str) -> None:
         """Add a message the user should act on to a run; a message already there is not added twice."""
+        if isinstance(message, Message):  # stored with its code and parameters: a page shows it in its language
+            value, sql_value = json.dumps(message.to_json(), ensure_ascii=False), "json(?)"
+        else:
+            value, sql_value = message, "?"
         with self._lock:
-            self._db.execute("UPDATE runs SET warnings = json_insert(warnings, '$[#]', ?) WHERE id = ? AND NOT EXISTS "
-                             "(SELECT 1 FROM json_each(runs.warnings) WHERE value = ?)", (message, run_id, message))
+            self._db.execute(f"UPDATE runs SET warnings = json_insert(warnings, '$[#]', {sql_value}) WHERE id = ? "
+                             f"AND NOT EXISTS (SELECT 1 FROM json_each(runs.warnings) WHERE "
+                             f"(CASE type WHEN 'object' THEN json_extract(value, '$.text') ELSE value END) = ?)", (value, run_id, str(message)))
 
     def heartbeat(self, run_id: str) -> None:
         self.update(run_id, heartbeat=time.time())
@@ -532,12 +541,14 @@ class RunStore:
 
 
 def _to_run(row: sqlite3.Row) -> Run:
+    summary = json.loads(row["summary"] or "{}")
+    error = Message.from_json(summary["error_message"]) if "error_message" in summary else row["error"]
     return Run(id=row["id"], kind=row["kind"], name=row["name"], config=json.loads(row["config"]),
                status=row["status"], device=row["device"], created=row["created"], started=row["started"],
-               finished=row["finished"], error=row["error"], pid=row["pid"], heartbeat=row["heartbeat"],
+               finished=row["finished"], error=error, pid=row["pid"], heartbeat=row["heartbeat"],
                cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
-               message=row["message"], summary=json.loads(row["summary"] or "{}"), reference=bool(row["reference"]),
-               warnings=json.loads(row["warnings"] or "[]"), owner=row["owner"], shared=bool(row["shared"]))
+               message=row["message"], summary=summary, reference=bool(row["reference"]),
+               warnings=[Message.from_json(w) for w in json.loads(row["warnings"] or "[]")], owner=row["owner"], shared=bool(row["shared"]))
 
 
 def _round_robin(rows, served: dict | None = None) -> list[str]:

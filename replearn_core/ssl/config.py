@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from replearn_core.i18n import Message
 from replearn_core.runs.config import RunConfig
 
 
@@ -54,7 +55,7 @@ class TrainConfig(RunConfig):
         from replearn_core.backbones import BACKBONES
 
         if self.method not in methods:
-            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(methods)}")
+            raise ValueError(Message("cfg.unknown_method", name=self.method, known=", ".join(methods)))
         if self.epochs is None:
             self.epochs = methods[self.method].default_epochs
         if self.batch_size is None:
@@ -62,22 +63,22 @@ class TrainConfig(RunConfig):
         if self.eval_every is None:
             self.eval_every = getattr(methods[self.method], "default_eval_every", None)
         if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+            raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
         usable = getattr(methods[self.method], "backbones", None)
         if usable is not None and self.backbone not in usable:
-            raise ValueError(f"{self.method} needs the backbone {' or '.join(usable)}, not {self.backbone!r} "
-                             f"(--backbone {usable[0]}; on the page, pick it under Backbone)")
-        checks = [(self.epochs >= 1, "epochs must be at least 1"),
-                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (self.weight_decay >= 0, "weight decay must be non-negative"),
-                  (0 < self.temperature <= 10, "temperature must be in (0, 10]"),
-                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
+            raise ValueError(Message("cfg.needs_backbone", method=self.method, usable=" or ".join(usable),
+                                     name=self.backbone, first=usable[0]))
+        checks = [(self.epochs >= 1, Message("cfg.epochs_min")),
+                  (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
+                  (0 < self.lr <= 1, Message("cfg.lr_range")),
+                  (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                  (0 < self.temperature <= 10, Message("cfg.temperature_range")),
+                  (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
                   (self.view_size is None or 8 <= self.view_size <= self.image_size,
-                   "view size must be between 8 and the image size"),
-                  (self.eval_every is None or self.eval_every >= 1, "evaluate every 1 epoch or more"),
-                  (self.knn_k >= 1, "k of the kNN must be at least 1"),
-                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
+                   Message("cfg.view_size_range")),
+                  (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
+                  (self.knn_k >= 1, Message("cfg.knn_k_min")),
+                  (self.eval_images >= 10, Message("cfg.eval_images_min"))]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)

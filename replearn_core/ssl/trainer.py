@@ -107,8 +107,9 @@ class Trainer:
         return self.last_eval
 
     def _encode(self, transform, images: torch.Tensor, model=None) -> torch.Tensor:
-        """Features (N, D) on the CPU of the backbone (or ``model``), through features.encode_images."""
-        return encode_images(model or self.method.backbone, images, self.device, transform=transform)
+        """Features (N, D) on the CPU of the method's representation (its backbone unless it says otherwise) or
+        of ``model``, through features.encode_images."""
+        return encode_images(model or self.method.representation(), images, self.device, transform=transform)
 
     def fit(self) -> None:
         self.method.train()

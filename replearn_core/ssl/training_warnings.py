@@ -1,8 +1,9 @@
 """Warnings a self-supervised run gives its user: what went wrong without failing, and what to try.
 
 A run that finishes is not always a run that learned. These checks read the run's settings and its logged
-curves (the same ``{key: (steps, values)}`` the store returns) and return plain sentences, recorded on the
-run with :meth:`RunContext.warn`; the lab and the Runs page show them beside the run, the command line
+curves (the same ``{key: (steps, values)}`` the store returns) and return sentences (catalogue
+:class:`~replearn_core.i18n.Message` objects: English strings that pages show in their own language), recorded
+on the run with :meth:`RunContext.warn`; the lab and the Runs page show them beside the run, the command line
 prints them.
 
 - **Collapse** (SimSiam, Chen & He 2020; RankMe, Garrido et al. 2023): at the end of the run the collapse
@@ -20,6 +21,8 @@ from __future__ import annotations
 import math
 from statistics import median
 
+from replearn_core.i18n import Message
+
 COLLAPSE_FRACTION = 0.1  # healthy default runs end at 0.4-1.0 of 1/sqrt(d); SimSiam without stop-gradient near 0
 MIN_EFFECTIVE_RANK = 5.0  # features using fewer dimensions than this cannot separate the 10 classes of shapes
 KNN_DROP = 0.05  # final kNN accuracy this far below the best epoch's
@@ -30,9 +33,7 @@ LOSS_PROGRESS = 0.02  # the last tenth's median loss must be at least 2 % (of |p
 def settings_warnings(config, train_images: int) -> list[str]:
     """Settings the run had to change to run at all (a batch larger than the training set)."""
     if config.batch_size > train_images:
-        return [f"The batch size ({config.batch_size}) is larger than the {train_images} training images: every "
-                f"step used all {train_images}, so an epoch is a single step. Choose a batch size of at most "
-                f"{train_images}, or more training images."]
+        return [Message("warn.batch_too_large", batch=config.batch_size, n=train_images)]
     return []
 
 
@@ -57,18 +58,17 @@ def _collapse(metrics, config) -> str | None:
     low_rank = rank is not None and rank < MIN_EFFECTIVE_RANK
     if not (low_spread or low_rank):
         return None
-    measured = []
-    if std is not None and ref:
-        measured.append(f"collapse meter {std:.4f}, where a spread-out representation has about {ref:.3f}")
-    if rank is not None:
-        measured.append(f"effective rank {rank:.1f}")
-    if config.method == "simsiam" and config.options.get("stop_gradient") is False:
-        advice = "SimSiam without its stop-gradient collapses: turn the stop-gradient back on."
+    if std is not None and ref and rank is not None:
+        measured = Message("warn.collapse_measured_both", std=std, ref=ref, rank=rank)
+    elif std is not None and ref:
+        measured = Message("warn.collapse_measured_meter", std=std, ref=ref)
     else:
-        advice = (f"Try a lower learning rate (this run: {config.lr:g}), a larger batch or stronger "
-                  f"augmentations, and compare with the method's default settings.")
-    return (f"The representation collapsed ({'; '.join(measured)}): the encoder maps different images to nearly "
-            f"the same features, so they cannot be told apart. {advice}")
+        measured = Message("warn.collapse_measured_rank", rank=rank)
+    if config.method == "simsiam" and config.options.get("stop_gradient") is False:
+        advice = Message("warn.collapse_advice_simsiam")
+    else:
+        advice = Message("warn.collapse_advice", lr=config.lr)
+    return Message("warn.collapse", measured=measured, advice=advice)
 
 
 def _knn_fell(metrics) -> list[str]:
@@ -80,9 +80,7 @@ def _knn_fell(metrics) -> list[str]:
     final = scored[-1][1]
     if best - final < KNN_DROP:
         return []
-    return [f"The kNN accuracy peaked at {best:.3f} (step {best_step}) and ended at {final:.3f}: training went on "
-            f"past its best representation. Each epoch's checkpoint is kept; try fewer epochs or a lower "
-            f"learning rate."]
+    return [Message("warn.knn_fell", best=best, step=best_step, final=final)]
 
 
 def _loss_flat(metrics, config) -> list[str]:
@@ -94,6 +92,4 @@ def _loss_flat(metrics, config) -> list[str]:
     peak, last = max(medians[:5]), medians[-1]
     if last < peak - LOSS_PROGRESS * abs(peak):
         return []
-    return [f"The loss did not fall (median {peak:.4g} at its highest in the first half of the steps, {last:.4g} "
-            f"over the last tenth): the encoder learned little. Try another learning rate (this run: "
-            f"{config.lr:g}), more epochs, or milder augmentations."]
+    return [Message("warn.loss_flat", peak=peak, last=last, lr=config.lr)]

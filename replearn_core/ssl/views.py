@@ -16,6 +16,7 @@ import torch
 from replearn_core.augment import plain
 from replearn_core.checkpoints import CheckpointError, read_state_file
 from replearn_core.data import load_dataset
+from replearn_core.i18n import Message, has_key
 from replearn_core.runs.store import RunStore
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import image_grid
@@ -90,15 +91,21 @@ def reconstruction_view(store: RunStore, run_id: str, n: int = 8, progress: bool
         for artifact in method_states(store, run_id):
             earlier, earlier_meta = load_run_method(store, run_id, artifact)
             pictures.append(_hwc(earlier.reconstruct(x, _generator())["reconstruction"]))
-            labels.append(f"epoch {earlier_meta.get('epoch', '?')}")
+            labels.append(Message("view.row_epoch", epoch=earlier_meta.get("epoch", "?")))
     else:
         pictures.append(_hwc(rows["reconstruction"]))
-        labels.append(f"reconstruction (epoch {meta.get('epoch', '?')})")
+        labels.append(Message("view.row_reconstruction_epoch", epoch=meta.get("epoch", "?")))
     for name in names[1:]:
         if name != "reconstruction":
             pictures.append(_hwc(rows[name]))
-            labels.append(name)
-    return image_grid(pictures), "rows, top to bottom: " + " · ".join(labels)
+            labels.append(_row_name(name))
+    return image_grid(pictures), Message("view.rows", rows=labels)
+
+
+def _row_name(name: str) -> Message | str:
+    """A method's row name ("masked input", "original", ...) in the catalogue's words where it has them."""
+    code = "view.row." + name.replace(" ", "_")
+    return Message(code) if has_key("msg." + code) else name
 
 
 def samples_view(store: RunStore, run_id: str, n: int = 16) -> tuple[torch.Tensor, str]:
@@ -106,8 +113,8 @@ def samples_view(store: RunStore, run_id: str, n: int = 16) -> tuple[torch.Tenso
     method, meta = load_run_method(store, run_id)
     images = _hwc(method.sample(n, _generator()))
     half = (n + 1) // 2
-    return image_grid([images[:half], images[half:2 * half]]), (
-        f"{n} samples from the prior, decoded (epoch {meta.get('epoch', '?')}): none of them is a training image")
+    return image_grid([images[:half], images[half:2 * half]]), Message("view.samples", n=n,
+                                                                        epoch=meta.get("epoch", "?"))
 
 
 def traversal_view(store: RunStore, run_id: str, dims: int = 8, steps: int = 7) -> tuple[torch.Tensor, str]:
@@ -115,10 +122,8 @@ def traversal_view(store: RunStore, run_id: str, dims: int = 8, steps: int = 7) 
     method, meta = load_run_method(store, run_id)
     x = held_out(store.get_run(run_id).config, 64, method.view_size)  # the first is traversed; all rank the dims
     grid, order = method.traverse(x, dims=dims, steps=steps)  # (dims, steps, 3, S, S)
-    return image_grid([_hwc(row) for row in grid]), (
-        f"each row moves one latent dimension (top to bottom: z{', z'.join(str(d) for d in order)}, the most "
-        f"informative first) from −3σ to +3σ, the others kept at the image's posterior mean (epoch "
-        f"{meta.get('epoch', '?')}): a row that changes one property only is a separated feature")
+    return image_grid([_hwc(row) for row in grid]), Message(
+        "view.traversal", dims="z" + ", z".join(str(d) for d in order), epoch=meta.get("epoch", "?"))
 
 
 def jigsaw_view(store: RunStore, run_id: str, n: int = 8) -> tuple[torch.Tensor, str]:
@@ -129,8 +134,7 @@ def jigsaw_view(store: RunStore, run_id: str, n: int = 8) -> tuple[torch.Tensor,
     right = (solved["predicted"] == solved["true"]).all(1)
     orders = " ".join(f"{''.join(str(int(i)) for i in p)}{'✓' if ok else '✗'}"
                       for p, ok in zip(solved["predicted"], right))
-    caption = (f"top: shuffled tiles · bottom: put back in the predicted order (epoch {meta.get('epoch', '?')}). "
-               f"Predicted orders (tile i came from position p[i]): {orders} — {int(right.sum())}/{n} right")
+    caption = Message("view.jigsaw", epoch=meta.get("epoch", "?"), orders=orders, right=int(right.sum()), n=n)
     return image_grid([_hwc(solved["shuffled"]), _hwc(solved["restored"])]), caption
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from replearn_core.i18n import Message
 from replearn_core.runs.config import RunConfig
 
 
@@ -42,29 +43,29 @@ class TransferConfig(RunConfig):
         from replearn_core.transfer.strategies import STRATEGIES
 
         if not self.strategies:
-            raise ValueError("choose at least one strategy")
+            raise ValueError(Message("cfg.no_strategy"))
         unknown = [s for s in self.strategies if s not in STRATEGIES]
         if unknown:
-            raise ValueError(f"unknown strategy {unknown[0]!r}; known: {', '.join(STRATEGIES)}")
+            raise ValueError(Message("cfg.unknown_strategy", name=unknown[0], known=", ".join(STRATEGIES)))
         if len(set(self.strategies)) != len(self.strategies):
-            raise ValueError("each strategy may be listed only once")
+            raise ValueError(Message("cfg.strategy_twice"))
         if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+            raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
         if not self.fractions:
-            raise ValueError("choose at least one label fraction")
+            raise ValueError(Message("cfg.no_fraction"))
         self.fractions = sorted({float(f) for f in self.fractions})
-        checks = [(all(0 < f <= 1 for f in self.fractions), "label fractions must be within (0, 1], e.g. 0.01"),
-                  (1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
-                  (0 <= self.min_steps <= 100_000, "min_steps must be between 0 and 100000"),
-                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (self.weight_decay >= 0, "weight decay must be non-negative"),
-                  (self.freeze_stages >= 0, "freeze_stages must be 0 or more"),
-                  (0 < self.lr_decay <= 1, "the layer-wise decay factor must be in (0, 1]"),
-                  (self.unfreeze_every >= 0, "unfreeze_every must be 0 or more steps"),
-                  (0 < self.probe_fraction < 1, "probe_fraction must be strictly between 0 and 1"),
-                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
-                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
+        checks = [(all(0 < f <= 1 for f in self.fractions), Message("cfg.fractions_range")),
+                  (1 <= self.epochs <= 1000, Message("cfg.epochs_range")),
+                  (0 <= self.min_steps <= 100_000, Message("cfg.min_steps_range")),
+                  (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
+                  (0 < self.lr <= 1, Message("cfg.lr_range")),
+                  (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                  (self.freeze_stages >= 0, Message("cfg.freeze_stages_min")),
+                  (0 < self.lr_decay <= 1, Message("cfg.lr_decay_range")),
+                  (self.unfreeze_every >= 0, Message("cfg.unfreeze_every_min")),
+                  (0 < self.probe_fraction < 1, Message("cfg.probe_fraction_range")),
+                  (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                  (self.eval_images >= 10, Message("cfg.eval_images_min"))]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
@@ -92,11 +93,11 @@ class SupervisedConfig(RunConfig):
         from replearn_core.backbones import BACKBONES
 
         if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
-        checks = [(1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
-                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (8 <= self.image_size <= 512, "image size must be between 8 and 512")]
+            raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
+        checks = [(1 <= self.epochs <= 1000, Message("cfg.epochs_range")),
+                  (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
+                  (0 < self.lr <= 1, Message("cfg.lr_range")),
+                  (8 <= self.image_size <= 512, Message("cfg.image_size_range"))]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)

@@ -25,10 +25,8 @@ READ_KEYWORDS = {"help", "text", "placeholder", "label", "caption"}
 # literals that are not language: file names and parameter names shown as such
 NOT_LANGUAGE = {"features.tsv", "metadata.tsv", "n_neighbors", "min_dist", "📌", "⚠️"}
 LOGGERS = {"_log", "log", "logger", "logging"}
-# catalogue English that a page shows inside engine data still in English (a known gap of issue 14): the Claims
-# page's settings, numbers and verdict rules come from replearn_core.claims and the measured table
-ENGINE_ENGLISH = {"pages/8_claims.py": {"from scratch, under 1,000 labels", "transfer, under 1,000 labels",
-                                        "not reproduced"}}
+# catalogue English that a page may show inside engine data (none: the Claims page rebuilds its table's texts)
+ENGINE_ENGLISH: dict[str, set[str]] = {}
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():
@@ -222,3 +220,51 @@ def test_catalogue_english_matches_the_engines_own_text():
     declared |= {f"strategy.{key}.explanation": s.explanation() for key, s in STRATEGIES.items()}
     declared |= {f"projection.{m}.{n}": text for m, names in PARAMETERS.items() for n, text in names.items()}
     assert [key for key, text in declared.items() if en.get(key) != text] == []
+
+
+def test_engine_messages_keep_their_code_through_the_run_store(tmp_path):
+    """A run's warnings and error are stored with their catalogue code: the CLI reads English, a page Chinese."""
+    import pickle
+
+    from replearn_core.data.images import skipped_note, unreadable_reason
+    from replearn_core.i18n import Message, message_text
+    from replearn_core.runs.store import RunStore
+    from PIL import UnidentifiedImageError
+
+    note = skipped_note([(f"cat/{i}.jpg", unreadable_reason(UnidentifiedImageError("x"))) for i in range(7)], "")
+    assert str(note).startswith("skipped 7 file(s) that could not be read as images: cat/0.jpg (not an image)")
+    assert message_text(note, "zh").startswith("跳过了 7 个无法作为图像读取的文件:cat/0.jpg(不是图像)")
+    assert "and 2 more" in note and "另有 2 个" in message_text(note, "zh")
+
+    store = RunStore(tmp_path)
+    run_id = store.create_run("ssl", {"method": "simclr"})
+    collapse = Message("warn.collapse", measured=Message("warn.collapse_measured_rank", rank=2.5),
+                       advice=Message("warn.collapse_advice_simsiam"))
+    store.add_warning(run_id, collapse)
+    store.add_warning(run_id, collapse)  # once only
+    store.add_warning(run_id, "a plain English warning")
+    store.finish(run_id, "failed", error=Message("run.diverged", name="loss", value="nan", step=12))
+    run = store.get_run(run_id)
+    assert [str(w) for w in run.warnings] == [str(collapse), "a plain English warning"]
+    assert message_text(run.warnings[0], "zh") == message_text(collapse, "zh") != str(collapse)
+    assert "有效秩 2.5" in message_text(run.warnings[0], "zh") and "停止梯度" in message_text(run.warnings[0], "zh")
+    assert message_text(run.warnings[1], "zh") == "a plain English warning"
+    assert str(run.error).startswith("loss became nan at step 12")
+    assert message_text(run.error, "zh").startswith("loss 在第 12 步变成了 nan")
+    assert pickle.loads(pickle.dumps(collapse)).text("zh") == collapse.text("zh")  # Streamlit's caches pickle
+
+
+def test_validation_errors_reach_the_page_in_its_language():
+    from replearn_core.i18n import error_text
+    from replearn_core.options import Option, resolve_options
+    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.ssl.methods import METHODS
+
+    with pytest.raises(ValueError) as caught:
+        TrainConfig(lr=5).validate(METHODS)
+    assert str(caught.value) == "learning rate must be in (0, 1]"
+    assert error_text(caught.value, "zh") == "学习率必须在 (0, 1] 之间"
+    with pytest.raises(ValueError) as caught:
+        resolve_options([Option("tau", 0.5, "τ", "temperature", low=0.01, high=1.0)], {"tua": 0.2}, "simclr")
+    assert "unknown option 'tua' for simclr" in str(caught.value)
+    assert error_text(caught.value, "zh").startswith("simclr 没有选项 'tua'")

@@ -114,8 +114,8 @@ def _captions(at) -> list[str]:
 
 
 @pytest.mark.parametrize("method, expected", [
-    ("mae", ["rows, top to bottom: masked input · epoch 1 · epoch 2 · original"]),
-    ("vae", ["rows, top to bottom: original · epoch 1 · epoch 2", "samples from the prior", "latent dimension"]),
+    ("mae", ["rows, top to bottom: masked input; epoch 1; epoch 2; original"]),
+    ("vae", ["rows, top to bottom: original; epoch 1; epoch 2", "samples from the prior", "latent dimension"]),
     ("jigsaw", ["predicted order"]),
 ])
 def test_a_runs_stored_method_is_drawn_under_its_curves(store, method, expected):

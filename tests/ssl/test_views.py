@@ -40,7 +40,7 @@ def test_a_stored_method_comes_back_with_its_decoder(store):
 def test_mae_reconstructions_show_one_row_per_stored_epoch(store):
     run_id = tiny_run(store, "mae")
     _, caption = VIEWS["reconstruction"](store, run_id)
-    assert caption == "rows, top to bottom: masked input · epoch 1 · epoch 2 · original"
+    assert caption == "rows, top to bottom: masked input; epoch 1; epoch 2; original"
 
 
 def test_methods_without_views_store_no_method_and_offer_none(store):

@@ -75,6 +75,11 @@ class SSLMethod(nn.Module):
         """The loss for one uint8 batch (B, 3, H, W), and extra values to log."""
         raise NotImplementedError
 
+    def representation(self) -> nn.Module:
+        """What the run evaluates (kNN, linear probe, the final embeddings): the backbone's features, unless
+        the method defines its representation otherwise (the VAE: the posterior mean)."""
+        return self.backbone
+
     def collapse_embedding(self, x: torch.Tensor) -> torch.Tensor:
         """What the collapse meter measures: the projector's output where there is one (as in the
         SimSiam paper, where collapse shows first), else the backbone's features."""

@@ -43,6 +43,10 @@ class VariationalAutoencoder(SSLMethod):
         self.posterior = nn.Linear(self.feature_dim, 2 * self.latent_dim)  # features -> (μ, log σ²)
         self.decoder = Decoder(self.latent_dim, self.view_size)
 
+    def representation(self) -> nn.Module:
+        """kNN and the linear probe read the posterior mean μ(x), the VAE's code for an image."""
+        return PosteriorMean(self.backbone, self.posterior, self.latent_dim)
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3, S, S) -> (B, d) posterior means and (B, d) log-variances."""
         mu, logvar = self.posterior(self.backbone(x)).float().chunk(2, dim=1)
@@ -90,3 +94,14 @@ class VariationalAutoencoder(SSLMethod):
 
     def _draw(self, z: torch.Tensor) -> torch.Tensor:
         return denormalize(self.decoder(z).float()).clamp(0, 1)
+
+
+class PosteriorMean(nn.Module):
+    """(B, 3, S, S) -> (B, d): the posterior mean of a VAE's encoder (a view of its modules, not a copy)."""
+
+    def __init__(self, backbone: nn.Module, posterior: nn.Linear, latent_dim: int):
+        super().__init__()
+        self.backbone, self.posterior, self.feature_dim = backbone, posterior, latent_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(self.backbone(x))[:, :self.feature_dim]
