@@ -33,7 +33,8 @@ class VariationalAutoencoder(SSLMethod):
         Option("beta", 1.0, "β (weight of the KL term)",
                "1 is the plain VAE. Larger β squeezes the latent code towards the prior: blurrier reconstructions, "
                "but latent dimensions that each move one property (see the traversal).", low=0.0, high=8.0, step=0.5),
-        Option("latent_dim", 16, "Latent dimensions", "Dimensions of the latent code z.", low=2, high=256),
+        Option("latent_dim", 128, "Latent dimensions",
+               "Dimensions of the latent code z.", low=2, high=256),
     )
 
     def __init__(self, backbone, config):

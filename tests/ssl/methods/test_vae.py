@@ -47,3 +47,15 @@ def test_beta_weights_the_kl_term(monkeypatch):
 def test_negative_beta_is_refused():
     with pytest.raises(ValueError, match="beta"):
         vae(beta=-1.0)
+
+
+def test_kNN_and_the_probe_read_the_posterior_mean():
+    """The run's representation is μ(x), not the backbone's features, and it shares the method's weights."""
+    method = vae(latent_dim=6)
+    x = plain(make_shapes(4, 16, seed=0).images)
+    representation = method.representation()
+    with torch.no_grad():
+        assert torch.allclose(representation(x), method.encode(x)[0], atol=1e-6)
+    assert representation.feature_dim == 6
+    assert {id(p) for p in representation.parameters()} <= {id(p) for p in method.parameters()}
+    assert "representation" not in dict(method.named_modules())  # nothing new in the method's state
