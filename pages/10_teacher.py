@@ -85,7 +85,7 @@ with st.form("limits"):
 if saved:
     try:
         access.save_limits(store, user, int(max_active), int(max_epochs))
-        st.success(t("teacher.saved"))
+        st.toast(t("teacher.saved"))  # a toast outlives the rerun that shows the new limits
         st.rerun()
     except (PermissionError, ValueError) as exc:
         st.error(t("teacher.cannot", detail=error_t(exc)))
