@@ -23,13 +23,26 @@ PAGE_ICONS = {
     "domain_adaptation": "🌉",
     "claims": "📜",
     "lessons": "🎓",
+    "teacher": "🧑‍🏫",
 }
+CLASSROOM_ONLY = {"teacher"}  # pages registered only in classroom mode (REPLEARN_CLASSROOM=1)
+
+
+def page_number(path: Path) -> tuple:
+    """pages/10_teacher.py after pages/9_lessons.py: the number before the name, then the name."""
+    number = path.stem.split("_", 1)[0]
+    return (int(number) if number.isdigit() else 1_000_000, path.stem)
 
 
 def page_entries(lang: str = "en") -> list:
+    from replearn_core.runs.access import ClassroomSettings
+
+    classroom = ClassroomSettings.from_env().enabled
     entries = [st.Page("home.py", title=translate_or("nav.home", "Home", lang), icon="🏠", default=True)]
-    for path in sorted(p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")):
+    for path in sorted((p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")), key=page_number):
         key = path.stem.split("_", 1)[1] if path.stem[:1].isdigit() else path.stem
+        if key in CLASSROOM_ONLY and not classroom:
+            continue
         title = translate_or(f"nav.{key}", key.replace("_", " ").capitalize(), lang)
         entries.append(st.Page(str(path), title=title, icon=PAGE_ICONS.get(key, "📄"), url_path=key))
     return entries

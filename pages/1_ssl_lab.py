@@ -9,7 +9,7 @@ from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
                               start_ssl_run)
 from replearn_core.ssl.views import VIEWS, method_states, run_views
-from ui.classroom import current_user
+from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
@@ -117,7 +117,7 @@ def draw_view(view: str, run_id: str, newest_state: str, _store):
 @live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("ssl_run_id") or (linked.id if linked else None)
-    run = store.get_run(run_id) if run_id else latest_run(store, "ssl")
+    run = store.get_run(run_id) if run_id else latest_run(store, "ssl", user)
     if run is None:
         st.info(t("lab.no_run"))
         return
@@ -130,9 +130,8 @@ def live_view():
         st.error(msg_t(run.error))
     for warning in run.warnings:
         st.warning(msg_t(warning), icon="⚠️")
-    if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
-        store.request_cancel(run.id)
-        st.toast(t("common.cancel_requested"))
+    queue_note(store, run)  # queued: its place and about when it starts
+    cancel_button(store, user, run, t("lab.cancel_help"))
     metrics = store.metrics(run.id)
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(loss_figure(metrics, lang=lang), use_container_width=True, key=f"loss_{run.id}")

@@ -9,6 +9,8 @@ from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_c
                                       projector_tsv, start_warm_up)
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
 from replearn_core.i18n import translate_or
+from replearn_core.runs import access
+from ui.classroom import current_user
 from ui.common import get_store, live_fragment, refresh_seconds, run_label
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.links import link_runs, linked_ids
@@ -28,8 +30,9 @@ def parameter_help(method: str, name: str) -> str:
     return translate_or(f"projection.{method}.{name}", PARAMETERS[method][name], lang)
 
 
+user = current_user()  # classroom mode: a student maps their own, shared and reference runs only
 store = get_store()
-runs = store.list_runs()
+runs = access.list_runs(store, user)
 options = {}
 for run in runs:
     if checkpoint_artifacts(store, run.id) or run.active:

@@ -12,6 +12,7 @@ from replearn_core.transfer.lab import (check_encoder, comparison_curves, compar
                                         curves_figure, encoder_choices, label_efficiency_figure, results_csv,
                                         run_label, save_upload, start_comparison, start_source_run)
 from replearn_core.i18n import translate_or
+from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset
@@ -23,6 +24,7 @@ lang = current_language()
 st.title(t("transfer.title"))
 st.caption(t("transfer.caption"))
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TransferConfig()
@@ -36,7 +38,7 @@ def strategy_title(key: str) -> str:
 
 with st.sidebar:
     st.header(t("transfer.encoder"))
-    choices = encoder_choices(store)
+    choices = encoder_choices(store, user)  # the runs this user may see
     # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
     encoder_labels = {spec: t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else label
                       for spec, label in choices.items()}
@@ -62,8 +64,11 @@ with st.sidebar:
     elif encoder == "imagenet":
         st.info(t("transfer.imagenet_note"))
     if st.button(t("transfer.train_source"), help=t("transfer.train_source_help")):
-        st.session_state["transfer_source_id"] = start_source_run(store=store)
-        st.toast(t("transfer.source_queued"))
+        try:
+            st.session_state["transfer_source_id"] = start_source_run(store=store, user=user)
+            st.toast(t("transfer.source_queued"))
+        except (ValueError, KeyError, PermissionError) as exc:
+            st.error(t("common.cannot_start", detail=error_t(exc)))
 
     st.header(t("transfer.target"))
     dataset_names = list(DATASETS) + ["folder:…"]
@@ -106,12 +111,12 @@ config = dict(defaults.to_dict(), encoder=encoder, backbone=backbone, dataset=da
               image_size=int(image_size), seed=int(seed))
 if st.button(t("transfer.compare"), type="primary", disabled=not encoder_ok, help=t("transfer.compare_help")):
     try:
-        st.session_state["transfer_run_id"] = start_comparison(config, store)
+        st.session_state["transfer_run_id"] = start_comparison(config, store, user=user)
         st.toast(t("transfer.queued"))
-    except (DatasetError, ValueError, KeyError) as exc:
+    except (DatasetError, ValueError, KeyError, PermissionError) as exc:
         st.error(t("common.cannot_start", detail=error_t(exc)))
 
-past = comparison_runs(store)
+past = comparison_runs(store, user)
 if past:
     labels = {r.id: run_label(r) for r in past}
     current = st.session_state.get("transfer_run_id")
@@ -137,8 +142,8 @@ def live_view():
                                    f"{t('common.device')} {run.device or '?'}")
     if run.error:
         st.error(msg_t(run.error))
-    if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("transfer.cancel_help")):
-        store.request_cancel(run.id)
+    queue_note(store, run)
+    cancel_button(store, user, run, t("transfer.cancel_help"))
     curves = comparison_curves(store, run.id)
     left, right = st.columns(2)
     left.plotly_chart(curves_figure(curves["acc"], cfg.get("fractions", []), t("transfer.acc_title"), "accuracy",

@@ -9,6 +9,7 @@ from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmst
 from replearn_core.cyclegan import published
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
+from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset
@@ -20,6 +21,7 @@ lang = current_language()
 st.title(t("cyclegan.title"))
 st.caption(t("cyclegan.caption") + " " + PAPER)
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = CycleGANConfig()
@@ -29,7 +31,7 @@ walk_tab, train_tab = st.tabs(list(tab_names.values()),
                               default=tab_names.get(preset("tab", "walk"), tab_names["walk"]))
 
 with walk_tab:
-    sources = list_sources(store) or [BUNDLED]
+    sources = list_sources(store, user) or [BUNDLED]
     source_labels = {s: t("cyclegan.bundled") if s == BUNDLED else t("cyclegan.published")
                      if s == published.SOURCE else t("cyclegan.run", run_id=s) for s in sources}
     source = st.selectbox(t("cyclegan.model"), sources, format_func=source_labels.get,
@@ -119,16 +121,16 @@ with train_tab:
                       lambda_identity=float(lambda_identity), pool_size=int(pool_size), sample_every=int(sample_every))
         if st.button(t("cyclegan.train"), type="primary", width="stretch", help=t("cyclegan.train_help")):
             try:
-                st.session_state["cyclegan_run_id"] = start_run(config, store)
+                st.session_state["cyclegan_run_id"] = start_run(config, store, user=user)
                 st.toast(t("cyclegan.queued"))
-            except (DatasetError, ValueError, KeyError) as exc:
+            except (DatasetError, ValueError, KeyError, PermissionError) as exc:
                 st.error(t("common.cannot_start", detail=error_t(exc)))
 
     with live:
         @live_fragment(run_every=refresh_seconds())
         def live_view():
             run_id = st.session_state.get("cyclegan_run_id")
-            run = store.get_run(run_id) if run_id else latest_run(store)
+            run = store.get_run(run_id) if run_id else latest_run(store, user)
             if run is None:
                 st.info(t("cyclegan.no_run"))
                 return
@@ -139,9 +141,8 @@ with train_tab:
                                            f"{t('common.device')} {run.device or '?'}")
             if run.error:
                 st.error(msg_t(run.error))
-            if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("cyclegan.cancel_help")):
-                store.request_cancel(run.id)
-                st.toast(t("common.cancel_requested"))
+            queue_note(store, run)
+            cancel_button(store, user, run, t("cyclegan.cancel_help"))
             metrics = store.metrics(run.id)
             st.plotly_chart(loss_figure(metrics, lang), width="stretch", key=f"cg_loss_{run.id}")
             how_to_read("cg_losses")

@@ -10,6 +10,8 @@ from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.i18n import translate_or
+from replearn_core.runs import access
+from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.presets import lesson_banner, preset, preset_index
@@ -20,6 +22,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 lang = current_language()
 st.title(t("ml.title"))
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = TrainConfig()
@@ -80,17 +83,17 @@ with left:
     if start:
         try:
             cfgs = config if len(start) == 1 else dict(config, options={"m_per_class": int(m_per_class)})
-            ids = start_metric_runs(cfgs, start)
+            ids = start_metric_runs(cfgs, start, store=store, user=user)
             st.session_state["metric_run_id"] = ids[0]
             st.toast(t("ml.queued", n=len(ids)))
-        except (DatasetError, ValueError, KeyError) as exc:
+        except (DatasetError, ValueError, KeyError, PermissionError) as exc:
             st.error(t("common.cannot_start", detail=error_t(exc)))
 
 
 @live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("metric_run_id")
-    runs = store.list_runs(kind="metric")
+    runs = access.list_runs(store, user, kind="metric")
     run = store.get_run(run_id) if run_id else (runs[0] if runs else None)
     if run is None:
         st.info(t("ml.no_run"))
@@ -100,8 +103,8 @@ def live_view():
                                      device=run.device or "?"))
     if run.error:
         st.error(msg_t(run.error))
-    if run.active and st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
-        store.request_cancel(run.id)
+    queue_note(store, run)
+    cancel_button(store, user, run, t("lab.cancel_help"))
     metrics = store.metrics(run.id)
     c1, c2 = st.columns(2)
     c1.plotly_chart(loss_figure(metrics, lang=lang), use_container_width=True, key=f"mloss_{run.id}")
@@ -112,7 +115,7 @@ def live_view():
 live_view()
 
 st.header(t("ml.search"))
-finished = store.list_runs(kind="metric", status="finished")
+finished = access.list_runs(store, user, kind="metric", status="finished")
 if not finished:
     st.info(t("ml.search_needs"))
 else:
@@ -145,7 +148,7 @@ else:
         st.error(t("ml.cannot_search", detail=error_t(exc)))
 
 st.header(t("ml.compared"))
-rows = comparison_table(store)
+rows = comparison_table(store, user)
 if rows:
     st.caption(t("ml.compared_caption"))
     st.dataframe(rows, use_container_width=True, hide_index=True)

@@ -9,6 +9,8 @@ from replearn_core.adaptation.views import (accuracy_figure, comparison_rows, do
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from replearn_core.i18n import translate_or
+from replearn_core.runs import access
+from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, msg_t, t
 from ui.presets import lesson_banner, preset, preset_index
@@ -20,6 +22,7 @@ lang = current_language()
 st.title(t("da.title"))
 st.caption(t("da.caption"))
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = AdaptConfig()
@@ -74,16 +77,16 @@ config = dict(defaults.to_dict(), source=source, target=target, method=method, b
               seed=int(seed))
 if st.button(t("da.adapt"), type="primary", help=t("da.adapt_help")):
     try:
-        st.session_state["adapt_run_id"] = start_adapt_run(config, store)
+        st.session_state["adapt_run_id"] = start_adapt_run(config, store, user=user)
         st.toast(t("lab.queued"))
-    except (DatasetError, ValueError, KeyError) as exc:
+    except (DatasetError, ValueError, KeyError, PermissionError) as exc:
         st.error(t("common.cannot_start", detail=error_t(exc)))
 
 
 @live_fragment(run_every=refresh_seconds())
 def live_view():
     run_id = st.session_state.get("adapt_run_id")
-    runs = store.list_runs(kind="adapt")
+    runs = access.list_runs(store, user, kind="adapt")
     run = store.get_run(run_id) if run_id else (runs[0] if runs else None)
     if run is None:
         st.info(t("da.no_run"))
@@ -96,8 +99,8 @@ def live_view():
     if run.error:
         st.error(msg_t(run.error))
     if run.active:
-        if st.button(t("common.cancel"), key=f"cancel_{run.id}", help=t("lab.cancel_help")):
-            store.request_cancel(run.id)
+        queue_note(store, run)
+        cancel_button(store, user, run, t("lab.cancel_help"))
         return
     if run.status != "finished":
         return
@@ -125,7 +128,7 @@ def live_view():
 
 live_view()
 
-rows = comparison_rows(store)
+rows = comparison_rows(store, user)
 if rows:
     st.header(t("da.all_runs"))
     st.dataframe(rows, use_container_width=True, hide_index=True)

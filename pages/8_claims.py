@@ -6,6 +6,7 @@ import streamlit as st
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimate_seconds, plan_runs, submit_claim_runs
 from replearn_core.claims.localise import localised_row
 from replearn_core.claims.table import BADGES, latest_table, page_items
+from ui.classroom import current_user
 from ui.common import get_store
 from ui.i18n import current_language, error_t, how_to_read, t
 from ui.presets import lesson_banner, preset
@@ -17,6 +18,7 @@ lang = current_language()
 st.title(t("claims.title"))
 st.caption(t("claims.caption"))
 lesson_banner()  # opened by a lesson: say which, with a way back
+user = current_user()  # classroom mode: a claim's runs are the student's, within the class limits
 store = get_store()
 table = latest_table()
 
@@ -82,9 +84,10 @@ for item in items:
         if st.button(t("claims.start"), key=f"start_{item['id']}", disabled=not item["startable"],
                      help=t("claims.start_help")):
             try:
-                queued = submit_claim_runs(CLAIMS_BY_ID[item["id"]], float(budget_s), int(seeds), store=store)
+                queued = submit_claim_runs(CLAIMS_BY_ID[item["id"]], float(budget_s), int(seeds), store=store,
+                                           user=user)
                 st.session_state[f"queued_{item['id']}"] = [run_id for _, run_id in queued]
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, PermissionError) as exc:
                 st.error(t("common.cannot_start", detail=error_t(exc)))
         queued = st.session_state.get(f"queued_{item['id']}")
         if queued:

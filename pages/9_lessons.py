@@ -5,6 +5,8 @@ import streamlit as st
 
 from replearn_core.claims.table import latest_table
 from replearn_core.lessons import LESSONS, LESSONS_BY_ID, lesson_index, own_results, reference_results
+from replearn_core.runs import access
+from ui.classroom import current_user
 from ui.common import get_store
 from ui.i18n import current_language, t
 from ui.presets import LESSON_PARAM
@@ -15,6 +17,7 @@ use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's 
 lang = current_language()
 st.title(t("lessons.title"))
 st.caption(t("lessons.caption"))
+user = current_user()  # classroom mode: "your results" are the student's own runs
 store = get_store()
 
 ids = [lesson.id for lesson in LESSONS]
@@ -60,7 +63,7 @@ with reference:
         st.info(t("lessons.no_reference"))
 with own:
     st.markdown(f"**{t('lessons.own')}**")
-    mine = own_results(lesson, store.list_runs(), lang)
+    mine = own_results(lesson, access.list_runs(store, user), lang)
     if mine and mine[1]:
         st.caption(t("lessons.own_run", run_id=mine[0]))
         st.dataframe(pd.DataFrame(mine[1], columns=[t("lessons.col_measure"), t("lessons.col_value")]),

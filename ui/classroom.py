@@ -58,3 +58,25 @@ def _sign_in_form(settings: ClassroomSettings, secret: bytes) -> None:
         st.session_state[_KEY] = user
         st.query_params[PARAM] = access.issue_token(user, secret)
         st.rerun()
+
+
+def queue_note(store, run) -> None:
+    """Under a queued run: its place in the queue and, once runs of the kinds ahead have finished here, about
+    when it starts (the engine's estimate: median durations of finished runs)."""
+    if run.status != "queued":
+        return
+    spot = access.queue_spot(store, run.id)
+    if spot is None:
+        return
+    if spot.wait_s is None:
+        st.caption(t("queue.position", position=spot.position))
+    else:
+        st.caption(t("queue.position_eta", position=spot.position, minutes=max(1, round(spot.wait_s / 60))))
+
+
+def cancel_button(store, user: User, run, help_text: str) -> None:
+    """A Cancel button under an active run the user may change (the engine checks again)."""
+    if run.active and access.can_change(user, run) and st.button(t("common.cancel"), key=f"cancel_{run.id}",
+                                                                  help=help_text):
+        access.cancel(store, user, run.id)
+        st.toast(t("common.cancel_requested"))

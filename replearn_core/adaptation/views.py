@@ -11,17 +11,18 @@ LAYOUT = dict(margin=dict(l=40, r=10, t=50, b=40), height=360)
 DOMAIN_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
 
 
-def start_adapt_run(config: dict, store: RunStore | None = None) -> str:
-    """Validate a config and queue the run; returns its id."""
+def start_adapt_run(config: dict, store: RunStore | None = None, user=None) -> str:
+    """Validate a config and queue the run as the user's (default: the local user); returns its id."""
     from replearn_core.adaptation.job import AdaptConfig
-    from replearn_core.runs.worker import submit
+    from replearn_core.runs.access import LOCAL, submit_as
 
     from replearn_core.metric.views import check_dataset_spec
 
     cfg = AdaptConfig.from_dict(config).validate()
     check_dataset_spec(cfg.source)
     check_dataset_spec(cfg.target)
-    return submit("adapt", cfg.to_dict(), name=f"adapt {cfg.method} {cfg.source}→{cfg.target}")
+    return submit_as(user or LOCAL, "adapt", cfg.to_dict(), name=f"adapt {cfg.method} {cfg.source}→{cfg.target}",
+                     store=store)
 
 
 def accuracy_figure(summary: dict) -> go.Figure:
@@ -96,10 +97,12 @@ def _palette(c: int) -> str:
     return colours[int(c) % len(colours)]
 
 
-def comparison_rows(store: RunStore) -> list[dict]:
-    """One row per finished adaptation run and method: target accuracy and domain gap."""
+def comparison_rows(store: RunStore, user=None) -> list[dict]:
+    """One row per finished adaptation run the user may see and method: target accuracy and domain gap."""
+    from replearn_core.runs.access import LOCAL, list_runs
+
     rows = []
-    for run in store.list_runs(kind="adapt", status="finished"):
+    for run in list_runs(store, user or LOCAL, kind="adapt", status="finished"):
         s = run.summary
         for method, acc in (s.get("target_acc") or {}).items():
             rows.append({"run": run.id, "source → target": f"{s.get('source')} → {s.get('target')}",

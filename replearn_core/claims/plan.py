@@ -115,25 +115,32 @@ def estimate_seconds(plan: list[PlannedRun]) -> float:
 
 
 def submit_claim_runs(claim: Claim, budget_s: float = DEFAULT_BUDGET_S, seeds: int = 1,
-                      ssl_seeds: int | None = None, store=None) -> list[tuple[str, str]]:
+                      ssl_seeds: int | None = None, store=None, user=None) -> list[tuple[str, str]]:
     """Queue a claim's runs as ordinary runs for the worker; returns [(run name, run id)] in queue order.
 
     Transfer runs name their encoder run by id. The worker starts queued runs in the order they were
     queued, one at a time per device (REPLEARN_CONCURRENCY=1, the default), so every encoder has
     finished before a transfer from it starts. The baselines are no run: they are computed when a
     table is measured.
-    """
-    from replearn_core.runs.worker import submit
 
+    The runs are the user's (default: the local user); in classroom mode all of them must fit the class
+    limits, or none is queued.
+    """
+    from replearn_core.runs.access import LOCAL, check_submit, submit_as
+    from replearn_core.runs.store import RunStore
+
+    user = user or LOCAL
+    store = store or RunStore()
+    planned = [run for run in plan_runs([claim], budget_s, seeds, ssl_seeds) if run.spec.kind != "baseline"]
+    for run in planned:
+        check_submit(store, user, run.config, count=len(planned))
     submitted: dict[tuple[str, int], str] = {}
     out = []
-    for run in plan_runs([claim], budget_s, seeds, ssl_seeds):
-        if run.spec.kind == "baseline":
-            continue
+    for run in planned:
         config = dict(run.config)
         if run.encoder is not None:
             config["encoder"] = submitted[run.encoder]
-        run_id = submit(run.spec.kind, config, name=run.name, store=store)
+        run_id = submit_as(user, run.spec.kind, config, name=run.name, store=store)
         submitted[(run.key, run.seed)] = run_id
         out.append((run.name, run_id))
     return out

@@ -114,8 +114,11 @@ def start_run(config: dict, store=None, user=None) -> str:
                      store=store)
 
 
-def latest_run(store):
-    runs = store.list_runs(kind="cyclegan")
+def latest_run(store, user=None):
+    """The newest cyclegan run the user may see (default: the local user, who sees every run)."""
+    from replearn_core.runs.access import LOCAL, list_runs
+
+    runs = list_runs(store, user or LOCAL, kind="cyclegan")
     return runs[0] if runs else None
 
 

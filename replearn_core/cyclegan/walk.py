@@ -214,15 +214,17 @@ def read_upload(data: bytes, info: ModelInfo, name: str = "the file") -> torch.T
     return decode_image(data, info.config.image_size, name)
 
 
-def list_sources(store=None) -> list[str]:
-    """The bundled model (if installed) and every cyclegan run that has a checkpoint, newest first."""
+def list_sources(store=None, user=None) -> list[str]:
+    """The bundled model (if installed) and every cyclegan run with a checkpoint that the user may see (default:
+    the local user, every run), newest first."""
+    from replearn_core.runs.access import LOCAL, list_runs
     from replearn_core.runs.store import RunStore
 
     store = store or RunStore()
     sources = [BUNDLED] if (BUNDLED_DIR / "card.json").is_file() else []
     if published.is_downloaded():
         sources.append(published.SOURCE)
-    for run in store.list_runs(kind="cyclegan"):
+    for run in list_runs(store, user or LOCAL, kind="cyclegan"):
         if store.artifacts(run.id, kind="checkpoint"):
             sources.append(run.id)
     return sources

@@ -154,10 +154,13 @@ def search(run_id: str, query_image_uint8, k: int = 8, store: RunStore | None = 
     return SearchResult(run_id, query_label, neighbours)
 
 
-def comparison_table(store: RunStore) -> list[dict]:
-    """One row per finished metric run: its settings and its retrieval scores, best MAP@R first."""
+def comparison_table(store: RunStore, user=None) -> list[dict]:
+    """One row per finished metric run the user may see: its settings and its retrieval scores, best MAP@R
+    first."""
+    from replearn_core.runs.access import LOCAL, list_runs
+
     rows = []
-    for run in store.list_runs(kind="metric", status="finished"):
+    for run in list_runs(store, user or LOCAL, kind="metric", status="finished"):
         s, c = run.summary, run.config
         rows.append({"run": run.id, "method": c.get("method"), "dataset": c.get("dataset"),
                      "backbone": c.get("backbone"), "epochs": s.get("epochs_done", c.get("epochs")),

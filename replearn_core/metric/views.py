@@ -12,18 +12,20 @@ LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orien
 CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r": "MAP@R"}
 
 
-def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None) -> list[str]:
-    """Validate and queue one run per method (the same settings and budget); returns their ids."""
+def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None,
+                      user=None) -> list[str]:
+    """Validate and queue one run per method (the same settings and budget) as the user's (default: the local
+    user), all within the class limits or none; returns their ids."""
     from replearn_core.metric.job import parse_config
-    from replearn_core.runs.worker import submit
+    from replearn_core.runs.access import LOCAL, submit_all_as
 
     check_dataset_spec(config["dataset"])
-    ids = []
+    runs = []
     for method in methods or [config["method"]]:
         cfg = dict(config, method=method)
         parse_config(cfg)
-        ids.append(submit("metric", TrainConfig.from_dict(cfg).to_dict(), name=f"metric {method} {cfg['dataset']}"))
-    return ids
+        runs.append(("metric", TrainConfig.from_dict(cfg).to_dict(), f"metric {method} {cfg['dataset']}"))
+    return submit_all_as(user or LOCAL, runs, store=store)
 
 
 def check_dataset_spec(spec: str) -> None:

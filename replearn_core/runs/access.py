@@ -16,6 +16,9 @@ Settings (environment variables, documented in the README and docs/deploy.md):
 ``REPLEARN_CLASSROOM=1``, ``REPLEARN_CLASS_CODE`` (students give it on their first visit),
 ``REPLEARN_TEACHER_PASSWORD_HASH`` (``python -m replearn_core teacher-password`` makes one),
 ``REPLEARN_MAX_ACTIVE_RUNS`` (per student, default 1), ``REPLEARN_MAX_EPOCHS`` (per run, default 0 = no limit).
+The teacher may change the two limits for this server from the Teacher page (:func:`save_limits`): they are kept
+in ``classroom_limits.json`` in the data folder, so every session and worker reads them; the variables are the
+defaults until then.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass
+import statistics
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from replearn_core.runs.store import Run, RunNotFound, RunStore
 
 ROLES = ("local", "student", "teacher")
+LIMITS_FILE = "classroom_limits.json"  # in the data folder: the teacher's limits for this server
 _PBKDF2_ITERATIONS = 200_000
 
 
@@ -77,7 +83,9 @@ class ClassroomSettings:
     max_epochs: int = 0  # per run; 0 = no limit
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "ClassroomSettings":
+    def from_env(cls, env: dict | None = None, root: Path | str | None = None) -> "ClassroomSettings":
+        """The settings of the environment; with ``root`` (the data folder), the limits the teacher saved there
+        (:func:`save_limits`) take the place of the variables'."""
         env = os.environ if env is None else env
         enabled = env.get("REPLEARN_CLASSROOM", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -89,8 +97,36 @@ class ClassroomSettings:
                 raise ValueError(f"{name}={text!r} is not a whole number")
             return int(text)
 
-        return cls(enabled, env.get("REPLEARN_CLASS_CODE") or None, env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
-                   whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0))
+        settings = cls(enabled, env.get("REPLEARN_CLASS_CODE") or None,
+                       env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
+                       whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0))
+        return settings if root is None else replace(settings, **saved_limits(root))
+
+
+def saved_limits(root: Path | str) -> dict:
+    """The limits the teacher saved in the data folder ({} when none, or when the file is unreadable)."""
+    try:
+        saved = json.loads((Path(root) / LIMITS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: int(v) for k, v in saved.items() if k in ("max_active_runs", "max_epochs")
+            and isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+
+
+def save_limits(store: RunStore, user: User, max_active_runs: int, max_epochs: int) -> ClassroomSettings:
+    """The teacher sets the class limits for this server (kept in the data folder, read by every session and
+    worker in place of REPLEARN_MAX_ACTIVE_RUNS and REPLEARN_MAX_EPOCHS); returns the settings now in force."""
+    if user.role != "teacher":
+        raise AccessDenied("only the teacher can change the class limits")
+    if not (isinstance(max_active_runs, int) and max_active_runs >= 1):
+        raise ValueError("the most runs a student may have queued or running must be 1 or more")
+    if not (isinstance(max_epochs, int) and max_epochs >= 0):
+        raise ValueError("the most epochs per run must be 0 (no limit) or more")
+    path = Path(store.root) / LIMITS_FILE
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"max_active_runs": max_active_runs, "max_epochs": max_epochs}))
+    partial.replace(path)  # atomic: another session never reads half a file
+    return ClassroomSettings.from_env(root=store.root)
 
 
 # --- teacher password ---------------------------------------------------------------
@@ -219,18 +255,22 @@ def share(store: RunStore, user: User, run_id: str, shared: bool = True) -> None
     store.update(run_id, shared=int(shared))
 
 
-def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomSettings | None = None) -> None:
-    """Refuse a new run the classroom's limits forbid, saying which limit (students only)."""
-    settings = settings or ClassroomSettings.from_env()
+def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomSettings | None = None,
+                 count: int = 1) -> None:
+    """Refuse ``count`` new runs of this config that the classroom's limits forbid, saying which limit (students
+    only). The limits are the teacher's saved ones (:func:`save_limits`), else the environment's."""
+    settings = settings or ClassroomSettings.from_env(root=store.root)
     if user.role != "student" or not settings.enabled:
         return
-    active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
-    if len(active) >= settings.max_active_runs:
-        raise AccessDenied(f"you already have {len(active)} run(s) queued or running (the class limit is "
-                           f"{settings.max_active_runs}): wait for it to finish or cancel it")
     epochs = config.get("epochs")
     if settings.max_epochs and isinstance(epochs, int) and epochs > settings.max_epochs:
-        raise AccessDenied(f"{epochs} epochs is more than this class allows ({settings.max_epochs})")
+        raise AccessDenied(f"{epochs} epochs is more than this class allows ({settings.max_epochs}): "
+                           f"choose {settings.max_epochs} or fewer")
+    active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
+    if len(active) + count > settings.max_active_runs:
+        asked = f"; these {count} would make {len(active) + count}" if count > 1 else ""
+        raise AccessDenied(f"you already have {len(active)} run(s) queued or running{asked} (the class limit is "
+                           f"{settings.max_active_runs}): wait for them to finish or cancel one")
 
 
 def submit_as(user: User, kind: str, config: dict, name: str | None = None, store: RunStore | None = None,
@@ -241,3 +281,69 @@ def submit_as(user: User, kind: str, config: dict, name: str | None = None, stor
     store = store or RunStore()
     check_submit(store, user, config, settings)
     return submit(kind, config, name=name, store=store, owner=user.owner)
+
+
+def submit_all_as(user: User, runs: list[tuple[str, dict, str | None]], store: RunStore | None = None,
+                  settings: ClassroomSettings | None = None) -> list[str]:
+    """Queue several runs [(kind, config, name)] as the user's: all of them within the class limits, or none."""
+    store = store or RunStore()
+    for _, config, _ in runs:
+        check_submit(store, user, config, settings, count=len(runs))
+    return [submit_as(user, kind, config, name=name, store=store, settings=settings) for kind, config, name in runs]
+
+
+# --- the queue: where a run stands and when it may start ------------------------------
+@dataclass(frozen=True)
+class QueueSpot:
+    position: int  # 1 = the next run to start
+    wait_s: float | None  # estimated seconds until it starts; None when no run of a kind ahead has finished yet
+
+
+def median_duration(store: RunStore, kind: str) -> float | None:
+    """The median duration (s) of this server's finished runs of a kind (reference runs excluded: they were
+    measured elsewhere); None when there is none."""
+    durations = [r.duration_s for r in store.list_runs(kind=kind, status="finished")
+                 if not r.reference and r.duration_s is not None]
+    return statistics.median(durations) if durations else None
+
+
+def queue_spot(store: RunStore, run_id: str, concurrency: int | None = None) -> QueueSpot | None:
+    """Where a queued run stands in the (fair, round-robin) queue, and about how long until it starts: the
+    runs ahead of it and the rest of the running ones, each taking the median duration of finished runs of its
+    kind, shared over ``concurrency`` slots (REPLEARN_CONCURRENCY). None when the run is not queued."""
+    order = store.queue_order()
+    if run_id not in order:
+        return None
+    if concurrency is None:
+        from replearn_core.runs.worker import concurrency as configured
+
+        concurrency = configured()
+    position = order.index(run_id) + 1
+    medians: dict[str, float | None] = {}
+
+    def typical(kind: str) -> float | None:
+        if kind not in medians:
+            medians[kind] = median_duration(store, kind)
+        return medians[kind]
+
+    now, work = time.time(), 0.0
+    ahead = [store.get_run(rid) for rid in order[:position - 1]]
+    for run in ahead + store.list_runs(status="running"):
+        expected = typical(run.kind)
+        if expected is None:
+            return QueueSpot(position, None)
+        elapsed = now - run.started if run.status == "running" and run.started else 0.0
+        work += max(0.0, expected - elapsed)
+    return QueueSpot(position, work / max(1, concurrency))
+
+
+def overview(store: RunStore, user: User) -> list[dict]:
+    """Every run for the teacher's page, newest first: id, owner, kind, method, dataset, status, queue position
+    (1 = next), shared, reference, created. The teacher only."""
+    if user.role != "teacher":
+        raise AccessDenied("only the teacher can see every run of the class")
+    position = {rid: i + 1 for i, rid in enumerate(store.queue_order())}
+    return [{"id": r.id, "owner": r.owner, "kind": r.kind, "method": r.config.get("method"),
+             "dataset": r.config.get("dataset"), "status": r.status, "position": position.get(r.id),
+             "shared": r.shared, "reference": r.reference, "created": r.created}
+            for r in list_runs(store, user)]

@@ -107,8 +107,11 @@ def load_encoder(spec: str, backbone: str = "small_cnn", store: RunStore | None 
     return model, info
 
 
-def encoder_runs(store: RunStore) -> list:
-    """Finished runs that saved an encoder checkpoint, newest first (the page's choices)."""
-    runs = [r for kind in ENCODER_KINDS for r in store.list_runs(kind=kind, status="finished")]
+def encoder_runs(store: RunStore, user=None) -> list:
+    """Finished runs the user may see (default: the local user, every run) that saved an encoder checkpoint,
+    newest first (the page's choices)."""
+    from replearn_core.runs.access import LOCAL, list_runs
+
+    runs = [r for kind in ENCODER_KINDS for r in list_runs(store, user or LOCAL, kind=kind, status="finished")]
     runs.sort(key=lambda r: r.created, reverse=True)
     return [r for r in runs if checkpoint_artifacts(store, r.id)]

@@ -115,9 +115,11 @@ def results_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def comparison_runs(store: RunStore) -> list:
-    """Past comparisons, newest first."""
-    return store.list_runs(kind="transfer")
+def comparison_runs(store: RunStore, user=None) -> list:
+    """Past comparisons the user may see (default: the local user, every one), newest first."""
+    from replearn_core.runs.access import LOCAL, list_runs
+
+    return list_runs(store, user or LOCAL, kind="transfer")
 
 
 def comparison_curves(store: RunStore, run_id: str) -> dict[str, dict[str, tuple[list[int], list[float]]]]:

@@ -20,12 +20,13 @@ __all__ = ["comparison_curves", "comparison_runs", "cost_figure", "curves_figure
            "start_source_run"]
 
 
-def encoder_choices(store: RunStore) -> dict[str, str]:
-    """{spec: label} of every encoder the page offers: finished runs with checkpoints, then the fixed sources."""
+def encoder_choices(store: RunStore, user=None) -> dict[str, str]:
+    """{spec: label} of every encoder the page offers: finished runs with checkpoints that the user may see, then
+    the fixed sources."""
     from replearn_core.runs.reference import reference_note
 
     choices = {}
-    for run in encoder_runs(store):
+    for run in encoder_runs(store, user):
         cfg = run.config
         what = cfg.get("method") or run.kind
         mark = f" · {reference_note(run)}" if run.reference else ""
@@ -56,11 +57,14 @@ def check_encoder(spec: str, backbone: str, store: RunStore | None = None) -> di
 
 def start_comparison(config: dict | TransferConfig, store: RunStore | None = None, user=None) -> str:
     """Validate a comparison and queue it for a worker as the user's run (default: the local user)."""
-    from replearn_core.runs.access import LOCAL, submit_as
+    from replearn_core.runs.access import LOCAL, get_run, submit_as
 
     if isinstance(config, dict):
         config = TransferConfig.from_dict(config)
     config.validate()
+    store = store or RunStore()
+    if config.encoder not in ("random", "imagenet") and not config.encoder.startswith("file:"):
+        get_run(store, user or LOCAL, config.encoder)  # another student's encoder run is "no run with that id"
     name = f"transfer {config.encoder} → {config.dataset}"
     return submit_as(user or LOCAL, "transfer", config.to_dict(), name=name, store=store)
 

@@ -23,8 +23,11 @@ def app_pages() -> dict[str, tuple[str, str]]:
     tree = ast.parse((ROOT / "app.py").read_text())
     icons = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
                  and getattr(node.targets[0], "id", None) == "PAGE_ICONS")
+    classroom_only = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                          and getattr(node.targets[0], "id", None) == "CLASSROOM_ONLY")
     paths = [p.stem.split("_", 1)[1] for p in sorted((ROOT / "pages").glob("[0-9]*.py"))]
     assert set(paths) == set(icons), "every page file has its icon in app.py"
+    paths = [path for path in paths if path not in classroom_only]  # not in the navigation out of the box
     assert all(f"nav.{path}" in catalogue("en") for path in paths), "every page has its title in the catalogue"
     return {"": ("Home", "🏠"), **{path: (catalogue("en")[f"nav.{path}"], icons[path]) for path in paths}}
 

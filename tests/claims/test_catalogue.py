@@ -85,7 +85,7 @@ def test_runs_use_the_engine_defaults_but_budget_and_seed():
 def test_submitting_a_claim_queues_encoders_before_their_transfers(store, monkeypatch):
     queued = []
 
-    def fake_submit(kind, config, name=None, store=None):  # record, start no worker process
+    def fake_submit(kind, config, name=None, store=None, owner=None):  # record, start no worker process
         run_id = store.create_run(kind, config, name)
         queued.append((kind, config))
         return run_id

@@ -155,3 +155,70 @@ def test_a_signed_token_names_its_user_and_a_forged_one_nobody(tmp_path):
     assert access.read_token(token, b"another server's key") is None
     for junk in ("", "abc", "a.b.c", "%%%.123"):
         assert access.read_token(junk, secret) is None
+
+
+def test_the_teacher_saves_limits_in_the_data_folder_and_every_session_reads_them(store, monkeypatch):
+    monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
+    monkeypatch.setenv("REPLEARN_MAX_EPOCHS", "50")
+    access.check_submit(store, ALICE, {"epochs": 30})  # the variable's limit, 50
+    with pytest.raises(AccessDenied, match="only the teacher"):
+        access.save_limits(store, ALICE, 5, 0)
+    with pytest.raises(ValueError, match="1 or more"):
+        access.save_limits(store, TEACHER, 0, 10)
+    settings = access.save_limits(store, TEACHER, 3, 20)
+    assert (settings.max_active_runs, settings.max_epochs) == (3, 20)
+    # another session (a fresh read of the data folder) is held by the saved limit, not the variable's
+    assert ClassroomSettings.from_env(root=store.root).max_epochs == 20
+    with pytest.raises(AccessDenied, match="30 epochs is more than this class allows \\(20\\)"):
+        access.check_submit(store, ALICE, {"epochs": 30})
+    access.check_submit(store, ALICE, {"epochs": 20})
+    (store.root / access.LIMITS_FILE).write_text("not json")  # a broken file: the variables again
+    assert ClassroomSettings.from_env(root=store.root).max_epochs == 50
+
+
+def test_several_runs_are_queued_all_within_the_limits_or_none(store, monkeypatch):
+    monkeypatch.setattr("replearn_core.runs.worker.submit",
+                        lambda kind, config, name=None, store=None, owner=None:
+                        store.create_run(kind, config, name, owner=owner))
+    two = ClassroomSettings(enabled=True, max_active_runs=2)
+    runs = [("metric", {"epochs": 1}, None)] * 3
+    with pytest.raises(AccessDenied, match="these 3 would make 3"):
+        access.submit_all_as(ALICE, runs, store, two)
+    assert store.list_runs() == []  # none queued
+    ids = access.submit_all_as(ALICE, runs[:2], store, two)
+    assert [store.get_run(i).owner for i in ids] == ["alice", "alice"]
+
+
+def test_a_queued_run_knows_its_place_and_about_when_it_starts(store):
+    import os
+    import time
+
+    assert access.median_duration(store, "ssl") is None
+    for seconds in (60, 100, 400):  # finished ssl runs: the median is 100 s
+        done = store.create_run("ssl", {})
+        store.update(done, status="finished", started=1000.0, finished=1000.0 + seconds)
+    running = store.create_run("ssl", {}, owner="bob")
+    store.update(running, status="running", started=time.time() - 40, heartbeat=time.time(),
+                 pid=os.getpid())  # alive, about 60 s left
+    first = store.create_run("ssl", {}, owner="alice")
+    second = store.create_run("ssl", {}, owner="alice")
+    assert access.median_duration(store, "ssl") == 100
+    assert access.queue_spot(store, running) is None  # not queued
+    spot = access.queue_spot(store, first, concurrency=1)
+    assert spot.position == 1 and 55 <= spot.wait_s <= 61
+    spot = access.queue_spot(store, second, concurrency=1)
+    assert spot.position == 2 and 155 <= spot.wait_s <= 161
+    assert access.queue_spot(store, second, concurrency=2).wait_s < 81
+    other = store.create_run("metric", {}, owner="carol")  # carol's first run goes before alice's second
+    assert access.queue_spot(store, other, concurrency=1).position == 2
+    # no metric run has finished: behind carol's, a place but no estimate
+    assert access.queue_spot(store, second, concurrency=1) == access.QueueSpot(3, None)
+
+
+def test_the_overview_is_the_teachers_alone(store):
+    mine = store.create_run("ssl", {"method": "simclr"}, owner="alice")
+    theirs = store.create_run("ssl", {"method": "moco"}, owner="bob")
+    with pytest.raises(AccessDenied, match="only the teacher"):
+        access.overview(store, ALICE)
+    rows = {row["id"]: row for row in access.overview(store, TEACHER)}
+    assert rows[mine]["owner"] == "alice" and rows[theirs]["position"] == 2 and rows[mine]["method"] == "simclr"
