@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from replearn_core.i18n import Message
 from replearn_core.runs.store import Run, RunNotFound, RunStore
 
 ROLES = ("local", "student", "teacher")
@@ -55,7 +56,7 @@ class User:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; known: {', '.join(ROLES)}")
         if self.role == "student" and not valid_name(self.name or ""):
-            raise ValueError("a student's name must be 1 to 40 letters, digits, spaces, '-', '_' or '.'")
+            raise ValueError(Message("access.bad_name"))
 
     @property
     def sees_everything(self) -> bool:
@@ -117,11 +118,11 @@ def save_limits(store: RunStore, user: User, max_active_runs: int, max_epochs: i
     """The teacher sets the class limits for this server (kept in the data folder, read by every session and
     worker in place of REPLEARN_MAX_ACTIVE_RUNS and REPLEARN_MAX_EPOCHS); returns the settings now in force."""
     if user.role != "teacher":
-        raise AccessDenied("only the teacher can change the class limits")
+        raise AccessDenied(Message("access.teacher_limits"))
     if not (isinstance(max_active_runs, int) and max_active_runs >= 1):
-        raise ValueError("the most runs a student may have queued or running must be 1 or more")
+        raise ValueError(Message("access.limit_runs"))
     if not (isinstance(max_epochs, int) and max_epochs >= 0):
-        raise ValueError("the most epochs per run must be 0 (no limit) or more")
+        raise ValueError(Message("access.limit_epochs"))
     path = Path(store.root) / LIMITS_FILE
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps({"max_active_runs": max_active_runs, "max_epochs": max_epochs}))
@@ -158,14 +159,14 @@ def sign_in(name: str, class_code: str | None = None, teacher_password: str | No
         return LOCAL
     if teacher_password is not None:
         if not settings.teacher_password_hash:
-            raise ValueError("no teacher password is set for this server (REPLEARN_TEACHER_PASSWORD_HASH)")
+            raise ValueError(Message("access.no_password"))
         if not check_password(teacher_password, settings.teacher_password_hash):
-            raise ValueError("wrong teacher password")
+            raise ValueError(Message("access.wrong_password"))
         return User(name.strip() or "teacher", "teacher")
     if settings.class_code and not hmac.compare_digest((class_code or "").strip(), settings.class_code):
-        raise ValueError("wrong class code: ask your teacher for it")
+        raise ValueError(Message("access.wrong_code"))
     if not valid_name(name):
-        raise ValueError("give a name of 1 to 40 letters, digits, spaces, '-', '_' or '.'")
+        raise ValueError(Message("access.give_name"))
     return User(name.strip(), "student")
 
 
@@ -218,7 +219,7 @@ def get_run(store: RunStore, user: User, run_id: str) -> Run:
     """The run, if the user may see it; otherwise the same RunNotFound as for an id that does not exist."""
     run = store.get_run(run_id)
     if not can_see(user, run):
-        raise RunNotFound(f"no run with id {run_id!r}")
+        raise RunNotFound(Message("access.no_run", run_id=run_id))
     return run
 
 
@@ -232,8 +233,8 @@ def require_change(store: RunStore, user: User, run_id: str, what: str) -> Run:
     if run.reference:
         return run  # the store's own refusal says why a reference run is read-only
     if not can_change(user, run):
-        raise AccessDenied(f"run {run_id} is {run.owner or 'the teacher'}'s{' (shared with the class)' if run.shared else ''}: "
-                           f"only its owner or the teacher can {what} it")
+        raise AccessDenied(Message(f"access.not_yours_{'shared_' if run.shared else ''}{what}", run_id=run_id,
+                                   owner=run.owner or "teacher"))
     return run
 
 
@@ -250,7 +251,7 @@ def delete(store: RunStore, user: User, run_id: str) -> None:
 def share(store: RunStore, user: User, run_id: str, shared: bool = True) -> None:
     """Show a run to the whole class, read-only (the teacher only)."""
     if user.role == "student":
-        raise AccessDenied("only the teacher can share a run with the class")
+        raise AccessDenied(Message("access.teacher_share"))
     require_change(store, user, run_id, "share")
     store.update(run_id, shared=int(shared))
 
@@ -264,13 +265,11 @@ def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomS
         return
     epochs = config.get("epochs")
     if settings.max_epochs and isinstance(epochs, int) and epochs > settings.max_epochs:
-        raise AccessDenied(f"{epochs} epochs is more than this class allows ({settings.max_epochs}): "
-                           f"choose {settings.max_epochs} or fewer")
+        raise AccessDenied(Message("access.too_many_epochs", epochs=epochs, limit=settings.max_epochs))
     active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
     if len(active) + count > settings.max_active_runs:
-        asked = f"; these {count} would make {len(active) + count}" if count > 1 else ""
-        raise AccessDenied(f"you already have {len(active)} run(s) queued or running{asked} (the class limit is "
-                           f"{settings.max_active_runs}): wait for them to finish or cancel one")
+        raise AccessDenied(Message("access.too_many_runs_batch" if count > 1 else "access.too_many_runs",
+                                   n=len(active), count=count, total=len(active) + count, limit=settings.max_active_runs))
 
 
 def submit_as(user: User, kind: str, config: dict, name: str | None = None, store: RunStore | None = None,
@@ -341,7 +340,7 @@ def overview(store: RunStore, user: User) -> list[dict]:
     """Every run for the teacher's page, newest first: id, owner, kind, method, dataset, status, queue position
     (1 = next), shared, reference, created. The teacher only."""
     if user.role != "teacher":
-        raise AccessDenied("only the teacher can see every run of the class")
+        raise AccessDenied(Message("access.teacher_overview"))
     position = {rid: i + 1 for i, rid in enumerate(store.queue_order())}
     return [{"id": r.id, "owner": r.owner, "kind": r.kind, "method": r.config.get("method"),
              "dataset": r.config.get("dataset"), "status": r.status, "position": position.get(r.id),
