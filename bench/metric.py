@@ -33,6 +33,9 @@ VARIANTS = {
     "ArcFace": ("arcface", {}),
     "SupCon": ("supcon", {}),
 }
+# short names for --losses
+ALIASES = {"batch_hard": "triplet (batch-hard)", "batch_all": "triplet (batch-all)",
+           "contrastive": "contrastive (Siamese)", "arcface": "ArcFace", "supcon": "SupCon"}
 # the main setting of each loss and the values swept around its default
 SWEEPS = {
     "triplet (batch-hard)": ("margin", [0.1, 0.2, 0.4, 0.8]),
@@ -52,24 +55,58 @@ def _mean_std(values: list[float], digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
 
 
+def _parse_option(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    for cast in (int, float):
+        try:
+            return key, cast(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
+
+
+def _use_validation_split(fraction: float = 0.2, seed: int = 12) -> None:
+    """Make the metric job train on (1 - fraction) of the training split and score on the rest: a validation
+    split carved from train, so that tuning never sees the test split."""
+    import replearn_core.metric.job as job
+    from replearn_core.data.base import stratified_split
+
+    load = job.load_dataset
+
+    def carved(spec: str, split: str = "train", image_size: int = 32):
+        full = load(spec, "train", image_size)
+        train_idx, val_idx = stratified_split(full.labels, fraction, seed)
+        return full.subset(val_idx if split == "test" else train_idx)
+
+    job.load_dataset = carved
+
+
 def main() -> int:
     import torch
 
+    from replearn_core.metric import METRIC_METHODS
     from replearn_core.runs import RunStore, execute_run
     from replearn_core.ssl.config import TrainConfig
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="shapes", help="shapes, digits, cifar10-shared, folder:PATH, ...")
-    p.add_argument("--losses", default=",".join(VARIANTS), help="comma-separated row names")
+    p.add_argument("--losses", default=",".join(VARIANTS),
+                   help="comma-separated row names or short names (" + ", ".join(ALIASES) + ")")
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--epochs", type=int, default=None, help="default: the metric job's (5)")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the metric job's (128)")
+    p.add_argument("--epochs", type=int, default=None, help="default: each loss's own")
+    p.add_argument("--batch-size", type=int, default=None, help="default: each loss's own")
     p.add_argument("--backbone", default=TrainConfig().backbone)
-    p.add_argument("--temperature", type=float, default=0.1, help="SupCon's τ (the page's default)")
+    p.add_argument("--temperature", type=float, default=None, help="SupCon's τ (default: its declared one)")
     p.add_argument("--max-train-images", type=int, default=None)
     p.add_argument("--eval-images", type=int, default=1000)
     p.add_argument("--time-budget", type=float, default=None, help="seconds of training per loss (same for all)")
     p.add_argument("--sensitivity", action="store_true", help="also sweep each loss's main setting (seed 0)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: each loss's own)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a metric option for every row (margin=0.3, scale=32, m_per_class=16, ...)")
+    p.add_argument("--validation", action="store_true",
+                   help="tune without the test split: train on 4/5 of the training split, score retrieval on the "
+                        "other fifth (class-stratified, fixed seed)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default=None)
     args = p.parse_args()
@@ -82,22 +119,35 @@ def main() -> int:
             print(f"skipped: {shared} not found")
             return 0
         dataset = f"folder:{shared}"  # its train/ and test/ folders are the two splits
+    if args.validation:
+        _use_validation_split()
     store = RunStore(tempfile.mkdtemp(prefix="replearn-bench-metric-"))
+    overrides = dict(_parse_option(o) for o in args.option)
 
     def run(name: str, seed: int, extra: dict | None = None) -> dict:
         method, options = VARIANTS[name]
-        extra = dict(extra or {})
-        temperature = extra.pop("temperature", args.temperature)
+        declared = METRIC_METHODS[method].run_defaults()  # the loss's own defaults, as on the page
+        extra = {**overrides, **(extra or {})}
+        run_settings = {key: extra.pop(key, declared[key]) for key in ("lr", "temperature", "epochs", "batch_size")}
+        for key in ("lr", "temperature", "epochs", "batch_size"):
+            if getattr(args, key) is not None:
+                run_settings[key] = getattr(args, key)
         config = TrainConfig(method=method, dataset=dataset, backbone=args.backbone,
-                             epochs=args.epochs, batch_size=args.batch_size, max_train_images=args.max_train_images,
+                             max_train_images=args.max_train_images,
                              eval_images=args.eval_images, time_budget_s=args.time_budget, device=args.device,
-                             temperature=temperature, seed=seed, options={**options, **extra})
-        summary = execute_run(store, store.create_run("metric", config.to_dict()))
+                             seed=seed, options={**options, **extra}, **run_settings)
+        run_id = store.create_run("metric", config.to_dict())
+        summary = execute_run(store, run_id)
+        curve = " ".join(f"{v:.3f}" for v in store.metrics(run_id, ["map_at_r"]).get("map_at_r", ([], []))[1])
         print(f"{name} seed {seed} {extra or ''}: MAP@R {summary.get('map_at_r')} (untrained "
-              f"{summary.get('map_at_r_init')}), {summary.get('train_time_s')} s", file=sys.stderr, flush=True)
+              f"{summary.get('map_at_r_init')}; curve {curve}), {summary.get('train_time_s')} s train, "
+              f"{summary.get('wall_time_s')} s wall", file=sys.stderr, flush=True)
         return summary
 
-    names = args.losses.split(",")
+    names = [ALIASES.get(n.strip(), n.strip()) for n in args.losses.split(",")]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        p.error(f"unknown loss row(s) {unknown}; known: {list(VARIANTS)} or {list(ALIASES)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {name: [run(name, seed) for seed in seeds] for name in names}
 

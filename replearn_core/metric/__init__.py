@@ -17,7 +17,15 @@ class MetricMethod:
     paper: str
     summary: str  # two or three sentences for the page
     formula: str  # LaTeX of the loss
-    options: dict = field(default_factory=dict)  # method-specific settings and their defaults
+    options: dict = field(default_factory=dict)  # method-specific settings (MetricOptions) and their defaults
+    epochs: int = 5  # default passes over the training images
+    batch_size: int = 128  # default images per step (P classes × m images)
+    lr: float = 2e-3  # default peak learning rate (AdamW, warm-up then cosine)
+    temperature: float = 0.1  # default τ (SupCon only)
+
+    def run_defaults(self) -> dict:
+        """The TrainConfig fields this loss declares: what the page and the benchmark start from."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "temperature": self.temperature}
 
 
 METRIC_METHODS: dict[str, MetricMethod] = {
