@@ -136,6 +136,7 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
             idx = idx.to(device)
             x = augment(train_images[idx], recipe, generator) if options.augment else plain(train_images[idx])
             optimizer.zero_grad(set_to_none=True)
+            model.progress = step / total_steps
             with autocast(device):
                 loss, extra = model.loss(x, train_labels[idx], generator)
             loss.backward()
@@ -168,7 +169,7 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
             break
 
     ctx.save_tensors("checkpoint_final", encoder_tensors(model.backbone), step=step, meta={**meta, "epoch": epoch})
-    ctx.save_tensors("embedding_head", {k: v for k, v in model.head.state_dict().items()}, kind="head", step=step,
+    ctx.save_tensors("embedding_head", model.head_state(), kind="head", step=step,
                      meta={**meta, "embedding_dim": options.embedding_dim})
     ctx.save_tensors("embeddings", {"features": embed(model, evaluation.images, device), "labels": evaluation.labels},
                      kind="embeddings", step=step, meta={**meta, "space": "embedding head"})

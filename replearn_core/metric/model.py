@@ -23,6 +23,8 @@ class MetricOptions:
     margin: float | None = None  # loss margin (triplet, contrastive; ArcFace's in radians)
     mining: str | None = None  # triplet miner: batch_hard or batch_all
     soft_margin: bool | None = None  # triplet: log(1 + e^{d_ap - d_an}) instead of the hinge (Hermans et al.)
+    all_warmup: float | None = None  # batch-hard triplet: this fraction of the steps first mined batch-all
+    center: bool | None = None  # subtract the embeddings' mean (batch mean in training, running mean after)
     pairs: str | None = None  # contrastive: "all" pairs of the batch or "balanced" random pairs
     distance: str | None = None  # contrastive: "cosine" (1 - cos) or "euclidean" between normalised embeddings
     scale: float | None = None  # ArcFace scale s
@@ -55,7 +57,7 @@ class MetricOptions:
 
 
 # defaults of the options a loss does not declare
-SHARED_DEFAULTS = {"m_per_class": 8, "margin": 0.0, "mining": "batch_hard", "soft_margin": False,
+SHARED_DEFAULTS = {"m_per_class": 8, "margin": 0.0, "mining": "batch_hard", "soft_margin": False, "all_warmup": 0.0, "center": False,
                    "pairs": "balanced", "distance": "euclidean", "scale": 16.0, "augment": True}
 
 
@@ -63,7 +65,7 @@ def _typed(key: str, value):
     """Text from the command line (--option margin=0.3) turned into the field's type."""
     if not isinstance(value, str) or key in ("mining", "pairs", "distance"):
         return value
-    if key in ("augment", "soft_margin"):
+    if key in ("augment", "soft_margin", "center"):
         if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ValueError(f"{key} must be true or false, got {value!r}")
         return value.lower() in ("true", "1", "yes")
@@ -85,17 +87,39 @@ class MetricModel(nn.Module):
         self.options = options = options.resolved(method)
         self.temperature = temperature
         self.margin = options.margin
+        # centring: at initialisation every embedding shares one large common direction (all cosines near 1),
+        # and batch-hard mining then pulls everything to a point; subtracting the mean removes that direction
+        self.register_buffer("embedding_mean", torch.zeros(options.embedding_dim))
+        self.progress = 0.0  # share of the run's steps done; the job sets it (batch-all warm-up of batch-hard)
         self.arcface = (ArcFace(options.embedding_dim, num_classes, options.scale, self.margin)
                         if method == "arcface" else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(x))  # (B, embedding_dim)
+        emb = self.head(self.backbone(x))  # (B, embedding_dim)
+        if not self.options.center:
+            return emb
+        if self.training and len(emb) > 1:
+            mean = emb.mean(0)
+            with torch.no_grad():
+                self.embedding_mean.lerp_(mean.detach().float(), 0.1)
+            return emb - mean
+        return emb - self.embedding_mean.to(emb.dtype)
+
+    def head_state(self) -> dict[str, torch.Tensor]:
+        """The embedding head as one linear layer, the running mean folded into its bias when centring."""
+        state = {k: v.detach().clone() for k, v in self.head.state_dict().items()}
+        if self.options.center:
+            state["bias"] = state["bias"] - self.embedding_mean
+        return state
 
     def loss(self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
              ) -> tuple[torch.Tensor, dict[str, float]]:
         emb = self(x).float()
         if self.method == "triplet":
-            return triplet_loss(emb, labels, self.margin, self.options.mining, self.options.soft_margin)
+            mining = self.options.mining
+            if mining == "batch_hard" and self.progress < self.options.all_warmup:
+                mining = "batch_all"  # from scratch every hardest triplet looks alike: start from all of them
+            return triplet_loss(emb, labels, self.margin, mining, self.options.soft_margin)
         if self.method == "contrastive":
             return siamese_loss(emb, labels, self.margin, generator, self.options.pairs, self.options.distance)
         if self.method == "arcface":

@@ -12,8 +12,13 @@ LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orien
 CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r": "MAP@R"}
 
 
-def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None) -> list[str]:
-    """Validate and queue one run per method (the same settings and budget); returns their ids."""
+def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None,
+                      own_defaults: bool = False) -> list[str]:
+    """Validate and queue one run per method; returns their ids.
+
+    own_defaults: each method with its declared defaults (epochs, batch size, lr, τ, options) and the config's
+    dataset, backbone and seed, instead of the config's settings for all of them.
+    """
     from replearn_core.metric.job import parse_config
     from replearn_core.runs.worker import submit
 
@@ -21,6 +26,8 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
     ids = []
     for method in methods or [config["method"]]:
         cfg = dict(config, method=method)
+        if own_defaults:
+            cfg.update(METRIC_METHODS[method].run_defaults(), options={})
         parse_config(cfg)
         ids.append(submit("metric", TrainConfig.from_dict(cfg).to_dict(), name=f"metric {method} {cfg['dataset']}"))
     return ids
