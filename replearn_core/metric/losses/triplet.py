@@ -99,7 +99,11 @@ def triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float =
         raise ValueError(f"unknown mining {mining!r}; use 'batch_all' or 'batch_hard'")
     if len(a) == 0:
         return embeddings.sum() * 0.0, {"active_triplets": 0.0, "triplets": 0.0}
-    gap = d[a, p] - d[a, n]  # (T,) read off the distance matrix: batch-all has B·(K-1)·(B-K) triplets
+    if mining == "batch_all":  # B·(K-1)·(B-K) triplets: read off the distance matrix
+        gap = d[a, p] - d[a, n]  # (T,)
+    else:  # one triplet per anchor: exact differences, free of the matrix's cancellation near d = 0
+        gap = ((z[a] - z[p]).pow(2).sum(1).clamp_min(1e-12).sqrt()
+               - (z[a] - z[n]).pow(2).sum(1).clamp_min(1e-12).sqrt())
     losses = F.softplus(gap) if soft else F.relu(gap + margin)
     if mining == "batch_all" and not soft:
         loss = losses.sum() / (losses > 1e-16).sum().clamp_min(1)  # mean over the triplets still violating
