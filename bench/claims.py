@@ -5,7 +5,7 @@
     .venv/bin/python bench/claims.py --budget-s 3 --seeds 1 --max-train-images 256   # a smoke run (~1 min)
     .venv/bin/python bench/claims.py --list             # the claims, their rules and the runs they need
 
-What each claim needs is declared in replearn_core/claims/catalogue.py: ordinary "ssl" and "transfer" runs
+What each claim needs is declared in replearn_core/claims/catalogue.py: ordinary "ssl", "metric" and "transfer" runs
 with the engine's default configurations (only the time budget of the self-supervised runs and the seeds
 are set here), executed in this process by the same jobs as the app's, except that each self-supervised
 run gets a fresh process so that its peak memory can be read. Runs shared by several claims run once.
@@ -60,7 +60,8 @@ def main() -> int:
         if args.publish:
             p.error("a smoke table (--max-train-images) is not to be shipped; leave out --publish")
         small = {"max_train_images": args.max_train_images, "eval_images": 200, "knn_bank_images": args.max_train_images}
-        overrides = {"ssl": small, "transfer": {"max_train_images": args.max_train_images, "eval_images": 200}}
+        overrides = {"ssl": small, "transfer": {"max_train_images": args.max_train_images, "eval_images": 200},
+                     "metric": {**small, "epochs": 1}}
     plan = plan_runs(claims, args.budget_s, args.seeds, args.ssl_seeds, overrides)
     if args.list:
         for claim in claims:

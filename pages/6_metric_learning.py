@@ -5,6 +5,7 @@ import streamlit as st
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from replearn_core.metric import METRIC_METHODS
+from replearn_core.metric.model import MetricOptions
 from replearn_core.metric.search import comparison_table, gallery, image_from_bytes, search
 from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
@@ -38,22 +39,26 @@ with st.sidebar:
     method = st.selectbox(t("ml.loss"), methods, index=preset_index("method", methods), format_func=loss_title,
                           help=t("ml.loss_help"))
     names = list(DATASETS) + ["folder:…"]
-    dataset = st.selectbox(t("lab.dataset"), names, index=preset_index("dataset", names, names.index("digits")),
+    dataset = st.selectbox(t("lab.dataset"), names, index=preset_index("dataset", names, names.index("shapes")),
                            help=t("ml.dataset_help"))
     if dataset == "folder:…":
         dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("common.folder_help"))
     backbone = st.selectbox(t("lab.backbone"), list(BACKBONES), help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
-    epochs = st.slider(t("common.epochs"), 1, 50, preset("epochs", 5), help=t("ml.epochs_help"))
-    batch_size = st.select_slider(t("common.batch_size"), [32, 64, 128, 256, 512], 256, help=t("ml.batch_help"))
-    m_per_class = st.slider(t("ml.m"), 2, 32, 8, help=t("ml.m_help"))
-    lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, defaults.lr, format="%.4f", help=t("ml.lr_help"))
-    default_margin = float(METRIC_METHODS[method].options.get("margin", 0.0))
+    declared = METRIC_METHODS[method]  # each loss's measured defaults (docs/metric_learning.md)
+    own = MetricOptions().resolved(method)
+    epochs = st.slider(t("common.epochs"), 1, 50, preset("epochs", declared.epochs), help=t("ml.epochs_help"))
+    batch_size = st.select_slider(t("common.batch_size"), [32, 64, 128, 256, 512], declared.batch_size,
+                                  help=t("ml.batch_help"))
+    m_per_class = st.slider(t("ml.m"), 2, 32, own.m_per_class, help=t("ml.m_help"))
+    lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, declared.lr, format="%.4f", help=t("ml.lr_help"))
+    default_margin = float(own.margin)
     margin = st.number_input(t("ml.margin"), 0.0, 2.0, default_margin, 0.05, disabled=method == "supcon",
                              help=t("ml.margin_help"))
-    mining = st.selectbox(t("ml.mining"), ["batch_hard", "batch_all"], disabled=method != "triplet",
+    mining = st.selectbox(t("ml.mining"), ["batch_hard", "batch_all"], index=["batch_hard", "batch_all"].index(own.mining),
+                          disabled=method != "triplet",
                           help=t("ml.mining_help"))
-    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, 0.1, 0.05, disabled=method != "supcon",
+    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, declared.temperature, 0.05, disabled=method != "supcon",
                             help=t("ml.temperature_help"))
     seed = st.number_input(t("common.seed"), 0, 10_000, 0, help=t("ml.seed_help"))
 
@@ -82,8 +87,8 @@ with left:
         start = list(METRIC_METHODS)
     if start:
         try:
-            cfgs = config if len(start) == 1 else dict(config, options={"m_per_class": int(m_per_class)})
-            ids = start_metric_runs(cfgs, start, store=store, user=user)
+            # every loss at once: each with its own measured defaults (epochs, lr, batch, margin), same data and seed
+            ids = start_metric_runs(config, start, own_defaults=len(start) > 1, store=store, user=user)
             st.session_state["metric_run_id"] = ids[0]
             st.toast(t("ml.queued", n=len(ids)))
         except (DatasetError, ValueError, KeyError, PermissionError) as exc:

@@ -6,7 +6,8 @@ Self-supervised runs get ``time_budget_s`` (equal wall time for every method) an
 the budget, not the epoch count, ends them; everything else is the engine's default configuration.
 
 Seeds: rows that cost under a minute a seed are repeated (``seeds``, default 3): the transfer runs
-(seed = label subsets and heads) and the baselines. Self-supervised runs take the whole budget each,
+(seed = label subsets and heads) and the baselines; so are the metric-learning runs (each loss's default
+run, about a minute), whose claim compares losses whose seed-to-seed spread matters. Self-supervised runs take the whole budget each,
 so they get ``ssl_seeds`` (default 1 when the budget is a minute or more, else ``seeds``). Transfer
 seed i starts from the encoder of self-supervised seed i mod ``ssl_seeds``.
 """
@@ -69,7 +70,7 @@ def plan_runs(claims: list[Claim], budget_s: float = DEFAULT_BUDGET_S, seeds: in
         for spec in claim.runs:
             specs.setdefault(spec.key, spec)
             users.setdefault(spec.key, []).append(claim.id)
-    order = {"ssl": 0, "baseline": 1, "transfer": 2}
+    order = {"ssl": 0, "metric": 1, "baseline": 2, "transfer": 3}
     planned = []
     for spec in sorted(specs.values(), key=lambda s: order[s.kind]):
         for seed in range(ssl_seeds if spec.kind == "ssl" else seeds):
@@ -88,6 +89,13 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
         config = TrainConfig(**{**spec.config, **overrides.get("ssl", {}), "seed": seed,
                                 "time_budget_s": budget_s, "epochs": BUDGET_EPOCHS})
         return config.validate(METHODS).to_dict()
+    if spec.kind == "metric":  # a default run of the loss: its declared epochs, batch, lr and τ, no budget
+        from replearn_core.metric import METRIC_METHODS
+        from replearn_core.metric.job import parse_config
+
+        declared = METRIC_METHODS[spec.config["method"]].run_defaults()
+        config = TrainConfig(**{**declared, **spec.config, **overrides.get("metric", {}), "seed": seed})
+        return parse_config(config.to_dict())[0].to_dict()
     if spec.kind == "transfer":
         source = TrainConfig(**{**specs[spec.encoder].config, **overrides.get("ssl", {})})
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,
@@ -100,11 +108,14 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
 def estimate_seconds(plan: list[PlannedRun]) -> float:
     """A rough duration of a plan on 2 CPU cores: each ssl run its budget plus ~20 s (start, data, the untrained
     score, the final probe); a transfer row ~5 s per strategy and fraction, ~15 s at 100 % of the labels for a
-    strategy that trains the encoder; the baselines ~40 s (a logistic regression on raw pixels)."""
+    strategy that trains the encoder; the baselines ~40 s (a logistic regression on raw pixels); a default
+    metric-learning run ~90 s."""
     total = 0.0
     for run in plan:
         if run.spec.kind == "ssl":
             total += run.config["time_budget_s"] + 20
+        elif run.spec.kind == "metric":
+            total += 90
         elif run.spec.kind == "baseline":
             total += 40
         else:

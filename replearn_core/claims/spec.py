@@ -15,6 +15,12 @@ from replearn_core.claims.verdicts import AllOf, Exceeds
 
 METHOD_NAMES = {"simclr": "SimCLR", "moco": "MoCo", "barlow_twins": "Barlow Twins", "byol": "BYOL",
                 "simsiam": "SimSiam", "mae": "MAE", "vae": "VAE", "jigsaw": "Jigsaw"}
+# metric-learning rows (the rows of bench/metric.py): key -> (method, options, name)
+METRIC_VARIANTS = {"triplet-batch_hard": ("triplet", {"mining": "batch_hard"}, "triplet (batch-hard)"),
+                   "triplet-batch_all": ("triplet", {"mining": "batch_all"}, "triplet (batch-all)"),
+                   "contrastive": ("contrastive", {}, "contrastive (Siamese)"),
+                   "arcface": ("arcface", {}, "ArcFace"),
+                   "supcon": ("supcon", {}, "SupCon")}
 STRATEGY_NAMES = {"linear": "feature extraction", "full": "full fine-tuning", "llrd": "layer-wise LR",
                   "scratch": "from scratch"}
 
@@ -28,12 +34,12 @@ def fraction_label(fraction: float) -> str:
 class RunSpec:
     """One run a claim needs, before seeds and budgets are filled in.
 
-    kind "ssl" and "transfer" are ordinary runs of the run store; "baseline" (raw pixels and the
+    kind "ssl", "metric" and "transfer" are ordinary runs of the run store; "baseline" (raw pixels and the
     untrained encoder) is computed in a few seconds when a table is measured and is no run.
     """
 
     key: str  # unique within a plan; claims that name the same key share the run
-    kind: str  # "ssl", "transfer" or "baseline"
+    kind: str  # "ssl", "metric", "transfer" or "baseline"
     title: str  # how the run is named in the store and on the page
     config: dict = field(default_factory=dict)  # overrides of the kind's default config (no hyper-parameters)
     encoder: str | None = None  # transfer: the key of the ssl spec whose encoder it starts from
@@ -50,6 +56,14 @@ def ssl_run(method: str, **options) -> RunSpec:
     if method in METHODS and METHODS[method].default_backbone != "cnn4":  # MAE's ViT: the lab's own choice
         config["backbone"] = METHODS[method].default_backbone
     return RunSpec(f"ssl/{method}{suffix}", "ssl", title, config)
+
+
+def metric_run(variant: str) -> RunSpec:
+    """A metric-learning run of one row of :data:`METRIC_VARIANTS` with the loss's declared defaults (a default
+    run, not a time budget: each loss's default epochs are what the page and bench/metric.py run)."""
+    method, options, name = METRIC_VARIANTS[variant]
+    config = {"method": method, **({"options": dict(options)} if options else {})}
+    return RunSpec(f"metric/{variant}", "metric", f"{name} (metric learning, default run)", config)
 
 
 def transfer_run(encoder: RunSpec, strategies: list[str], fractions: list[float]) -> RunSpec:

@@ -92,6 +92,11 @@ def run(args) -> int:
     kind = "metric" if config.method in metric_methods() else "ssl"
     if kind == "ssl":
         config.validate(METHODS)
+    else:  # a flag left at the shared default takes the loss's own measured one (docs/metric_learning.md)
+        declared, shared = metric_methods()[config.method], TrainConfig()
+        for name in ("lr", "temperature"):
+            if getattr(config, name) == getattr(shared, name):
+                setattr(config, name, getattr(declared, name))
     store = RunStore()
     run_id = store.create_run(kind, config.to_dict())
     bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")

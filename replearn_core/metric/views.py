@@ -13,9 +13,13 @@ CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r"
 
 
 def start_metric_runs(config: dict, methods: list[str] | None = None, store: RunStore | None = None,
-                      user=None) -> list[str]:
-    """Validate and queue one run per method (the same settings and budget) as the user's (default: the local
-    user), all within the class limits or none; returns their ids."""
+                      user=None, own_defaults: bool = False) -> list[str]:
+    """Validate and queue one run per method as the user's (default: the local user), all within the class
+    limits or none; returns their ids.
+
+    own_defaults: each method with its declared defaults (epochs, batch size, lr, τ, options) and the config's
+    dataset, backbone and seed, instead of the config's settings for all of them.
+    """
     from replearn_core.metric.job import parse_config
     from replearn_core.runs.access import LOCAL, submit_all_as
 
@@ -23,6 +27,8 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
     runs = []
     for method in methods or [config["method"]]:
         cfg = dict(config, method=method)
+        if own_defaults:
+            cfg.update(METRIC_METHODS[method].run_defaults(), options={})
         parse_config(cfg)
         runs.append(("metric", TrainConfig.from_dict(cfg).to_dict(), f"metric {method} {cfg['dataset']}"))
     return submit_all_as(user or LOCAL, runs, store=store)

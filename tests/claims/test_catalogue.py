@@ -39,6 +39,7 @@ def test_verdicts_of_known_numbers(synthetic_table):
     assert verdicts["transfer_best_on_small_data"] == REPRODUCED  # gains 0.35, 0.31, 0.05
     assert verdicts["choose_representation_learning"] == REPRODUCED
     assert verdicts["table32_scenarios"] == NOT_REPRODUCED  # full 0.85 vs layer-wise 0.84 at 100 %
+    assert verdicts["table33_arcface_best_retrieval"] == REPRODUCED  # MAP@R 0.40 vs at most 0.35
     for row in synthetic_table["rows"]:
         assert row["verdict"] in VERDICTS
         assert (row["why"] is None) == (row["verdict"] == REPRODUCED), row["id"]
@@ -80,6 +81,36 @@ def test_runs_use_the_engine_defaults_but_budget_and_seed():
             assert run.config["dataset"] == defaults.dataset  # the encoder's own images, with labels
             for name in ("lr", "epochs", "batch_size", "min_steps", "lr_decay"):
                 assert run.config[name] == getattr(transfer_defaults, name), name
+
+
+def test_arcface_claim_rule_on_synthetic_numbers():
+    """ArcFace's MAP@R must lead every other loss's by max(0.02, 2 SE)."""
+    from replearn_core.claims.verdicts import Stat
+
+    rule = CLAIMS_BY_ID["table33_arcface_best_retrieval"].rule
+    others = ["triplet (batch-hard)", "triplet (batch-all)", "contrastive (Siamese)", "SupCon"]
+    assert set(rule.quantities()) == {"ArcFace MAP@R"} | {f"{o} MAP@R" for o in others}
+
+    def judge(arcface, other, **special):
+        stats = {f"{o} MAP@R": Stat.of(special.get(o, other)) for o in others}
+        return rule.judge({"ArcFace MAP@R": Stat.of(arcface), **stats}).verdict
+
+    assert judge([0.40, 0.41, 0.42], [0.30, 0.31, 0.32]) == REPRODUCED
+    assert judge([0.40, 0.41, 0.42], [0.30, 0.31, 0.32], SupCon=[0.40, 0.40, 0.40]) == NOT_REPRODUCED  # one tie
+    assert judge([0.40, 0.41, 0.42], [0.39, 0.40, 0.41]) == NOT_REPRODUCED  # 0.01 < 0.02
+    assert judge([0.20, 0.35, 0.50], [0.25, 0.25, 0.25]) == NOT_REPRODUCED  # lead 0.10 < 2 SE ≈ 0.17
+    assert judge([0.20, 0.21, 0.22], [0.30, 0.31, 0.32]) == REVERSED
+
+
+def test_metric_runs_are_each_losses_default_run():
+    from replearn_core.metric import METRIC_METHODS
+
+    runs = [r for r in plan_runs([CLAIMS_BY_ID["table33_arcface_best_retrieval"]], budget_s=90, seeds=3)]
+    assert {r.spec.kind for r in runs} == {"metric"} and len(runs) == 5 * 3
+    for run in runs:
+        declared = METRIC_METHODS[run.config["method"]]
+        assert run.config["epochs"] == declared.epochs and run.config["lr"] == declared.lr
+        assert run.config["time_budget_s"] is None and run.config["dataset"] == "shapes"
 
 
 def test_submitting_a_claim_queues_encoders_before_their_transfers(store, monkeypatch):

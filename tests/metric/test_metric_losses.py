@@ -162,3 +162,55 @@ def test_each_loss_goes_down_under_gradient_steps(name):
         loss_fn().backward()
         opt.step()
     assert loss_fn().item() < 0.8 * first
+
+
+def test_soft_margin_triplet_is_softplus_of_the_gap():
+    z = F.normalize(_emb(), dim=1)
+    loss, _ = triplet_loss(z, LABELS, margin=0.2, mining="batch_hard", soft=True)
+    a, p, n = batch_hard_triplets(pairwise_distances(z), LABELS)
+    gap = (z[a] - z[p]).norm(dim=1) - (z[a] - z[n]).norm(dim=1)
+    assert loss.item() == pytest.approx(F.softplus(gap).mean().item(), rel=1e-5)
+
+
+def test_all_pairs_cosine_contrastive_matches_a_loop():
+    z = _emb()
+    loss, _ = siamese_loss(z, LABELS, margin=0.5, pairs="all", distance="cosine")
+    zn = F.normalize(z, dim=1)
+    pos, neg = [], []
+    for i, j in itertools.permutations(range(8), 2):
+        d = 1 - (zn[i] @ zn[j]).item()
+        if LABELS[i] == LABELS[j]:
+            pos.append(d ** 2)
+        elif d < 0.5:
+            neg.append((0.5 - d) ** 2)
+    expected = sum(pos) / len(pos) + (sum(neg) / len(neg) if neg else 0.0)
+    assert loss.item() == pytest.approx(expected, rel=1e-4)
+
+
+def test_centring_is_folded_into_the_saved_head():
+    from replearn_core.backbones import build_backbone
+    from replearn_core.metric.model import MetricModel, MetricOptions
+
+    torch.manual_seed(0)
+    model = MetricModel("triplet", build_backbone("cnn4"), 4, MetricOptions.from_dict({"center": "true"}))
+    x = torch.rand(16, 3, 32, 32)
+    model.loss(x, torch.arange(16) % 4)  # a training step updates the running mean
+    assert model.embedding_mean.abs().sum() > 0
+    model.eval()
+    head = torch.nn.Linear(model.head.in_features, model.head.out_features)
+    head.load_state_dict(model.head_state())
+    with torch.no_grad():
+        assert torch.allclose(head(model.backbone(x)), model(x), atol=1e-5)
+
+
+def test_options_from_text_are_typed_and_resolved_from_the_loss():
+    from replearn_core.metric import METRIC_METHODS
+    from replearn_core.metric.model import MetricOptions
+
+    options = MetricOptions.from_dict({"margin": "0.3", "augment": "false", "m_per_class": "4"})
+    assert options.margin == 0.3 and options.augment is False and options.m_per_class == 4
+    for method, declared in METRIC_METHODS.items():
+        resolved = MetricOptions().resolved(method)
+        assert all(getattr(resolved, key) == value for key, value in declared.options.items()), method
+    with pytest.raises(ValueError, match="pairs"):
+        MetricOptions.from_dict({"pairs": "some"})

@@ -47,10 +47,44 @@ def balanced_pairs(labels: torch.Tensor, generator: torch.Generator | None = Non
     return i, j, flags
 
 
+def all_pairs_contrastive(z: torch.Tensor, labels: torch.Tensor, margin: float, distance: str = "cosine"
+                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The contrastive loss over every pair of a batch of l2-normalised embeddings z (B, D).
+
+    Positive pairs: mean of d²; negative pairs: mean of max(0, margin - d)² over the pairs still inside the
+    margin (the easy ones, most of a P×K batch, would otherwise dilute the push to nothing). distance:
+    "cosine" (1 - cos, in [0, 2]) or "euclidean". Returns (loss, d (B, B), same (B, B) without the diagonal).
+    """
+    if distance == "cosine":
+        d = 1 - z @ z.T
+    else:
+        d = (2 - 2 * z @ z.T).clamp_min(1e-12).sqrt()
+    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    same = (labels[:, None] == labels[None, :]) & ~eye
+    other = labels[:, None] != labels[None, :]
+    pos = d[same].pow(2).mean() if same.any() else z.sum() * 0.0
+    push = F.relu(margin - d[other]).pow(2)
+    neg = push.sum() / (push > 0).sum().clamp_min(1)
+    return pos + neg, d, same
+
+
 def siamese_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float = 1.0,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """The contrastive loss over balanced pairs of a batch of embeddings (B, D), l2-normalised first."""
+                 generator: torch.Generator | None = None, pairs: str = "balanced", distance: str = "euclidean"
+                 ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The contrastive loss of a batch of embeddings (B, D), l2-normalised first.
+
+    pairs: "balanced" (every positive pair and as many random negative pairs, Euclidean distance, the
+    classic form) or "all" (every pair of the batch, negatives averaged over those inside the margin;
+    ``distance`` cosine or euclidean).
+    """
     z = F.normalize(embeddings.float(), dim=1)
+    if pairs == "all":
+        loss, d, same = all_pairs_contrastive(z, labels, margin, distance)
+        other = labels[:, None] != labels[None, :]
+        with torch.no_grad():
+            pos = d[same].mean().item() if same.any() else 0.0
+            neg = d[other].mean().item() if other.any() else 0.0
+        return loss, {"pos_distance": pos, "neg_distance": neg}
     i, j, same = balanced_pairs(labels, generator)
     loss = contrastive_loss(z[i], z[j], same, margin)
     with torch.no_grad():

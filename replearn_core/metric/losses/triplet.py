@@ -83,19 +83,32 @@ def batch_hard_triplets(distances: torch.Tensor, labels: torch.Tensor
 
 
 def triplet_loss(embeddings: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
-                 mining: str = "batch_hard") -> tuple[torch.Tensor, dict[str, float]]:
-    """The triplet loss of a batch of embeddings (B, D) with a miner; also returns what to log."""
+                 mining: str = "batch_hard", soft: bool = False) -> tuple[torch.Tensor, dict[str, float]]:
+    """The triplet loss of a batch of embeddings (B, D) with a miner; also returns what to log.
+
+    soft: the soft margin of Hermans et al. (log(1 + e^{d_ap - d_an}) instead of the hinge), which keeps
+    pulling every triplet, so a batch-hard run cannot stall with all of them at the margin.
+    """
     z = F.normalize(embeddings.float(), dim=1)
+    d = pairwise_distances(z)  # (B, B)
     if mining == "batch_all":
         a, p, n = batch_all_triplets(labels)
-        loss = triplet_margin_loss(z[a], z[p], z[n], margin, reduction="mean_active")
     elif mining == "batch_hard":
-        a, p, n = batch_hard_triplets(pairwise_distances(z), labels)
-        loss = triplet_margin_loss(z[a], z[p], z[n], margin)
+        a, p, n = batch_hard_triplets(d, labels)
     else:
         raise ValueError(f"unknown mining {mining!r}; use 'batch_all' or 'batch_hard'")
+    if len(a) == 0:
+        return embeddings.sum() * 0.0, {"active_triplets": 0.0, "triplets": 0.0}
+    if mining == "batch_all":  # B·(K-1)·(B-K) triplets: read off the distance matrix
+        gap = d[a, p] - d[a, n]  # (T,)
+    else:  # one triplet per anchor: exact differences, free of the matrix's cancellation near d = 0
+        gap = ((z[a] - z[p]).pow(2).sum(1).clamp_min(1e-12).sqrt()
+               - (z[a] - z[n]).pow(2).sum(1).clamp_min(1e-12).sqrt())
+    losses = F.softplus(gap) if soft else F.relu(gap + margin)
+    if mining == "batch_all" and not soft:
+        loss = losses.sum() / (losses > 1e-16).sum().clamp_min(1)  # mean over the triplets still violating
+    else:
+        loss = losses.mean()
     with torch.no_grad():
-        d_ap = (z[a] - z[p]).norm(dim=1)
-        d_an = (z[a] - z[n]).norm(dim=1)
-        active = (d_ap - d_an + margin > 0).float().mean().item() if len(a) else 0.0
+        active = (gap + margin > 0).float().mean().item()
     return loss, {"active_triplets": active, "triplets": float(len(a))}
