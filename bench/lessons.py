@@ -51,16 +51,16 @@ def measure_lesson(lesson, lang: str, timeout_s: float) -> dict:
     at.run()
     at.query_params["lesson"] = lesson.id
     at.switch_page("pages/9_lessons.py").run()
-    at.button(key=f"open_{lesson.id}").click().run()  # the button sets the lesson's settings in the URL ...
+    started = time.perf_counter()
+    at.button(key=f"open_{lesson.id}").click().run()  # the button sets the lesson's settings in the URL and
+    page_s = time.perf_counter() - started  # opens its page, which renders with them: the time a student waits
     opened = {k: at.query_params[k] for k in at.query_params}
-    # ... and opens its page; AppTest keeps its own current page between runs, so the page is opened here by its
-    # file with the URL the button made (tests/app/test_lessons.py checks that the button makes exactly that URL)
+    # AppTest keeps its own current page between runs: the page is opened again by its file with the URL the
+    # button made (tests/app/test_lessons.py checks that the button makes exactly that URL), to press its button
     at.switch_page(lesson.page_file)
     for key, value in opened.items():
         at.query_params[key] = value
-    started = time.perf_counter()
     at.run()
-    page_s = time.perf_counter() - started
     row = {"lesson": lesson.id, "page": lesson.page, "page_s": round(page_s, 1), "run_s": None, "run": None,
            "status": "no run: the lesson reads the reference results", "declared_min": lesson.minutes_cpu}
     if at.exception:
