@@ -14,6 +14,7 @@ from ui.common import get_store, keep_worker_warm, live_fragment, refresh_second
 from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
+from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index, preset_state
 from ui.routing import use_app_navigation
 
@@ -31,14 +32,7 @@ defaults = TrainConfig()
 
 with st.sidebar:
     st.header(t("lab.settings"))
-    dataset_names = list(DATASETS) + ["folder:…"]
-    labels = {n: n if n == "folder:…" else f"{n}{'' if DATASETS[n].offline else t('lab.download_suffix')}"
-              for n in dataset_names}
-    dataset_choice = st.selectbox(t("lab.dataset"), dataset_names, index=preset_index("dataset", dataset_names),
-                                  format_func=labels.get, help=t("lab.dataset_help"))
-    dataset = dataset_choice
-    if dataset_choice == "folder:…":
-        dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("common.folder_help"))
+    dataset = dataset_picker(t("lab.dataset"), list(DATASETS)[0], t("lab.dataset_help"))
     titles = {m: method_card_t(c).title for m, c in cards.items()}
     method = st.selectbox(t("lab.method"), list(cards), index=preset_index("method", list(cards)),
                           format_func=titles.get, help=t("lab.method_help"))

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from replearn_core.commands.runs import run_rows
 from replearn_core.plots import overlay_figure
 from replearn_core.runs import access
+from replearn_core.runs.listing import run_rows
 from ui.classroom import current_user
 from ui.common import get_store, live_fragment, refresh_seconds
 from ui.i18n import current_language, how_to_read, msg_t, t
@@ -28,8 +28,7 @@ COLUMNS = ["id", "reference", "kind", "status", "warnings", "method", "dataset",
 
 @live_fragment(run_every=refresh_seconds())
 def runs_table():
-    visible = {run.id for run in access.list_runs(store, user)}
-    rows = [row for row in run_rows(store) if row["id"] in visible]
+    rows = run_rows(store, access.list_runs(store, user))
     if not rows:
         st.info(t("runs.empty"))
         st.session_state["runs_selected"] = []

@@ -5,7 +5,7 @@ import streamlit as st
 
 from replearn_core.backbones import BACKBONES
 from replearn_core.checkpoints import CheckpointError
-from replearn_core.data import DATASETS, DatasetError
+from replearn_core.data import DatasetError
 from replearn_core.runs.store import RunNotFound
 from replearn_core.transfer import STRATEGIES, TransferConfig
 from replearn_core.transfer.lab import (check_encoder, comparison_curves, comparison_runs, cost_figure,
@@ -15,6 +15,7 @@ from replearn_core.i18n import translate_or
 from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -71,12 +72,7 @@ with st.sidebar:
             st.error(t("common.cannot_start", detail=error_t(exc)))
 
     st.header(t("transfer.target"))
-    dataset_names = list(DATASETS) + ["folder:…"]
-    dataset = st.selectbox(t("transfer.target_dataset"), dataset_names,
-                           index=dataset_names.index(preset("dataset", "digits", choices=dataset_names.__contains__)),
-                           help=t("transfer.target_dataset_help"))
-    if dataset == "folder:…":
-        dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("common.folder_help"))
+    dataset = dataset_picker(t("transfer.target_dataset"), "digits", t("transfer.target_dataset_help"))
     strategies = st.multiselect(t("transfer.strategies"), list(STRATEGIES),
                                 preset("strategies", defaults.strategies,
                                        choices=lambda v: bool(v) and set(v) <= set(STRATEGIES)),

@@ -12,6 +12,7 @@ from replearn_core.data.base import DatasetError
 from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -87,13 +88,9 @@ with walk_tab:
 with train_tab:
     settings, live = st.columns([1, 2])
     with settings:
-        data_choices = ["fruit", "apple2orange", "folder:…"]
-        dataset_choice = st.selectbox(t("cyclegan.data"), data_choices,
-                                      index=data_choices.index(preset("dataset", "fruit", choices=data_choices.__contains__)),
-                                      help="\n\n".join(f"**{k}**: {v}" for k, v in DATASET_SPECS.items()))
-        dataset = dataset_choice
-        if dataset_choice == "folder:…":
-            dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("cyclegan.folder_help"))
+        dataset = dataset_picker(t("cyclegan.data"), "fruit",
+                                 "\n\n".join(f"**{k}**: {v}" for k, v in DATASET_SPECS.items()),
+                                 names=["fruit", "apple2orange"], folder_help=t("cyclegan.folder_help"))
         image_size = st.select_slider(t("common.image_size"), IMAGE_SIZES,
                                       preset("image_size", defaults.image_size, choices=IMAGE_SIZES.__contains__),
                                       help=t("cyclegan.image_size_help"))

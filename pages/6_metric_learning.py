@@ -3,7 +3,7 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.data import DATASETS, DatasetError
+from replearn_core.data import DatasetError
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.model import MetricOptions
 from replearn_core.metric.search import comparison_table, gallery, image_from_bytes, search
@@ -15,6 +15,7 @@ from replearn_core.runs import access
 from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
 
@@ -38,11 +39,7 @@ with st.sidebar:
     methods = list(METRIC_METHODS)
     method = st.selectbox(t("ml.loss"), methods, index=preset_index("method", methods), format_func=loss_title,
                           help=t("ml.loss_help"))
-    names = list(DATASETS) + ["folder:…"]
-    dataset = st.selectbox(t("lab.dataset"), names, index=preset_index("dataset", names, names.index("shapes")),
-                           help=t("ml.dataset_help"))
-    if dataset == "folder:…":
-        dataset = "folder:" + st.text_input(t("common.folder_path"), help=t("common.folder_help"))
+    dataset = dataset_picker(t("lab.dataset"), "shapes", t("ml.dataset_help"))
     backbone = st.selectbox(t("lab.backbone"), list(BACKBONES), help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
     declared = METRIC_METHODS[method]  # each loss's measured defaults (docs/metric_learning.md)

@@ -7,12 +7,13 @@ from replearn_core.adaptation.job import AdaptConfig
 from replearn_core.adaptation.views import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
                                             start_adapt_run)
 from replearn_core.backbones import BACKBONES
-from replearn_core.data import DATASETS, DatasetError
+from replearn_core.data import DatasetError
 from replearn_core.i18n import translate_or
 from replearn_core.runs import access
 from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, msg_t, t
+from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
 
@@ -26,9 +27,6 @@ user = current_user()  # classroom mode: who is at this browser (a sign-in form 
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
 defaults = AdaptConfig()
-names = list(DATASETS)
-choices = names + ["folder:…"]
-labels = {n: n if n == "folder:…" else f"{n}{'' if DATASETS[n].offline else t('lab.download_suffix')}" for n in choices}
 
 
 def method_title(m: str) -> str:
@@ -36,11 +34,8 @@ def method_title(m: str) -> str:
 
 
 def domain_picker(name: str, label: str, default: str, help_text: str) -> str:
-    choice = st.selectbox(label, choices, index=preset_index(name, choices, names.index(default)), help=help_text,
-                          format_func=labels.get)
-    if choice == "folder:…":
-        return "folder:" + st.text_input(t("da.folder", label=label), help=t("da.folder_help"))
-    return choice
+    return dataset_picker(label, default, help_text, preset_name=name, folder_label=t("da.folder", label=label),
+                          folder_help=t("da.folder_help"))
 
 
 with st.sidebar:

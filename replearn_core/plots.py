@@ -15,7 +15,7 @@ from replearn_core.runs.store import RunStore
 LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orientation="h", y=-0.25))
 
 
-def _smooth(values: list[float], weight: float = 0.8) -> list[float]:
+def ema_smooth(values: list[float], weight: float = 0.8) -> list[float]:
     out, last = [], None
     for v in values:
         if v is None or not math.isfinite(v):
@@ -31,7 +31,7 @@ def loss_figure(metrics: dict, title: str | None = None, lang: str = "en") -> go
     if "loss" in metrics:
         steps, values = metrics["loss"]
         fig.add_scatter(x=steps, y=values, mode="lines", name=tr("chart.loss", lang), line=dict(width=1, color="#bbb"))
-        fig.add_scatter(x=steps, y=_smooth(values), mode="lines", name=tr("chart.smoothed", lang), line=dict(width=2))
+        fig.add_scatter(x=steps, y=ema_smooth(values), mode="lines", name=tr("chart.smoothed", lang), line=dict(width=2))
     fig.update_layout(title=title or tr("chart.loss_title", lang), xaxis_title=tr("chart.step", lang),
                       yaxis_title=tr("chart.loss", lang), **LAYOUT)
     return fig
@@ -75,7 +75,7 @@ def overlay_figure(store: RunStore, run_ids: list[str], key: str, labels: dict[s
         if not series:
             continue
         steps, values = series
-        fig.add_scatter(x=steps, y=_smooth(values) if smooth else values, mode="lines",
+        fig.add_scatter(x=steps, y=ema_smooth(values) if smooth else values, mode="lines",
                         name=(labels or {}).get(run_id, run_id))
     fig.update_layout(title=tr("chart.overlay_title", lang, metric=key), xaxis_title=tr("chart.step", lang),
                       yaxis_title=key, **{**LAYOUT, "height": 380})

@@ -16,7 +16,7 @@ def start_adapt_run(config: dict, store: RunStore | None = None, user=None) -> s
     from replearn_core.adaptation.job import AdaptConfig
     from replearn_core.runs.access import LOCAL, submit_as
 
-    from replearn_core.metric.views import check_dataset_spec
+    from replearn_core.data import check_dataset_spec
 
     cfg = AdaptConfig.from_dict(config).validate()
     check_dataset_spec(cfg.source)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
+from replearn_core.runs.listing import run_rows
 from replearn_core.runs.store import RunStore
 
 HELP = "list the runs in the data folder (newest first)"
@@ -17,24 +17,11 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="print the list as one JSON array")
 
 
-def run_rows(store: RunStore, kind: str | None = None, status: str | None = None) -> list[dict]:
-    rows = []
-    for r in store.list_runs(kind=kind, status=status):
-        rows.append({"id": r.id, "kind": r.kind, "status": r.status, "reference": r.reference,
-                     "method": r.config.get("method"),
-                     "dataset": r.config.get("dataset"), "backbone": r.config.get("backbone"),
-                     "best_knn_acc": store.best_metric(r.id, "knn_acc"),
-                     "duration_s": None if r.duration_s is None else round(r.duration_s, 1),
-                     "device": r.device, "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
-                     "error": r.error, "warnings": r.warnings})
-    return rows
-
-
 def run(args) -> int:
     store = RunStore()
     for problem in store.reference_problems:
         print(f"warning: {problem}", file=sys.stderr)
-    rows = run_rows(store, args.kind, args.status)
+    rows = run_rows(store, store.list_runs(kind=args.kind, status=args.status))
     if args.json:
         print(json.dumps(rows))
         return 0

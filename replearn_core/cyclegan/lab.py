@@ -124,13 +124,13 @@ def latest_run(store, user=None):
 
 def loss_figure(metrics: dict, lang: str = "en") -> go.Figure:
     """The four CycleGAN losses against the step, smoothed (raw values are noisy at batch size 1)."""
-    from replearn_core.plots import LAYOUT, _smooth
+    from replearn_core.plots import LAYOUT, ema_smooth
 
     fig = go.Figure()
     for key, label in LOSS_KEYS.items():
         if key in metrics:
             steps, values = metrics[key]
-            fig.add_scatter(x=steps, y=_smooth(values, 0.9), mode="lines",
+            fig.add_scatter(x=steps, y=ema_smooth(values, 0.9), mode="lines",
                             name=tr(f"cyclegan.loss.{key}", lang) if lang != "en" else label)
     fig.update_layout(title=tr("chart.cg_losses", lang), xaxis_title=tr("chart.step", lang),
                       yaxis_title=tr("chart.loss", lang), yaxis_type="log", **LAYOUT)

@@ -102,6 +102,21 @@ def hue_free(spec: str) -> bool:
     return bool(info and info.hue_free)
 
 
+def check_dataset_spec(spec: str) -> None:
+    """Refuse, before a run is queued, a dataset name that is not registered or a folder that does not exist
+    (the worker would fail on it a moment later, out of the user's sight)."""
+    from pathlib import Path
+
+    if spec.startswith("folder:"):
+        path = spec[len("folder:"):]
+        if not Path(path).expanduser().is_dir():
+            raise DatasetError(f"{spec}: no such folder. Give a folder with one sub-folder per class.",
+                               "folder_missing", path=path)
+    elif spec not in DATASETS:
+        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.",
+                           "unknown_dataset", name=repr(spec), known=", ".join(DATASETS))
+
+
 def load_dataset(spec: str, split: str = "train", image_size: int = 32) -> ImageDataset:
     """Load a registered dataset or ``folder:PATH`` split as uint8 tensors, cached in memory."""
     if split not in SPLITS:
@@ -140,5 +155,5 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
     return train, evaluation.take(eval_images, seed=1)
 
 
-__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "dataset_names", "load_dataset", "load_train_and_eval",
-           "hue_free", "resize_uint8", "stratified_split"]
+__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "check_dataset_spec", "dataset_names",
+           "hue_free", "load_dataset", "load_train_and_eval", "resize_uint8", "stratified_split"]

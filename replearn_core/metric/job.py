@@ -22,6 +22,7 @@ from replearn_core.checkpoints import encoder_tensors
 from replearn_core.data import load_dataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
+from replearn_core.features import encode_images
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.model import MetricModel, MetricOptions
 from replearn_core.metric.retrieval import retrieval_metrics
@@ -68,17 +69,9 @@ def evaluation_split(config: TrainConfig):
     return evaluation.take(config.eval_images, seed=1)
 
 
-@torch.no_grad()
 def embed(model: torch.nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Embeddings (N, D) on the CPU of uint8 images, in eval mode."""
-    was_training = model.training
-    model.eval()
-    out = []
-    for chunk in images.split(512):
-        with autocast(device):
-            out.append(model(plain(to_device_batch(chunk, device))).float().cpu())
-    model.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0, 1)
+    """Embeddings (N, D) on the CPU of uint8 images, in eval mode (features.encode_images: the one encoder loop)."""
+    return encode_images(model, images, device)
 
 
 def run_metric(config_dict: dict, ctx: RunContext) -> dict:

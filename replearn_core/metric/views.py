@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from replearn_core.data import check_dataset_spec
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.runs.store import RunStore
 from replearn_core.ssl.config import TrainConfig
@@ -32,19 +33,6 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
         parse_config(cfg)
         runs.append(("metric", TrainConfig.from_dict(cfg).to_dict(), f"metric {method} {cfg['dataset']}"))
     return submit_all_as(user or LOCAL, runs, store=store)
-
-
-def check_dataset_spec(spec: str) -> None:
-    """Refuse, before queueing, a dataset name that is not registered or a folder that does not exist."""
-    from pathlib import Path
-
-    from replearn_core.data import DATASETS, DatasetError
-
-    if spec.startswith("folder:"):
-        if not Path(spec[len("folder:"):]).expanduser().is_dir():
-            raise DatasetError(f"{spec}: no such folder. Give a folder with one sub-folder per class.")
-    elif spec not in DATASETS:
-        raise DatasetError(f"unknown dataset {spec!r}. Known: {', '.join(DATASETS)}, or folder:PATH.")
 
 
 def retrieval_figure(metrics: dict, title: str = "Retrieval on held-out images") -> go.Figure:
