@@ -52,3 +52,18 @@ def test_cyclegan_translate_refuses_a_bad_upload_clearly(name):
     data, reason = BAD_UPLOADS[name]
     with pytest.raises(ValueError, match=f"{name} is not an image this lab can read.*{reason}"):
         walk_view(BUNDLED, upload=data, upload_name=name)
+
+
+def test_a_dataset_spec_is_checked_before_a_run_is_queued(tmp_path):
+    """Unknown names and missing folders are refused at submit time, in the page's language."""
+    from replearn_core.data import DatasetError, check_dataset_spec
+    from replearn_core.i18n import error_text
+
+    check_dataset_spec("shapes")
+    check_dataset_spec(f"folder:{tmp_path}")
+    with pytest.raises(DatasetError) as caught:
+        check_dataset_spec("shapez")
+    assert "unknown dataset 'shapez'" in str(caught.value) and "未知数据集" in error_text(caught.value, "zh")
+    with pytest.raises(DatasetError) as caught:
+        check_dataset_spec(f"folder:{tmp_path / 'nowhere'}")
+    assert "no such folder" in str(caught.value) and "没有这个文件夹" in error_text(caught.value, "zh")
