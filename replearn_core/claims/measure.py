@@ -28,7 +28,7 @@ import torch
 from replearn_core.claims.plan import (DEFAULT_BUDGET_S, DEFAULT_SEEDS, PlannedRun, default_ssl_seeds,
                                        plan_runs)
 from replearn_core.claims.spec import Claim, Measured, Results, RunResult
-from replearn_core.claims.verdicts import NOT_MEASURED, REPRODUCED, Stat
+from replearn_core.claims.verdicts import NOT_MEASURED, REPRODUCED, Stat, not_measured_text
 from replearn_core.runs.store import RunStore
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
@@ -226,7 +226,7 @@ def claim_row(claim: Claim, results: Results, context: dict) -> dict:
     errors = results.errors(keys) + ([measured.facts["error"]] if "error" in measured.facts else [])
     why = None
     if outcome.verdict == NOT_MEASURED:
-        why = f"Not measured: {outcome.detail(stats)}" + (f" ({'; '.join(errors)})" if errors else "") + "."
+        why = not_measured_text(outcome.detail(stats), errors)
     elif outcome.verdict != REPRODUCED:
         why = claim.why[outcome.verdict].format_map(_Blank(context, detail=outcome.detail(stats), **measured.facts))
     return {"id": claim.id, "claim": claim.text, "claim_zh": claim.text_zh, "source": claim.source,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from replearn_core.claims.verdicts import AllOf, Exceeds
+from replearn_core.i18n import DEFAULT_LANGUAGE, translate
 
 METHOD_NAMES = {"simclr": "SimCLR", "moco": "MoCo", "barlow_twins": "Barlow Twins", "byol": "BYOL",
                 "simsiam": "SimSiam", "mae": "MAE", "vae": "VAE", "jigsaw": "Jigsaw"}
@@ -151,7 +152,6 @@ class Claim:
     rule: Exceeds | AllOf
     why: dict[str, str]  # verdict → one sentence; may use {detail}, {budget_s}, {dataset} and the measured facts
 
-    def rule_text(self) -> str:
-        """The verdict rule with its thresholds, in words."""
-        return (f"reproduced when every comparison holds: {self.rule.describe()}; reversed when every one "
-                f"points the other way by as much; otherwise not reproduced (SE: standard error over seeds).")
+    def rule_text(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The verdict rule with its thresholds, in words, in ``lang``."""
+        return translate("claims.rule.text", lang, parts=self.rule.describe(lang))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from replearn_core.claims.plan import DEFAULT_BUDGET_S, plan_runs
 from replearn_core.claims.spec import Claim
-from replearn_core.claims.verdicts import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, REVERSED, Stat, number_format
+from replearn_core.claims.verdicts import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, REVERSED, Stat, number_format, term
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "assets" / "claims" / "latest.json"
 BADGES = {REPRODUCED: ("✅", "green"), NOT_REPRODUCED: ("➖", "orange"), REVERSED: ("🔄", "red"),
@@ -67,9 +67,9 @@ def number_text(name: str, stat: dict) -> str:
     return Stat.of(stat.get("values") or []).text(number_format(name))
 
 
-def numbers_text(row: dict) -> str:
-    """All of a row's numbers on one line: ``SimCLR kNN 0.712 ± 0.011 · MoCo kNN …``."""
-    return " · ".join(f"{name} {number_text(name, stat)}" for name, stat in row.get("numbers", {}).items())
+def numbers_text(row: dict, lang: str = "en") -> str:
+    """All of a row's numbers on one line, the quantities named in ``lang``: ``SimCLR kNN 0.712 ± 0.011 · MoCo kNN …``."""
+    return " · ".join(f"{term(name, lang)} {number_text(name, stat)}" for name, stat in row.get("numbers", {}).items())
 
 
 def badge(verdict: str) -> str:

@@ -28,6 +28,8 @@ import statistics
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from replearn_core.i18n import DEFAULT_LANGUAGE, catalogue, normalise_language, translate
+
 REPRODUCED, NOT_REPRODUCED, REVERSED, NOT_MEASURED = "reproduced", "not reproduced", "reversed", "not measured"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, REVERSED, NOT_MEASURED)
 
@@ -39,6 +41,23 @@ def number_format(name: str) -> str:
     if name.endswith(" s") or " s " in name:
         return ".2f"
     return ".3f"
+
+
+def _glossary(lang: str) -> list[tuple[str, str]]:
+    en, local = catalogue(DEFAULT_LANGUAGE), catalogue(lang)
+    pairs = [(en[k], local.get(k, en[k])) for k in en if k.startswith("claims.term.")]
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+def term(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A quantity's or a run's name in ``lang``, term by term (``claims.term.*``, longest first; method names
+    stay as they are), so that a new method or label fraction needs no new catalogue key."""
+    lang = normalise_language(lang)
+    if lang == DEFAULT_LANGUAGE:
+        return text
+    for english, local in _glossary(lang):
+        text = text.replace(english, local)
+    return text
 
 
 @dataclass(frozen=True)
@@ -84,14 +103,18 @@ class Comparison:
     needed: float | None
     verdict: str
 
-    def text(self, stats: dict[str, Stat]) -> str:
-        """``MoCo kNN 0.612 vs SimCLR kNN 0.640, a lead of 0.020 needed``."""
+    def text(self, stats: dict[str, Stat], lang: str = DEFAULT_LANGUAGE) -> str:
+        """``MoCo kNN 0.612 vs SimCLR kNN 0.640, a lead of 0.020 needed``, in ``lang``."""
         a, b = stats.get(self.higher, Stat(())), stats.get(self.lower, Stat(()))
-        if self.verdict == NOT_MEASURED:
-            missing = self.higher if not a.values else self.lower
-            return f"{missing} was not measured"
+        if self.verdict == NOT_MEASURED or self.needed is None:
+            return translate("claims.detail.missing", lang, name=term(self.higher if not a.values else self.lower, lang))
         spec = number_format(self.higher)
-        return f"{self.higher} {a.text(spec)} vs {self.lower} {b.text(spec)}, a lead of {format(self.needed, spec)} needed"
+        return translate("claims.detail.compare", lang, higher=term(self.higher, lang), a=a.text(spec),
+                         lower=term(self.lower, lang), b=b.text(spec), needed=format(self.needed, spec))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Comparison":
+        return cls(d["higher"], d["lower"], d.get("diff"), d.get("needed"), d["verdict"])
 
     def to_dict(self) -> dict:
         return {"higher": self.higher, "lower": self.lower, "diff": self.diff, "needed": self.needed,
@@ -113,12 +136,24 @@ class Outcome:
         failing = tuple(c for c in self.comparisons if c.verdict != REPRODUCED)
         return failing or self.comparisons
 
-    def detail(self, stats: dict[str, Stat], most: int = 3) -> str:
-        """The comparisons behind the verdict in words, joined by semicolons; at most ``most`` of them, then a count."""
-        texts = list(dict.fromkeys(c.text(stats) for c in self.against()))
-        more = f"; and {len(texts) - most} more" if len(texts) > most else ""
-        return "; ".join(texts[:most]) + more
+    def detail(self, stats: dict[str, Stat], most: int = 3, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The comparisons behind the verdict in words (in ``lang``), joined by semicolons; at most ``most`` of
+        them, then a count."""
+        texts = list(dict.fromkeys(c.text(stats, lang) for c in self.against()))
+        more = [translate("claims.detail.more", lang, n=len(texts) - most)] if len(texts) > most else []
+        return "; ".join(texts[:most] + more)
 
+    @classmethod
+    def from_row(cls, row: dict) -> "Outcome":
+        """The outcome a stored table row was judged with (its verdict and comparisons)."""
+        return cls(row.get("verdict", NOT_MEASURED), tuple(Comparison.from_dict(c) for c in row.get("comparisons", [])))
+
+
+
+def not_measured_text(detail: str, errors: list[str], lang: str = DEFAULT_LANGUAGE) -> str:
+    """The explanation of a row that could not be judged: what is missing, and the runs' errors."""
+    return translate("claims.detail.not_measured", lang, detail=detail,
+                     errors=f" ({'; '.join(errors)})" if errors else "")
 
 @dataclass(frozen=True)
 class Exceeds:
@@ -144,9 +179,12 @@ class Exceeds:
         verdict = REPRODUCED if diff >= needed - slack else REVERSED if diff <= -needed + slack else NOT_REPRODUCED
         return Outcome(verdict, (Comparison(self.higher, self.lower, diff, needed, verdict),))
 
-    def describe(self) -> str:
-        margin = f"{self.margin:.0%} of the larger" if self.relative else f"{self.margin:g}"
-        return f"{self.higher} − {self.lower} ≥ max({margin}, 2 SE)"
+    def describe(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """``A − B ≥ max(0.02, 2 SE)``, in ``lang``."""
+        margin = (translate("claims.rule.relative", lang, percent=f"{self.margin:.0%}") if self.relative
+                  else f"{self.margin:g}")
+        return translate("claims.rule.part", lang, higher=term(self.higher, lang), lower=term(self.lower, lang),
+                         margin=margin)
 
 
 @dataclass(frozen=True)
@@ -171,8 +209,8 @@ class AllOf:
             verdict = NOT_REPRODUCED
         return Outcome(verdict, comparisons)
 
-    def describe(self) -> str:
-        return "; ".join(p.describe() for p in self.parts)
+    def describe(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        return "; ".join(p.describe(lang) for p in self.parts)
 
 
 def levels(ranks: dict[str, int], metrics: list[str], margin: float = 0.02, relative: bool = False,
