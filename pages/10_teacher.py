@@ -7,7 +7,7 @@ import streamlit as st
 
 from replearn_core.runs import access
 from replearn_core.runs.access import ClassroomSettings
-from ui.classroom import current_user
+from ui.classroom import current_user, limits_form
 from ui.common import get_store
 from ui.i18n import error_t, t
 from ui.routing import use_app_navigation
@@ -74,18 +74,19 @@ else:
 
 st.header(t("teacher.limits"))
 limits = ClassroomSettings.from_env(root=store.root)  # the saved limits, else the environment's
-st.caption(t("teacher.limits_now", runs=limits.max_active_runs,
-             epochs=limits.max_epochs or t("teacher.no_epoch_limit")))
-with st.form("limits"):
-    max_active = st.number_input(t("teacher.max_active"), 1, 100, limits.max_active_runs,
-                                 help=t("teacher.max_active_help"))
-    max_epochs = st.number_input(t("teacher.max_epochs"), 0, 10_000, limits.max_epochs,
-                                 help=t("teacher.max_epochs_help"))
-    saved = st.form_submit_button(t("teacher.save_limits"), type="primary", help=t("teacher.save_limits_help"))
-if saved:
-    try:
-        access.save_limits(store, user, int(max_active), int(max_epochs))
-        st.toast(t("teacher.saved"))  # a toast outlives the rerun that shows the new limits
-        st.rerun()
-    except (PermissionError, ValueError) as exc:
-        st.error(t("teacher.cannot", detail=error_t(exc)))
+every = t("teacher.all_backbones")
+st.caption(t("teacher.limits_now", runs=limits.max_active_runs, epochs=limits.max_epochs or t("teacher.no_epoch_limit"))
+           + " " + t("teacher.limits_backbones", backbones=", ".join(limits.allowed_backbones) or every))
+limits_form(store, user, limits)
+
+st.subheader(t("teacher.student_limits"), help=t("teacher.student_limits_help"))
+students = sorted({r["owner"] for r in rows if r["owner"] and not r["reference"]} | set(dict(limits.students)))
+student = st.selectbox(t("teacher.student"), students, help=t("teacher.student_help")) if students else None
+if student is None:
+    st.caption(t("teacher.no_students"))
+else:
+    own = dict(limits.students).get(student)
+    st.caption(t("teacher.student_now", name=student, runs=own.max_active_runs,
+                 epochs=own.max_epochs or t("teacher.no_epoch_limit"),
+                 backbones=", ".join(own.allowed_backbones) or every) if own else t("teacher.student_class", name=student))
+    limits_form(store, user, limits, student)

@@ -56,11 +56,11 @@ with st.sidebar:
         encoder_ok = False
         if upload is not None:
             try:
-                encoder = "file:" + str(save_upload(upload.name, upload.getvalue()))
+                encoder = "file:" + str(save_upload(upload.name, upload.getvalue(), user, store))
                 check_encoder(encoder, backbone, store)
                 st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
                 encoder_ok = True
-            except (CheckpointError, ValueError) as exc:
+            except (CheckpointError, ValueError, PermissionError) as exc:
                 st.error(error_t(exc))
     elif encoder == "imagenet":
         st.info(t("transfer.imagenet_note"))

@@ -80,3 +80,32 @@ def cancel_button(store, user: User, run, help_text: str) -> None:
                                                                   help=help_text):
         access.cancel(store, user, run.id)
         st.toast(t("common.cancel_requested"))
+
+
+def limits_form(store, user: User, settings: ClassroomSettings, student: str | None = None) -> None:
+    """The teacher's form for the class's limits, or with ``student`` for one student's own (engine checks:
+    ``access.save_limits`` refuses anyone but the teacher)."""
+    from replearn_core.backbones import BACKBONES
+
+    limits = settings.limits_for(student) if student else settings.class_limits
+    with st.form(f"limits_{student or 'class'}"):
+        runs = st.number_input(t("teacher.max_active"), 1, 100, limits.max_active_runs, help=t("teacher.max_active_help"))
+        epochs = st.number_input(t("teacher.max_epochs"), 0, 10_000, limits.max_epochs, help=t("teacher.max_epochs_help"))
+        backbones = st.multiselect(t("teacher.allowed_backbones"), list(BACKBONES), list(limits.allowed_backbones),
+                                   help=t("teacher.allowed_backbones_help"))
+        label = t("teacher.save_student", name=student) if student else t("teacher.save_limits")
+        saved = st.form_submit_button(label, type="primary",
+                                      help=t("teacher.save_student_help" if student else "teacher.save_limits_help"))
+    cleared = bool(student) and student in dict(settings.students) and st.button(
+        t("teacher.clear_student"), help=t("teacher.clear_student_help"))
+    if saved or cleared:
+        try:
+            if cleared:
+                access.clear_student_limits(store, user, student)
+            else:
+                access.save_limits(store, user, int(runs), int(epochs), backbones, student=student)
+        except (PermissionError, ValueError) as exc:
+            st.error(t("teacher.cannot", detail=error_t(exc)))
+            return
+        st.toast(t("teacher.saved"))  # a toast outlives the rerun that shows the new limits
+        st.rerun()

@@ -15,10 +15,16 @@ another student's, or its checkpoints and files, is reached only through these.
 Settings (environment variables, documented in the README and docs/deploy.md):
 ``REPLEARN_CLASSROOM=1``, ``REPLEARN_CLASS_CODE`` (students give it on their first visit),
 ``REPLEARN_TEACHER_PASSWORD_HASH`` (``python -m replearn_core teacher-password`` makes one),
-``REPLEARN_MAX_ACTIVE_RUNS`` (per student, default 1), ``REPLEARN_MAX_EPOCHS`` (per run, default 0 = no limit).
-The teacher may change the two limits for this server from the Teacher page (:func:`save_limits`): they are kept
-in ``classroom_limits.json`` in the data folder, so every session and worker reads them; the variables are the
-defaults until then.
+``REPLEARN_MAX_ACTIVE_RUNS`` (per student, default 1), ``REPLEARN_MAX_EPOCHS`` (per run, default 0 = no limit),
+``REPLEARN_ALLOWED_BACKBONES`` (comma-separated; empty = every backbone).
+The teacher may change these limits for this server from the Teacher page (:func:`save_limits`), for the whole
+class and for one student (who then has limits of their own, e.g. more runs for a student who is ahead): they
+are kept in ``classroom_limits.json`` in the data folder, so every session and worker reads them; the variables
+are the defaults until then.
+
+Uploaded files (a checkpoint to transfer from) are kept per owner (:func:`upload_dir`); a run that names a file
+(``encoder: "file:…"``) is refused unless the file is in its owner's upload folder (:func:`check_file`), so
+a student cannot read another student's upload, or any other file of the server, by naming its path.
 """
 
 from __future__ import annotations
@@ -76,12 +82,47 @@ def valid_name(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one student may start."""
+
+    max_active_runs: int = 1  # queued + running
+    max_epochs: int = 0  # per run; 0 = no limit
+    allowed_backbones: tuple[str, ...] = ()  # empty: every backbone
+
+    def to_dict(self) -> dict:
+        return {"max_active_runs": self.max_active_runs, "max_epochs": self.max_epochs,
+                "allowed_backbones": list(self.allowed_backbones)}
+
+
+def _limits_of(saved: dict, base: Limits) -> Limits:
+    """``base`` with the well-formed fields of a saved dict in place (a bad field keeps the base's value)."""
+    fields = {k: int(v) for k, v in saved.items() if k in ("max_active_runs", "max_epochs")
+              and isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+    if fields.get("max_active_runs") == 0:
+        del fields["max_active_runs"]
+    backbones = saved.get("allowed_backbones")
+    if isinstance(backbones, list) and all(isinstance(b, str) for b in backbones):
+        fields["allowed_backbones"] = tuple(backbones)
+    return replace(base, **fields)
+
+
+@dataclass(frozen=True)
 class ClassroomSettings:
     enabled: bool = False
     class_code: str | None = None
     teacher_password_hash: str | None = None
     max_active_runs: int = 1  # per student: queued + running
     max_epochs: int = 0  # per run; 0 = no limit
+    allowed_backbones: tuple[str, ...] = ()  # empty: every backbone
+    students: tuple[tuple[str, Limits], ...] = ()  # a student's own limits, in place of the class's
+
+    @property
+    def class_limits(self) -> Limits:
+        return Limits(self.max_active_runs, self.max_epochs, self.allowed_backbones)
+
+    def limits_for(self, name: str | None) -> Limits:
+        """The limits that hold for this student: their own if the teacher set some, else the class's."""
+        return dict(self.students).get(name, self.class_limits)
 
     @classmethod
     def from_env(cls, env: dict | None = None, root: Path | str | None = None) -> "ClassroomSettings":
@@ -98,36 +139,82 @@ class ClassroomSettings:
                 raise ValueError(f"{name}={text!r} is not a whole number")
             return int(text)
 
+        backbones = tuple(b.strip() for b in env.get("REPLEARN_ALLOWED_BACKBONES", "").split(",") if b.strip())
         settings = cls(enabled, env.get("REPLEARN_CLASS_CODE") or None,
                        env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
-                       whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0))
-        return settings if root is None else replace(settings, **saved_limits(root))
+                       whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0), backbones)
+        if root is None:
+            return settings
+        saved = _read_limits(root)
+        whole_class = _limits_of(saved, settings.class_limits)
+        students = tuple(sorted((name, _limits_of(own, whole_class)) for name, own in
+                                (saved.get("students") or {}).items() if isinstance(own, dict)))
+        return replace(settings, max_active_runs=whole_class.max_active_runs, max_epochs=whole_class.max_epochs,
+                       allowed_backbones=whole_class.allowed_backbones, students=students)
 
 
-def saved_limits(root: Path | str) -> dict:
-    """The limits the teacher saved in the data folder ({} when none, or when the file is unreadable)."""
+def _read_limits(root: Path | str) -> dict:
     try:
         saved = json.loads((Path(root) / LIMITS_FILE).read_text())
     except (OSError, ValueError):
         return {}
-    return {k: int(v) for k, v in saved.items() if k in ("max_active_runs", "max_epochs")
-            and isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+    return saved if isinstance(saved, dict) else {}
 
 
-def save_limits(store: RunStore, user: User, max_active_runs: int, max_epochs: int) -> ClassroomSettings:
-    """The teacher sets the class limits for this server (kept in the data folder, read by every session and
-    worker in place of REPLEARN_MAX_ACTIVE_RUNS and REPLEARN_MAX_EPOCHS); returns the settings now in force."""
-    if user.role != "teacher":
-        raise AccessDenied(Message("access.teacher_limits"))
+def saved_limits(root: Path | str) -> dict:
+    """The class limits the teacher saved in the data folder ({} when none, or when the file is unreadable)."""
+    saved = _read_limits(root)
+    return {k: v for k, v in _limits_of(saved, Limits()).to_dict().items() if k in saved}
+
+
+def _checked_limits(max_active_runs: int, max_epochs: int, allowed_backbones) -> Limits:
+    from replearn_core.backbones import BACKBONES
+
     if not (isinstance(max_active_runs, int) and max_active_runs >= 1):
         raise ValueError(Message("access.limit_runs"))
     if not (isinstance(max_epochs, int) and max_epochs >= 0):
         raise ValueError(Message("access.limit_epochs"))
-    path = Path(store.root) / LIMITS_FILE
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps({"max_active_runs": max_active_runs, "max_epochs": max_epochs}))
-    partial.replace(path)  # atomic: another session never reads half a file
+    allowed = tuple(allowed_backbones or ())
+    unknown = [b for b in allowed if b not in BACKBONES]
+    if unknown:
+        raise ValueError(Message("access.unknown_backbones", names=", ".join(unknown), known=", ".join(BACKBONES)))
+    return Limits(max_active_runs, max_epochs, allowed)
+
+
+def save_limits(store: RunStore, user: User, max_active_runs: int, max_epochs: int,
+                allowed_backbones=None, student: str | None = None) -> ClassroomSettings:
+    """The teacher sets the limits for this server: the whole class's, or with ``student`` one student's own
+    (kept in the data folder, read by every session and worker in place of the REPLEARN_MAX_* variables);
+    returns the settings now in force. ``allowed_backbones``: the backbones runs may use (empty: all)."""
+    if user.role != "teacher":
+        raise AccessDenied(Message("access.teacher_limits"))
+    limits = _checked_limits(max_active_runs, max_epochs, allowed_backbones)
+    if student is not None and not valid_name(student):
+        raise ValueError(Message("access.bad_name"))
+    saved = _read_limits(store.root)
+    if student is None:
+        saved.update(limits.to_dict())
+    else:
+        saved.setdefault("students", {})[student.strip()] = limits.to_dict()
+    _write_limits(store.root, saved)
     return ClassroomSettings.from_env(root=store.root)
+
+
+def clear_student_limits(store: RunStore, user: User, student: str) -> ClassroomSettings:
+    """The teacher removes a student's own limits: the class's hold for them again."""
+    if user.role != "teacher":
+        raise AccessDenied(Message("access.teacher_limits"))
+    saved = _read_limits(store.root)
+    (saved.get("students") or {}).pop(student, None)
+    _write_limits(store.root, saved)
+    return ClassroomSettings.from_env(root=store.root)
+
+
+def _write_limits(root: Path | str, saved: dict) -> None:
+    path = Path(root) / LIMITS_FILE
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(saved, indent=1, sort_keys=True))
+    partial.replace(path)  # atomic: another session never reads half a file
 
 
 # --- teacher password ---------------------------------------------------------------
@@ -263,13 +350,43 @@ def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomS
     settings = settings or ClassroomSettings.from_env(root=store.root)
     if user.role != "student" or not settings.enabled:
         return
+    limits = settings.limits_for(user.name)
     epochs = config.get("epochs")
-    if settings.max_epochs and isinstance(epochs, int) and epochs > settings.max_epochs:
-        raise AccessDenied(Message("access.too_many_epochs", epochs=epochs, limit=settings.max_epochs))
+    if limits.max_epochs and isinstance(epochs, int) and epochs > limits.max_epochs:
+        raise AccessDenied(Message("access.too_many_epochs", epochs=epochs, limit=limits.max_epochs))
+    backbone = config.get("backbone")
+    if limits.allowed_backbones and isinstance(backbone, str) and backbone not in limits.allowed_backbones:
+        raise AccessDenied(Message("access.backbone_not_allowed", backbone=backbone,
+                                   allowed=", ".join(limits.allowed_backbones)))
+    for value in config.values():
+        if isinstance(value, str) and value.startswith("file:"):
+            check_file(store, user, value[len("file:"):])
     active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
-    if len(active) + count > settings.max_active_runs:
+    if len(active) + count > limits.max_active_runs:
         raise AccessDenied(Message("access.too_many_runs_batch" if count > 1 else "access.too_many_runs",
-                                   n=len(active), count=count, total=len(active) + count, limit=settings.max_active_runs))
+                                   n=len(active), count=count, total=len(active) + count, limit=limits.max_active_runs))
+
+
+# --- uploaded files ------------------------------------------------------------------
+def upload_dir(store: RunStore, user: User) -> Path:
+    """The folder of this user's uploads in the data folder (``uploads/<name>``; the local user's and the
+    teacher's at ``uploads/``'s own ``_local`` and ``_teacher``), created on first use."""
+    owner = user.owner if user.role == "student" else f"_{user.role}"
+    folder = Path(store.root) / "uploads" / re.sub(r"[^\w.-]", "_", owner)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def check_file(store: RunStore, user: User, path: str | Path) -> Path:
+    """The file, if the user may read it: anything for the local user and the teacher, for a student only their
+    own uploads (a link or ``..`` that leads outside is refused); else "no such file", the same as for a file
+    that does not exist, so a path cannot be probed."""
+    resolved = Path(path).resolve()
+    if user.role == "student":
+        own = upload_dir(store, user).resolve()
+        if not resolved.is_relative_to(own) or not resolved.is_file():
+            raise AccessDenied(Message("access.no_file", name=Path(path).name))
+    return resolved
 
 
 def submit_as(user: User, kind: str, config: dict, name: str | None = None, store: RunStore | None = None,

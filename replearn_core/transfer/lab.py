@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from replearn_core.paths import subdir
+from replearn_core.i18n import Message
 from replearn_core.runs.store import Run, RunStore
 from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 from replearn_core.transfer.encoders import encoder_runs, load_encoder
@@ -37,13 +37,22 @@ def encoder_choices(store: RunStore, user=None) -> dict[str, str]:
     return choices
 
 
-def save_upload(name: str, data: bytes) -> Path:
-    """Store an uploaded checkpoint in the data folder under a safe name; returns its path."""
+def save_upload(name: str, data: bytes, user=None, store: RunStore | None = None) -> Path:
+    """Store an uploaded checkpoint in the user's upload folder (``access.upload_dir``) under a safe name that
+    starts with a digest of its bytes, so a second upload of the same name never overwrites the first; returns
+    its path."""
+    import hashlib
+
+    from replearn_core.runs.access import LOCAL, upload_dir
+
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name).lstrip(".") or "checkpoint"
     if not safe.endswith((".safetensors", ".pt", ".pth", ".bin", ".ckpt")):
-        raise ValueError(f"{name}: expected a .safetensors, .pt or .pth file")
-    path = subdir("uploads") / safe
-    path.write_bytes(data)
+        raise ValueError(Message("upload.checkpoint_type", name=name))
+    path = upload_dir(store or RunStore(), user or LOCAL) / f"{hashlib.sha256(data).hexdigest()[:10]}-{safe}"
+    if not path.exists():
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)
     return path
 
 

@@ -222,3 +222,51 @@ def test_the_overview_is_the_teachers_alone(store):
         access.overview(store, ALICE)
     rows = {row["id"]: row for row in access.overview(store, TEACHER)}
     assert rows[mine]["owner"] == "alice" and rows[theirs]["position"] == 2 and rows[mine]["method"] == "simclr"
+
+
+def test_the_teacher_limits_the_backbones_and_gives_one_student_limits_of_their_own(store, monkeypatch):
+    monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
+    monkeypatch.setenv("REPLEARN_ALLOWED_BACKBONES", "cnn4")
+    with pytest.raises(AccessDenied, match="resnet18 backbone is not allowed in this class: choose one of cnn4"):
+        access.check_submit(store, ALICE, {"epochs": 5, "backbone": "resnet18"})
+    access.check_submit(store, ALICE, {"epochs": 5, "backbone": "cnn4"})
+    with pytest.raises(ValueError, match="unknown backbone"):
+        access.save_limits(store, TEACHER, 1, 10, ["not-a-net"])
+    with pytest.raises(AccessDenied, match="only the teacher"):
+        access.save_limits(store, ALICE, 3, 0, student="alice")  # a student cannot raise their own limits
+    access.save_limits(store, TEACHER, 1, 10, [])  # the class: any backbone, 10 epochs
+    settings = access.save_limits(store, TEACHER, 2, 40, ["cnn4"], student="bob")
+    assert settings.limits_for("bob") == access.Limits(2, 40, ("cnn4",))
+    assert settings.limits_for("alice") == access.Limits(1, 10, ())
+    access.check_submit(store, ALICE, {"epochs": 10, "backbone": "resnet18"})
+    with pytest.raises(AccessDenied, match="more than this class allows \\(10\\)"):
+        access.check_submit(store, ALICE, {"epochs": 40})
+    access.check_submit(store, BOB, {"epochs": 40, "backbone": "cnn4"})  # bob's own limits
+    store.create_run("ssl", {"epochs": 5}, owner="bob")
+    access.check_submit(store, BOB, {"epochs": 5})  # his second run: his limit is 2
+    with pytest.raises(AccessDenied, match="not allowed"):
+        access.check_submit(store, BOB, {"epochs": 5, "backbone": "resnet18"})
+    settings = access.clear_student_limits(store, TEACHER, "bob")  # back to the class's
+    assert settings.limits_for("bob") == settings.class_limits
+    with pytest.raises(AccessDenied, match="already have 1 run"):
+        access.check_submit(store, BOB, {"epochs": 5})
+
+
+def test_uploads_are_kept_per_owner_and_a_student_cannot_name_another_file(store, monkeypatch, tmp_path):
+    from replearn_core.transfer.lab import save_upload
+
+    monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
+    alices = save_upload("enc.safetensors", b"alice's weights", ALICE, store)
+    bobs = save_upload("enc.safetensors", b"bob's weights", BOB, store)
+    assert alices != bobs and alices.read_bytes() == b"alice's weights"  # same name, nothing overwritten
+    assert save_upload("enc.safetensors", b"alice's weights", ALICE, store) == alices
+    with pytest.raises(ValueError, match="expected a .safetensors"):
+        save_upload("notes.txt", b"x", ALICE, store)
+    access.check_submit(store, ALICE, {"epochs": 1, "encoder": f"file:{alices}"})
+    secret = tmp_path / "server-secret.safetensors"
+    secret.write_bytes(b"x")
+    for path in (bobs, secret, alices.parent / ".." / bobs.parent.name / bobs.name, "/etc/passwd"):
+        with pytest.raises(AccessDenied, match="among your uploads"):
+            access.check_submit(store, ALICE, {"epochs": 1, "encoder": f"file:{path}"})
+    access.check_submit(store, TEACHER, {"epochs": 1, "encoder": f"file:{bobs}"})  # the teacher may
+    assert access.check_file(store, LOCAL, secret) == secret.resolve()  # out of the box: the one user's files
