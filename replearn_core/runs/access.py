@@ -361,6 +361,8 @@ def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomS
     for value in config.values():
         if isinstance(value, str) and value.startswith("file:"):
             check_file(store, user, value[len("file:"):])
+        elif isinstance(value, str) and value.startswith("folder:"):
+            check_folder(store, user, value[len("folder:"):])
     active = [r for r in store.list_runs() if r.active and r.owner == user.owner]
     if len(active) + count > limits.max_active_runs:
         raise AccessDenied(Message("access.too_many_runs_batch" if count > 1 else "access.too_many_runs",
@@ -407,6 +409,17 @@ def submit_all_as(user: User, runs: list[tuple[str, dict, str | None]], store: R
         check_submit(store, user, config, settings, count=len(runs))
     return [submit_as(user, kind, config, name=name, store=store, settings=settings) for kind, config, name in runs]
 
+
+
+def check_folder(store: RunStore, user: User, path: str | Path) -> None:
+    """An image folder a student trains on must not lie among the runs' or the uploads' files of the data folder
+    (other students' checkpoints and uploads); any other folder of the server is the teacher's to share."""
+    if user.role != "student":
+        return
+    resolved = Path(path).expanduser().resolve()
+    for private in (Path(store.root) / "runs", Path(store.root) / "uploads", Path(store.root)):
+        if resolved == private.resolve() or (private.name in ("runs", "uploads") and resolved.is_relative_to(private.resolve())):
+            raise AccessDenied(Message("access.private_folder", path=str(path)))
 
 # --- the queue: where a run stands and when it may start ------------------------------
 @dataclass(frozen=True)

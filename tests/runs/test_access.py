@@ -270,3 +270,12 @@ def test_uploads_are_kept_per_owner_and_a_student_cannot_name_another_file(store
             access.check_submit(store, ALICE, {"epochs": 1, "encoder": f"file:{path}"})
     access.check_submit(store, TEACHER, {"epochs": 1, "encoder": f"file:{bobs}"})  # the teacher may
     assert access.check_file(store, LOCAL, secret) == secret.resolve()  # out of the box: the one user's files
+
+
+def test_a_student_cannot_train_on_the_data_folders_runs_or_uploads(store, monkeypatch, tmp_path):
+    monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
+    for folder in (store.root, store.root / "runs", store.root / "runs" / "abc123", store.root / "uploads" / "bob"):
+        with pytest.raises(AccessDenied, match="holds the class's runs or uploads"):
+            access.check_submit(store, ALICE, {"epochs": 1, "dataset": f"folder:{folder}"})
+    access.check_submit(store, ALICE, {"epochs": 1, "dataset": f"folder:{tmp_path}"})  # a folder of images
+    access.check_submit(store, TEACHER, {"epochs": 1, "dataset": f"folder:{store.root / 'runs'}"})
