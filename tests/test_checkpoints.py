@@ -63,7 +63,7 @@ def test_a_text_file_uploaded_as_a_checkpoint_is_refused(name):
 
 
 def test_an_upload_that_is_no_checkpoint_by_name_is_refused():
-    with pytest.raises(ValueError, match="expected a .safetensors, .pt or .pth file"):
+    with pytest.raises(ValueError, match="photo.jpg: expected a .safetensors, .pt, .pth, .bin or .ckpt file"):
         save_upload("photo.jpg", b"\xff\xd8")
 
 
