@@ -416,10 +416,10 @@ def check_folder(store: RunStore, user: User, path: str | Path) -> None:
     (other students' checkpoints and uploads); any other folder of the server is the teacher's to share."""
     if user.role != "student":
         return
-    resolved = Path(path).expanduser().resolve()
-    for private in (Path(store.root) / "runs", Path(store.root) / "uploads", Path(store.root)):
-        if resolved == private.resolve() or (private.name in ("runs", "uploads") and resolved.is_relative_to(private.resolve())):
-            raise AccessDenied(Message("access.private_folder", path=str(path)))
+    resolved, root = Path(path).expanduser().resolve(), Path(store.root).resolve()
+    if resolved == root or any(resolved.is_relative_to(root / name) for name in ("runs", "uploads")):
+        raise AccessDenied(Message("access.private_folder", path=str(path)))
+
 
 # --- the queue: where a run stands and when it may start ------------------------------
 @dataclass(frozen=True)
