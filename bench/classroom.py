@@ -41,6 +41,14 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def streamlit_installed() -> bool:
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def start_server(data: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, REPLEARN_DATA=str(data))
     return subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address",
@@ -100,7 +108,13 @@ def main() -> int:
     parser.add_argument("--browsers", type=int, default=0, help="headless Chromiums loading the Runs page")
     parser.add_argument("--timeout-min", type=float, default=90.0, help="give up after this many minutes")
     parser.add_argument("--out", default="classroom.json", help="file name of the JSON result in bench/results/")
+    parser.add_argument("--no-server", action="store_true",
+                        help="the engine API alone, no app server and no HTTP rows (where Streamlit is absent, "
+                             "as on a bare GPU machine)")
     args = parser.parse_args()
+    if not args.no_server and not streamlit_installed():
+        print("Streamlit is not installed here: measuring the engine API alone (--no-server)")
+        args.no_server = True
 
     scratch = Path(tempfile.mkdtemp(prefix="replearn_classroom_"))
     os.environ["REPLEARN_DATA"] = str(scratch)
@@ -114,8 +128,9 @@ def main() -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    server = start_server(scratch, port)
-    wait_http(url)
+    server = None if args.no_server else start_server(scratch, port)
+    if server is not None:
+        wait_http(url)
     store = RunStore(scratch)
     settings = ClassroomSettings(enabled=True, max_active_runs=1,
                                  max_epochs=0)
@@ -125,8 +140,9 @@ def main() -> int:
 
     stop = threading.Event()
     http_samples, browser_samples, errors = [], [], []
-    threads = [threading.Thread(target=poll_http, args=(url, stop, http_samples, errors), daemon=True)]
-    threads += [threading.Thread(target=browse, args=(url, stop, browser_samples, errors, scratch / f"chrome{i}"),
+    threads = [] if server is None else [
+        threading.Thread(target=poll_http, args=(url, stop, http_samples, errors), daemon=True)]
+    threads += [] if server is None else [threading.Thread(target=browse, args=(url, stop, browser_samples, errors, scratch / f"chrome{i}"),
                                  daemon=True) for i in range(args.browsers)]
     for t in threads:
         t.start()
@@ -140,10 +156,14 @@ def main() -> int:
                                        owner=student.owner)
     submitted_s = time.time() - started
     deadline = started + args.timeout_min * 60
+    peak_running = 0  # the most runs seen training at once (the device's slots, when the queue is long)
     while time.time() < deadline and any(store.get_run(r).active for r in run_ids.values()):
         time.sleep(1.0)
-        done = sum(not store.get_run(r).active for r in run_ids.values())
-        print(f"\r{done}/{len(run_ids)} runs ended, {time.time() - started:.0f} s", end="", flush=True)
+        statuses = [store.get_run(r).status for r in run_ids.values()]
+        peak_running = max(peak_running, statuses.count("running"))
+        done = sum(s not in ("queued", "running") for s in statuses)
+        print(f"\r{done}/{len(run_ids)} runs ended, {statuses.count('running')} running, "
+              f"{time.time() - started:.0f} s", end="", flush=True)
     total_s = time.time() - started
     print()
     stop.set()
@@ -162,14 +182,15 @@ def main() -> int:
         "executor": os.environ.get("REPLEARN_EXECUTOR", "local"), "students": args.students,
         "epochs_per_run": config["epochs"], "method": config["method"], "submit_all_s": round(submitted_s, 2),
         "all_finished_s": round(total_s, 1), "slowest_wait_s": round(max(waits), 1),
-        "slowest_finish_s": round(max(finishes), 1), "mean_run_s": round(statistics.mean(
+        "slowest_finish_s": round(max(finishes), 1), "peak_running": peak_running, "mean_run_s": round(statistics.mean(
             [(r.finished or time.time()) - (r.started or time.time()) for r in runs]), 1),
         "http_p50_s": percentile(http_samples, 0.5), "http_p95_s": percentile(http_samples, 0.95),
         "page_p50_s": percentile(browser_samples, 0.5), "page_p95_s": percentile(browser_samples, 0.95),
         "http_errors": len([e for e in errors if not e.startswith("browser")]),
         "lost_runs": lost, "statuses": {s: sum(r.status == s for r in runs) for s in {r.status for r in runs}},
     }
-    server.terminate()
+    if server is not None:
+        server.terminate()
     from replearn_core.runs.warm import stop_warm_workers
 
     stop_warm_workers(scratch)
@@ -182,10 +203,11 @@ def main() -> int:
 
     print(f"\n{args.students} students, {config['method']} default run ({config['epochs']} epochs each), "
           f"executor {result['executor']}, {result['device']}, {result['date']}")
-    print("| students | epochs/run | all finished s | slowest wait s | slowest finish s | mean run s "
+    print("| students | epochs/run | runs at once | all finished s | slowest wait s | slowest finish s | mean run s "
           "| HTTP p50 / p95 s | page p50 / p95 s | lost |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.students} | {config['epochs']} | {result['all_finished_s']} | {result['slowest_wait_s']} | "
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.students} | {config['epochs']} | {peak_running} | {result['all_finished_s']} | "
+          f"{result['slowest_wait_s']} | "
           f"{result['slowest_finish_s']} | {result['mean_run_s']} | {fmt(result['http_p50_s'])} / "
           f"{fmt(result['http_p95_s'])} | {fmt(result['page_p50_s'])} / {fmt(result['page_p95_s'])} | "
           f"{len(lost)} of {len(runs)} |")

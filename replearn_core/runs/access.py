@@ -439,14 +439,16 @@ def median_duration(store: RunStore, kind: str) -> float | None:
 def queue_spot(store: RunStore, run_id: str, concurrency: int | None = None) -> QueueSpot | None:
     """Where a queued run stands in the (fair, round-robin) queue, and about how long until it starts: the
     runs ahead of it and the rest of the running ones, each taking the median duration of finished runs of its
-    kind, shared over ``concurrency`` slots (REPLEARN_CONCURRENCY). None when the run is not queued."""
+    kind, shared over ``concurrency`` slots (by default the device's: :func:`replearn_core.runs.worker.concurrency`).
+    None when the run is not queued."""
     order = store.queue_order()
     if run_id not in order:
         return None
     if concurrency is None:
-        from replearn_core.runs.worker import concurrency as configured
+        from replearn_core.runs.worker import concurrency as configured, device_key
 
-        concurrency = configured()
+        slots = configured(device_key(store.get_run(run_id).config))
+        concurrency = slots(len(store.list_runs(status="running"))) if callable(slots) else slots
     position = order.index(run_id) + 1
     medians: dict[str, float | None] = {}
 

@@ -24,6 +24,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from replearn_core.i18n import Message
 from replearn_core.paths import data_dir
@@ -400,9 +401,10 @@ class RunStore:
                                        "GROUP BY owner", (queued[0]["created"],)).fetchall())
         return _round_robin(queued, served)
 
-    def claim(self, run_id: str, device_key: str, concurrency: int = 1) -> bool:
+    def claim(self, run_id: str, device_key: str, concurrency: int | Callable[[int], int] = 1) -> bool:
         """Atomically start a queued run if it is first in line (:meth:`queue_order`) and a slot on its device
-        is free."""
+        is free. ``concurrency``: the device's slots, or a function of the runs on it now that gives them (a
+        GPU's, from its free memory)."""
         with self._transaction():
             row = self._db.execute("SELECT status, created FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or row["status"] != "queued":
@@ -410,7 +412,8 @@ class RunStore:
             running = self._db.execute(
                 "SELECT COUNT(*) FROM runs WHERE status = 'running' AND device LIKE ?",
                 (device_key + "%",)).fetchone()[0]
-            ok = running < concurrency and self._queue_order()[:1] == [run_id]
+            slots = concurrency(running) if callable(concurrency) else concurrency
+            ok = running < slots and self._queue_order()[:1] == [run_id]
             if ok:
                 now = time.time()
                 self._db.execute("UPDATE runs SET status = 'running', started = ?, heartbeat = ?, device = ?, "

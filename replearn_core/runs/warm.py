@@ -415,7 +415,7 @@ class WarmWorker:
             except Exception as exc:  # noqa: BLE001 - an unknown or absent device fails this run only
                 self.store.finish(run_id, "failed", error=f"no device: {exc}")
                 continue
-            if not self.store.claim(run_id, key, concurrency()):
+            if not self.store.claim(run_id, key, concurrency(key)):
                 if time.monotonic() - self.last_reap >= REAP_EVERY_S:  # a dead run ahead must not block the queue
                     self.last_reap = time.monotonic()
                     self.store.reap_dead()

@@ -120,6 +120,19 @@ def test_claim_respects_order_and_concurrency(store):
     assert store.get_run(second).status == "running"
 
 
+def test_claim_asks_a_slot_function_with_the_runs_already_on_the_device(store):
+    ids = [store.create_run("ssl", {}) for _ in range(3)]
+    asked = []
+
+    def two_slots(running: int) -> int:
+        asked.append(running)
+        return 2
+
+    assert store.claim(ids[0], "cuda", two_slots) and store.claim(ids[1], "cuda", two_slots)
+    assert not store.claim(ids[2], "cuda", two_slots)  # both slots taken
+    assert asked == [0, 1, 2]
+
+
 def test_a_run_on_another_device_does_not_take_the_slot(store):
     gpu_run = store.create_run("ssl", {})
     time.sleep(0.01)

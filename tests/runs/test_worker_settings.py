@@ -64,3 +64,41 @@ def test_a_worker_environment_finds_the_project_from_any_folder(tmp_path):
     assert env["REPLEARN_DATA"] == str(tmp_path)
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(CODE_ROOT)
     assert (CODE_ROOT / "replearn_core" / "runs" / "worker.py").is_file()
+
+
+def test_gpu_slots_come_from_free_memory_and_the_per_run_estimate(monkeypatch):
+    from replearn_core.runs import worker
+
+    monkeypatch.delenv("REPLEARN_CONCURRENCY", raising=False)
+    monkeypatch.setenv("REPLEARN_GPU_RUN_MB", "1000")
+    monkeypatch.setenv("REPLEARN_GPU_MAX_RUNS", "8")
+    monkeypatch.setattr("replearn_core.runs.worker_settings.all_cores", lambda: 64)
+    readings = iter([5000.0, None])
+    monkeypatch.setattr(worker, "gpu_free_mb", lambda: next(readings))
+    monkeypatch.setattr(worker, "_gpu_reading", {})
+    slots = worker.concurrency("cuda")
+    assert callable(slots)
+    assert slots(2) == 2 + 4  # 90 % of 5000 MiB holds 4 more runs of 1000 MiB beside the 2 running
+    assert slots(5) == 6  # the same reading: runs started since fill its slots, they add none
+    monkeypatch.setattr(worker, "_gpu_reading", {})
+    assert slots(0) == 1  # free memory unreadable: one at a time
+    monkeypatch.setattr(worker, "_gpu_reading", {})
+    monkeypatch.setattr("replearn_core.runs.worker_settings.all_cores", lambda: 3)
+    monkeypatch.setattr(worker, "gpu_free_mb", lambda: 100_000.0)
+    assert slots(0) == 3  # at most one run per core
+    monkeypatch.setattr(worker, "_gpu_reading", {})
+    monkeypatch.delenv("REPLEARN_GPU_MAX_RUNS")
+    monkeypatch.setattr("replearn_core.runs.worker_settings.all_cores", lambda: 64)
+    assert slots(0) == worker.GPU_MAX_RUNS == 4  # the GPU's compute is full before its memory
+
+
+def test_concurrency_is_one_on_a_cpu_and_the_setting_wins_everywhere(monkeypatch):
+    from replearn_core.runs import worker
+
+    monkeypatch.delenv("REPLEARN_CONCURRENCY", raising=False)
+    assert worker.concurrency("cpu") == 1 and worker.concurrency() == 1
+    monkeypatch.setenv("REPLEARN_CONCURRENCY", "3")
+    assert worker.concurrency("cuda") == 3 and worker.concurrency("cpu") == 3
+    monkeypatch.setenv("REPLEARN_CONCURRENCY", "many")
+    with pytest.raises(ValueError, match="^REPLEARN_CONCURRENCY="):
+        worker.concurrency("cpu")
