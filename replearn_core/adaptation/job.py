@@ -11,14 +11,12 @@ image, in feature space, has their class): alignment should shrink the first and
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from replearn_core.adaptation import ADAPT_METHODS
-from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import dann_coefficient
 from replearn_core.adaptation.mmd import mk_mmd
 from replearn_core.adaptation.model import AdaptNet, DomainClassifier
@@ -28,6 +26,7 @@ from replearn_core.data import DatasetError, ImageDataset, load_dataset
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.runs.config import RunConfig
 from replearn_core.runs.context import RunContext
+from replearn_core.training import FitState, fit, report_steps
 
 MAP_POINTS = 300  # images per domain drawn on the feature map
 OPTIMIZERS = ("sgd", "adamw")
@@ -132,15 +131,8 @@ def accuracy(net: AdaptNet, data: ImageDataset, device: torch.device) -> float:
 def alignment_loss(method: str, source_f: torch.Tensor, target_f: torch.Tensor,
                    discriminator: DomainClassifier | None) -> torch.Tensor:
     """The method's extra loss on a source and a target feature batch (0 for source only)."""
-    if method == "dann":
-        logits = discriminator(torch.cat([source_f, target_f]))  # (B_s + B_t,)
-        domain = torch.cat([torch.zeros(len(source_f)), torch.ones(len(target_f))]).to(logits.device)
-        return F.binary_cross_entropy_with_logits(logits.float(), domain)
-    if method == "coral":
-        return coral_loss(source_f, target_f)
-    if method == "mmd":
-        return mk_mmd(source_f, target_f)
-    return source_f.new_zeros(())
+    align = ADAPT_METHODS[method].alignment
+    return source_f.new_zeros(()) if align is None else align(source_f, target_f, discriminator)
 
 
 def make_optimizer(config: AdaptConfig, params) -> torch.optim.Optimizer:
@@ -168,7 +160,8 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
     net = AdaptNet(build_backbone(config.backbone), data.source_train.num_classes)
     net.load_state_dict(initial_state)
     net = prepare_model(net, device)
-    discriminator = prepare_model(DomainClassifier(net.feature_dim), device) if method == "dann" else None
+    adversarial = ADAPT_METHODS[method].adversarial
+    discriminator = prepare_model(DomainClassifier(net.feature_dim), device) if adversarial else None
     params = list(net.parameters()) + (list(discriminator.parameters()) if discriminator else [])
     optimizer = make_optimizer(config, params)
     batch = min(config.batch_size, len(data.source_train), len(data.target_train))
@@ -179,60 +172,51 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
     source_images = to_device_batch(data.source_train.images, device)
     source_labels = data.source_train.labels.to(device)
     target_images = to_device_batch(data.target_train.images, device)
-    step, train_time, stop = 0, 0.0, None
     lo, hi = progress_range
-    net.train()
-    started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+
+    def batches(epoch: int):
         perm = torch.randperm(len(source_images), generator=g).to(device)
         for i in range(steps_per_epoch):
-            t0 = time.perf_counter()
             idx = perm[i * batch:(i + 1) * batch]
             tidx = torch.randint(len(target_images), (batch,), generator=g).to(device)
-            x = plain(torch.cat([source_images[idx], target_images[tidx]]))  # (2B, 3, H, W)
-            # the alignment weight ramps from 0 (DANN's schedule) so that early features, which carry no
-            # class information yet, are not aligned at full strength (measured, one seed: MMD 0.57 → 0.68
-            # on printed → digits with the ramp; DANN with SGD barely cares)
-            align_progress = (step / total - config.align_after) / (1 - config.align_after)
-            aligning = align_progress >= 0
-            coeff = (dann_coefficient(align_progress) if config.ramp else 1.0) if aligning else 0.0
-            if discriminator is not None:
-                discriminator.reverse.coeff = coeff  # the discriminator learns at full strength, the encoder at λ
-            encoder_weight = config.weight(method) * coeff  # how strongly the encoder is pulled to align
-            weight = config.weight(method) if discriminator is not None else encoder_weight
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(device):
-                features, logits = net(x)
-                classification = F.cross_entropy(logits[:batch].float(), source_labels[idx])
-                align = alignment_loss(method, features[:batch].float(), features[batch:].float(), discriminator)
-                loss = classification + (weight * align if aligning else 0.0 * align)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            train_time += time.perf_counter() - t0
-            ctx.check_finite(f"{method} loss", loss.item(), step)
-            ctx.log(step, **{f"loss/{method}": loss.item(), f"classification/{method}": classification.item(),
-                             f"alignment/{method}": align.item(),
-                             f"lr/{method}": scheduler.get_last_lr()[0],
-                             **({f"align_weight/{method}": encoder_weight} if method != "source_only" else {}),
-                             **({f"grl_coeff/{method}": coeff} if method == "dann" else {})})
-            ctx.check_cancel()
-            if step % 5 == 0:
-                ctx.progress(lo + (hi - lo) * step / total, f"{method}: epoch {epoch}/{config.epochs}, step {step}/{total}")
-            if config.time_budget_s is not None and time.perf_counter() - started >= config.time_budget_s:
-                stop = f"time budget of {config.time_budget_s:.0f} s reached"
-                break
-        ctx.log(step, **{f"target_acc/{method}": accuracy(net, data.target_test, device),
-                         f"source_acc/{method}": accuracy(net, data.source_test, device), "epoch": epoch})
+            yield plain(torch.cat([source_images[idx], target_images[tidx]])), source_labels[idx]  # (2B, 3, H, W)
+
+    def step(inputs, state: FitState):
+        x, labels = inputs
+        # the alignment weight ramps from 0 (DANN's schedule) so that early features, which carry no
+        # class information yet, are not aligned at full strength (measured, one seed: MMD 0.57 → 0.68
+        # on printed → digits with the ramp; DANN with SGD barely cares)
+        align_progress = (state.step / total - config.align_after) / (1 - config.align_after)
+        aligning = align_progress >= 0
+        coeff = (dann_coefficient(align_progress) if config.ramp else 1.0) if aligning else 0.0
+        if discriminator is not None:
+            discriminator.reverse.coeff = coeff  # the discriminator learns at full strength, the encoder at λ
+        encoder_weight = config.weight(method) * coeff  # how strongly the encoder is pulled to align
+        weight = config.weight(method) if discriminator is not None else encoder_weight
+        features, logits = net(x)
+        classification = F.cross_entropy(logits[:batch].float(), labels)
+        align = alignment_loss(method, features[:batch].float(), features[batch:].float(), discriminator)
+        loss = classification + (weight * align if aligning else 0.0 * align)
+        return loss, {f"classification/{method}": classification, f"alignment/{method}": align,
+                      **({f"align_weight/{method}": encoder_weight} if ADAPT_METHODS[method].alignment else {}),
+                      **({f"grl_coeff/{method}": coeff} if adversarial else {})}
+
+    def score(state: FitState) -> None:
+        ctx.log(state.step, **{f"target_acc/{method}": accuracy(net, data.target_test, device),
+                               f"source_acc/{method}": accuracy(net, data.source_test, device), "epoch": state.epoch})
         ctx.flush()
-        if stop:
-            break
+
+    net.train()
+    state = fit(batches, step, optimizer=optimizer, scheduler=scheduler, device=device, epochs=config.epochs,
+                total_steps=total, time_budget_s=config.time_budget_s, batch_images=lambda b: len(b[0]),
+                on_step=[report_steps(ctx, optimizer, label=f"{method} loss", suffix=f"/{method}", meters=False,
+                                      what=f"{method}: ", progress_range=(lo, hi))],
+                on_epoch=[score])
     result = {"target_acc": accuracy(net, data.target_test, device),
               "source_acc": accuracy(net, data.source_test, device),
-              "steps": step, "train_time_s": round(train_time, 2)}
-    if stop:
-        result["stopped"] = stop
+              "steps": state.step, "train_time_s": round(state.train_time_s, 2)}
+    if state.stop_reason:
+        result["stopped"] = state.stop_reason
     return net, result
 
 

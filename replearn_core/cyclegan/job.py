@@ -25,6 +25,7 @@ from replearn_core.cyclegan.images import grid, png_bytes, to_signed, to_uint8
 from replearn_core.cyclegan.trainer import CycleGANTrainer
 from replearn_core.device import to_device_batch
 from replearn_core.i18n import Message
+from replearn_core.training import FitState, fit
 
 SAMPLE_ROWS = ("real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B")
 
@@ -73,11 +74,11 @@ def run_cyclegan(config: dict, ctx) -> dict:
 
     save_samples(0)
     notes = list(train.notes)
-    step, train_time, time_g, time_d = 0, 0.0, 0.0, 0.0
+    times = {"G": 0.0, "D": 0.0}
     recent: list = []
-    window_start, window_steps = time.perf_counter(), 0
-    stopped_early = False
-    for epoch in range(1, cfg.epochs + 1):
+    window = {"start": time.perf_counter(), "steps": 0}
+
+    def batches(epoch: int):
         order_a = torch.randperm(len(images_a), generator=g)
         order_b = torch.randperm(len(images_b), generator=g)
         for i in range(steps_per_epoch):
@@ -90,38 +91,45 @@ def run_cyclegan(config: dict, ctx) -> dict:
                 batch_a = batch_a.flip(-1)
             if flip[1]:
                 batch_b = batch_b.flip(-1)
-            t0 = time.perf_counter()
-            losses = trainer.step(to_device_batch(to_signed(batch_a), device), to_device_batch(to_signed(batch_b), device))
-            train_time += time.perf_counter() - t0
-            time_g += losses.time_G
-            time_d += losses.time_D
-            step += 1
-            window_steps += 1
-            ctx.check_finite("loss_G", losses.loss_G, step)
-            ctx.check_finite("loss_D", losses.loss_D, step)
-            recent = (recent + [losses])[-20:]
-            metrics = dict(loss_G=losses.loss_G, loss_D=losses.loss_D, loss_G_adv=losses.loss_G_adv,
-                           loss_cycle=losses.loss_cycle, loss_identity=losses.loss_identity,
-                           lr=trainer.opt_G.param_groups[0]["lr"], epoch=epoch)
-            if window_steps >= 10:
-                now = time.perf_counter()
-                metrics["images_per_s"] = window_steps * cfg.batch_size / max(now - window_start, 1e-9)
-                window_start, window_steps = now, 0
-            ctx.log(step, **metrics)
-            out_of_time = cfg.time_budget_s is not None and train_time >= cfg.time_budget_s
-            last = step == total_steps or out_of_time
-            if step % cfg.sample_every == 0 or last:
-                save_samples(step)
-            if step in keep_at or last:
-                save_checkpoint(step, epoch, final=last)
-            ctx.progress(step / total_steps, f"epoch {epoch}/{cfg.epochs} · step {step}/{total_steps} · "
-                                             f"cycle {losses.loss_cycle:.3f}")
-            if out_of_time:
-                stopped_early = True
-                notes.append(Message("cyclegan.time_budget", seconds=cfg.time_budget_s, step=step))
-                break
-        if stopped_early:
-            break
+            yield to_device_batch(to_signed(batch_a), device), to_device_batch(to_signed(batch_b), device)
+
+    def step(batch, state: FitState):  # both updates (generators, then discriminators) in the trainer
+        losses = trainer.step(*batch)
+        times["G"] += losses.time_G
+        times["D"] += losses.time_D
+        return losses.loss_G, {"losses": losses}
+
+    def report(state: FitState, logs: dict) -> None:
+        nonlocal recent
+        losses, step = logs["losses"], state.step
+        window["steps"] += 1
+        ctx.check_finite("loss_G", losses.loss_G, step)
+        ctx.check_finite("loss_D", losses.loss_D, step)
+        recent = (recent + [losses])[-20:]
+        metrics = dict(loss_G=losses.loss_G, loss_D=losses.loss_D, loss_G_adv=losses.loss_G_adv,
+                       loss_cycle=losses.loss_cycle, loss_identity=losses.loss_identity,
+                       lr=trainer.opt_G.param_groups[0]["lr"], epoch=state.epoch)
+        if window["steps"] >= 10:
+            now = time.perf_counter()
+            metrics["images_per_s"] = window["steps"] * cfg.batch_size / max(now - window["start"], 1e-9)
+            window.update(start=now, steps=0)
+        ctx.log(step, **metrics)
+        # the budget counts training steps only (not samples and checkpoints), as bench/cyclegan*.py measure it
+        out_of_time = cfg.time_budget_s is not None and state.train_time_s >= cfg.time_budget_s
+        last = step == total_steps or out_of_time
+        if step % cfg.sample_every == 0 or last:
+            save_samples(step)
+        if step in keep_at or last:
+            save_checkpoint(step, state.epoch, final=last)
+        ctx.progress(step / total_steps, f"epoch {state.epoch}/{cfg.epochs} · step {step}/{total_steps} · "
+                                         f"cycle {losses.loss_cycle:.3f}")
+        if out_of_time:
+            state.stop_reason = "time budget"
+            notes.append(Message("cyclegan.time_budget", seconds=cfg.time_budget_s, step=step))
+
+    state = fit(batches, step, optimizer=None, device=device, epochs=cfg.epochs, total_steps=total_steps,
+                on_step=[report])
+    step, epoch, train_time, time_g, time_d = state.step, state.epoch, state.train_time_s, times["G"], times["D"]
 
     def mean(key):
         return sum(getattr(r, key) for r in recent) / max(1, len(recent))

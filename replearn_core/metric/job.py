@@ -11,16 +11,13 @@ embedding head ``embedding_head`` (kind "head") and the held-out embeddings ``em
 
 from __future__ import annotations
 
-import math
-import time
-
 import torch
 
 from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
 from replearn_core.backbones import BACKBONES, build_backbone
 from replearn_core.checkpoints import encoder_tensors
 from replearn_core.data import load_dataset
-from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
 from replearn_core.features import encode_images
 from replearn_core.metric import METRIC_METHODS
@@ -29,6 +26,7 @@ from replearn_core.metric.retrieval import retrieval_metrics
 from replearn_core.metric.sampler import ClassBalancedSampler
 from replearn_core.runs.context import RunContext
 from replearn_core.ssl.config import TrainConfig
+from replearn_core.training import FitState, fit, report_steps, warmup_cosine
 
 # light views: digits and shapes must not be flipped, and strong crops would cut a digit in half
 METRIC_RECIPE = [AugSpec("crop", 1.0, 0.3), AugSpec("color_jitter", 0.5, 0.5)]
@@ -96,8 +94,7 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
     total_steps = steps_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     warmup = max(1, min(total_steps // 10, 100))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / total_steps, 1.0))))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total_steps, warmup))
     generator = torch.Generator().manual_seed(config.seed)
     meta = {"backbone": config.backbone, "method": config.method, "dataset": config.dataset}
     notes = train.notes + evaluation.notes
@@ -119,47 +116,33 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
     initial = evaluate(0, 0)
     summary["precision_at_1_init"] = initial["precision_at_1"]
     summary["map_at_r_init"] = initial["map_at_r"]
-    step, epoch, images_per_s, train_time, stop_reason = 0, 0, 0.0, 0.0, None
-    report = initial
-    model.train()
-    started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+    reports = [initial]
+
+    def batches(epoch: int):
         for idx in sampler:
-            t0 = time.perf_counter()
             idx = idx.to(device)
             x = augment(train_images[idx], recipe, generator) if options.augment else plain(train_images[idx])
-            optimizer.zero_grad(set_to_none=True)
-            model.progress = step / total_steps
-            with autocast(device):
-                loss, extra = model.loss(x, train_labels[idx], generator)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            dt = time.perf_counter() - t0
-            train_time += dt
-            rate = len(idx) / max(dt, 1e-9)
-            images_per_s = rate if step == 1 else 0.9 * images_per_s + 0.1 * rate
-            value = loss.item()
-            ctx.check_finite("loss", value, step)
-            ctx.log(step, loss=value, lr=optimizer.param_groups[0]["lr"], images_per_s=images_per_s, epoch=epoch,
-                    **extra)
-            ctx.check_cancel()
-            if step % 5 == 0:
-                ctx.progress(step / total_steps, f"epoch {epoch}/{config.epochs}, step {step}/{total_steps}")
-            if config.time_budget_s is not None and time.perf_counter() - started >= config.time_budget_s:
-                stop_reason = f"time budget of {config.time_budget_s:.0f} s reached"
-                break
-        if epoch % eval_every == 0 or epoch == config.epochs or stop_reason:
-            ctx.progress(step / total_steps, f"epoch {epoch}: evaluating retrieval")
-            report = evaluate(step, epoch)
-        if epoch % max(1, config.checkpoint_every) == 0 or epoch == config.epochs or stop_reason:
-            ctx.save_tensors(f"checkpoint_epoch_{epoch}", encoder_tensors(model.backbone), step=step,
+            yield x, train_labels[idx]
+
+    def step(batch, state: FitState):
+        x, labels = batch
+        model.progress = state.step / total_steps
+        return model.loss(x, labels, generator)
+
+    def end_of_epoch(state: FitState) -> None:
+        epoch, stopped = state.epoch, state.stop_reason is not None
+        if epoch % eval_every == 0 or epoch == config.epochs or stopped:
+            ctx.progress(state.step / total_steps, f"epoch {epoch}: evaluating retrieval")
+            reports.append(evaluate(state.step, epoch))
+        if epoch % max(1, config.checkpoint_every) == 0 or epoch == config.epochs or stopped:
+            ctx.save_tensors(f"checkpoint_epoch_{epoch}", encoder_tensors(model.backbone), step=state.step,
                              meta={**meta, "epoch": epoch})
-        if stop_reason:
-            break
+
+    model.train()
+    state = fit(batches, step, optimizer=optimizer, scheduler=scheduler, device=device, epochs=config.epochs,
+                total_steps=total_steps, time_budget_s=config.time_budget_s, batch_images=lambda b: len(b[1]),
+                on_step=[report_steps(ctx, optimizer)], on_epoch=[end_of_epoch])
+    step, epoch, report, stop_reason = state.step, state.epoch, reports[-1], state.stop_reason
 
     ctx.save_tensors("checkpoint_final", encoder_tensors(model.backbone), step=step, meta={**meta, "epoch": epoch})
     ctx.save_tensors("embedding_head", model.head_state(), kind="head", step=step,
@@ -169,9 +152,9 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
     summary.update({key: round(report[key], 4) for key in RETRIEVAL_KEYS})
     summary.update({
         "method": config.method, "dataset": config.dataset, "backbone": config.backbone,
-        "knn_acc": round(report["knn_acc"], 4), "images_per_s": round(images_per_s, 1), "steps": step,
-        "epochs_done": epoch, "batch_images": sampler.batch_images, "train_time_s": round(train_time, 2),
-        "wall_time_s": round(time.perf_counter() - started, 2), "device": str(device),
+        "knn_acc": round(report["knn_acc"], 4), "images_per_s": round(state.images_per_s, 1), "steps": step,
+        "epochs_done": epoch, "batch_images": sampler.batch_images, "train_time_s": round(state.train_time_s, 2),
+        "wall_time_s": round(state.elapsed_s(), 2), "device": str(device),
     })
     if stop_reason:
         summary["stopped"] = stop_reason

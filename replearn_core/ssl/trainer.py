@@ -1,4 +1,4 @@
-"""The training loop of a self-supervised run, reporting through callbacks.
+"""The trainer of a self-supervised run: the one loop (:func:`replearn_core.training.fit`) with its events.
 
 Data stays on the device: the training split is moved there once as uint8,
 batches are slices of a seeded permutation and are augmented on the device.
@@ -25,6 +25,7 @@ from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import collapse_std, representation_report
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods.base import SSLMethod
+from replearn_core.training import FitState, fit, warmup_cosine
 
 
 class Trainer:
@@ -43,19 +44,19 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * config.epochs
         params = [p for p in method.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-        use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
-        self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
-        # state read by callbacks
-        self.step = 0
-        self.epoch = 0
-        self.loss = float("nan")
+        # state read by callbacks: the loop's (step, epoch, loss, images/s, train time, stop reason) and these
+        self.state = FitState(total_steps=self.total_steps, epochs=config.epochs)
         self.extra: dict[str, float] = {}
-        self.images_per_s = 0.0
-        self.train_time_s = 0.0
         self.last_eval: dict[str, float] = {}
-        self.stop_reason: str | None = None
         self._started: float | None = None
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: self._lr_factor())
+
+    step = property(lambda self: self.state.step)
+    epoch = property(lambda self: self.state.epoch)
+    loss = property(lambda self: self.state.loss)
+    images_per_s = property(lambda self: self.state.images_per_s)
+    train_time_s = property(lambda self: self.state.train_time_s)
+    stop_reason = property(lambda self: self.state.stop_reason)
 
     def progress(self) -> float:
         """How far training is, 0 to 1: by steps, or by time when a time budget ends it sooner."""
@@ -69,8 +70,7 @@ class Trainer:
         """Linear warm-up over the first 5 % of the steps (at most 100; 10 when a time budget may end
         training early), then cosine decay to 0 over the steps or the budget, whichever ends first."""
         warmup_steps = max(1, min(10 if self.config.time_budget_s else 100, int(0.05 * self.total_steps)))
-        warm = min(1.0, (self.step + 1) / warmup_steps)
-        return warm * 0.5 * (1 + math.cos(math.pi * self.progress()))
+        return warmup_cosine(self.step, self.total_steps, warmup_steps, progress=self.progress())
 
     def add_callback(self, event: str, fn) -> None:
         self.callbacks[event].append(fn)
@@ -112,44 +112,23 @@ class Trainer:
         return encode_images(model or self.method.representation(), images, self.device, transform=transform)
 
     def fit(self) -> None:
+        """Train through the one loop (:func:`replearn_core.training.fit`), firing this trainer's events."""
         self.method.train()
         self.trigger("on_train_start")
-        started = self._started = time.perf_counter()
-        budget = self.config.time_budget_s
-        for self.epoch in range(1, self.config.epochs + 1):
+        self._started = time.perf_counter()
+
+        def batches(epoch: int):
             perm = torch.randperm(len(self.train_images), generator=self.generator).to(self.device)
             for i in range(self.steps_per_epoch):
-                t0 = time.perf_counter()
-                batch = self.train_images[perm[i * self.batch_size:(i + 1) * self.batch_size]]
-                self._train_step(batch)
-                if self.device.type == "cuda":
-                    torch.cuda.synchronize()
-                dt = time.perf_counter() - t0
-                self.train_time_s += dt
-                rate = len(batch) / max(dt, 1e-9)
-                self.images_per_s = rate if self.step == 1 else 0.9 * self.images_per_s + 0.1 * rate
-                self.trigger("on_step_end")
-                if budget is not None and time.perf_counter() - started >= budget:
-                    self.stop_reason = f"time budget of {budget:.0f} s reached"
-                    break
-            self.trigger("on_epoch_end")
-            if self.stop_reason:
-                break
-        self.trigger("on_train_end")
+                yield self.train_images[perm[i * self.batch_size:(i + 1) * self.batch_size]]
 
-    def _train_step(self, batch: torch.Tensor) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
-        with autocast(self.device, cpu_bf16=True):
-            loss, extra = self.method.training_loss(batch, self.generator)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            loss.backward()
-            self.optimizer.step()
-        self.scheduler.step()
-        self.step += 1
-        self.method.after_step(self.progress())
-        self.loss = loss.item()
-        self.extra = extra
+        def step(batch: torch.Tensor, state: FitState):
+            loss, self.extra = self.method.training_loss(batch, self.generator)
+            return loss, self.extra
+
+        fit(batches, step, optimizer=self.optimizer, scheduler=self.scheduler, device=self.device,
+            epochs=self.config.epochs, total_steps=self.total_steps, time_budget_s=self.config.time_budget_s,
+            cpu_bf16=True, after_update=lambda state: self.method.after_step(self.progress()),
+            on_step=[lambda state, logs: self.trigger("on_step_end")],
+            on_epoch=[lambda state: self.trigger("on_epoch_end")], state=self.state)
+        self.trigger("on_train_end")

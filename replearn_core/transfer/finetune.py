@@ -28,6 +28,7 @@ from replearn_core.augment import augment, default_recipe, plain
 from replearn_core.features import encode_images
 from replearn_core.device import autocast, prepare_model, to_device_batch
 from replearn_core.evaluation import linear_probe_accuracy
+from replearn_core.training import FitState, fit, warmup_cosine
 from replearn_core.transfer.strategies.base import Strategy
 
 
@@ -47,11 +48,6 @@ class TransferModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))  # (B, classes)
-
-
-def warmup_cosine(step: int, total_steps: int, warmup: int) -> float:
-    """Shared schedule: linear warm-up to 1, then cosine decay towards 0 at ``total_steps``."""
-    return min(1.0, (step + 1) / max(1, warmup)) * 0.5 * (1 + math.cos(math.pi * min(step / max(1, total_steps), 1.0)))
 
 
 def param_groups(model: TransferModel, scales: list[float], lr: float, weight_decay: float,
@@ -163,8 +159,6 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
     eval_at = {min(total, round(total * (i + 1) / max(1, evals))) for i in range(max(1, evals))}
     optimizer, scheduler = build_optimizer(model, strategy.lr_scales(num_stages, config), config.lr,
                                            config.weight_decay, total, head_scale=strategy.head_lr_scale)
-    use_scaler = device.type == "cuda" and not torch.cuda.is_bf16_supported()
-    scaler = torch.amp.GradScaler("cuda") if use_scaler else None
     generator = torch.Generator().manual_seed(config.seed)
     recipe = default_recipe("light")
     images = to_device_batch(train_images, device)  # (N, 3, H, W) uint8, once
@@ -180,45 +174,45 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
         cached_eval = _features(model.backbone, test_images, device)  # (M, D), for the evaluations
         eval_time += time.perf_counter() - t0
     history = []
-    perm = torch.randperm(n, generator=generator).to(device)
-    for step in range(total):
-        if step % steps_per_epoch == 0 and step:
-            perm = torch.randperm(n, generator=generator).to(device)
-        lowest = num_stages if cached is not None else strategy.lowest_trainable(step, total, num_stages, config)
+
+    def batches(_epoch: int):  # one pass of ``total`` steps: min_steps may ask for more than whole epochs
+        perm = torch.randperm(n, generator=generator).to(device)
+        for step in range(total):
+            if step % steps_per_epoch == 0 and step:
+                perm = torch.randperm(n, generator=generator).to(device)
+            i = step % steps_per_epoch
+            yield perm[i * batch_size:(i + 1) * batch_size]
+
+    def step(idx: torch.Tensor, state: FitState):
+        lowest = num_stages if cached is not None else strategy.lowest_trainable(state.step, total, num_stages,
+                                                                                  config)
         set_trainable(model, lowest)
         trained.update(id(p) for p in model.parameters() if p.requires_grad)
-        i = step % steps_per_epoch
-        idx = perm[i * batch_size:(i + 1) * batch_size]
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(device):
-            if cached is not None:
-                logits = model.head(cached[idx])  # (B, classes) from cached (B, D)
-            else:
-                batch = images[idx]
-                x = augment(batch, recipe, generator) if config.augment else plain(batch)
-                logits = model(x)  # (B, classes)
-            loss = F.cross_entropy(logits.float(), labels[idx])
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+        if cached is not None:
+            logits = model.head(cached[idx])  # (B, classes) from cached (B, D)
         else:
-            loss.backward()
-            optimizer.step()
-        head_lr = optimizer.param_groups[-1]["lr"]
-        scheduler.step()
+            batch = images[idx]
+            x = augment(batch, recipe, generator) if config.augment else plain(batch)
+            logits = model(x)  # (B, classes)
+        return F.cross_entropy(logits.float(), labels[idx]), {"head_lr": optimizer.param_groups[-1]["lr"]}
+
+    def after_step(state: FitState, logs: dict) -> None:
+        nonlocal eval_time
         if on_step:
-            on_step(step + 1, total, loss.item(), head_lr)
-        if step + 1 in eval_at:
+            on_step(state.step, total, state.loss, logs["head_lr"])
+        if state.step in eval_at:
             t0 = time.perf_counter()
             if cached is not None:
                 accuracy = evaluate_head(model.head, cached_eval, test_labels, device)
             else:
                 accuracy = evaluate(model, test_images, test_labels, device)
-            history.append((step + 1, accuracy))
+            history.append((state.step, accuracy))
             if on_eval:
-                on_eval(step + 1, total, accuracy, model)
+                on_eval(state.step, total, accuracy, model)
             eval_time += time.perf_counter() - t0
+
+    fit(batches, step, optimizer=optimizer, scheduler=scheduler, device=device, epochs=1, total_steps=total,
+        on_step=[after_step])
     wall = time.perf_counter() - started
     model.eval()
     return FitResult(accuracy=history[-1][1], train_time_s=wall - eval_time, wall_time_s=wall,

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from replearn_core.backbones import build_backbone
-from replearn_core.transfer.finetune import build_optimizer, fine_tune, warmup_cosine
+from replearn_core.training import warmup_cosine
+from replearn_core.transfer.finetune import build_optimizer, fine_tune
 from replearn_core.transfer.finetune import TransferModel
 from replearn_core.transfer.strategies import STRATEGIES, layer_decay_scales, unfreeze_steps
 
