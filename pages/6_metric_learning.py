@@ -50,12 +50,14 @@ with st.sidebar:
     m_per_class = st.slider(t("ml.m"), 2, 32, own.m_per_class, help=t("ml.m_help"))
     lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, declared.lr, format="%.4f", help=t("ml.lr_help"))
     default_margin = float(own.margin)
-    margin = st.number_input(t("ml.margin"), 0.0, 2.0, default_margin, 0.05, disabled=method == "supcon",
+    offered = declared.settings  # the loss's own settings; the others are shown greyed out
+    margin = st.number_input(t("ml.margin"), 0.0, 2.0, default_margin, 0.05, disabled="margin" not in offered,
                              help=t("ml.margin_help"))
     mining = st.selectbox(t("ml.mining"), ["batch_hard", "batch_all"], index=["batch_hard", "batch_all"].index(own.mining),
-                          disabled=method != "triplet",
+                          disabled="mining" not in offered,
                           help=t("ml.mining_help"))
-    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, declared.temperature, 0.05, disabled=method != "supcon",
+    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, declared.temperature, 0.05,
+                            disabled="temperature" not in offered,
                             help=t("ml.temperature_help"))
     seed = st.number_input(t("common.seed"), 0, 10_000, 0, help=t("ml.seed_help"))
 
@@ -67,11 +69,8 @@ with right:
     st.latex(info.formula)
     st.caption(info.paper)
 
-options = {"m_per_class": int(m_per_class)}
-if method != "supcon":
-    options["margin"] = float(margin)
-if method == "triplet":
-    options["mining"] = mining
+options = {"m_per_class": int(m_per_class),
+           **{k: v for k, v in {"margin": float(margin), "mining": mining}.items() if k in offered}}
 config = dict(defaults.to_dict(), method=method, dataset=dataset, backbone=backbone, epochs=int(epochs),
               batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
               options=options)

@@ -8,17 +8,28 @@ foreground. Target labels are used for evaluation only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
+from replearn_core.adaptation.coral import coral_loss
+from replearn_core.adaptation.grl import domain_loss
+from replearn_core.adaptation.mmd import mk_mmd
 
 
 @dataclass(frozen=True)
 class AdaptMethod:
+    """A domain-adaptation method: its card for the page and what it adds to the source classification loss.
+
+    Adding a method is a loss function and one entry here: the job, the page and the command read the rest.
+    """
     name: str
     title: str
     paper: str
     summary: str
     formula: str
     weight: float = 1.0  # default weight w of the alignment loss (measured, docs/domain_adaptation.md)
+    # alignment(source_features, target_features, discriminator) -> loss; None = no alignment (the control)
+    alignment: Callable | None = None
+    adversarial: bool = False  # trains a domain classifier behind a gradient reversal layer (passed as discriminator)
 
 
 ADAPT_METHODS: dict[str, AdaptMethod] = {
@@ -33,18 +44,20 @@ ADAPT_METHODS: dict[str, AdaptMethod] = {
         "the encoder learn the opposite, so its features stop revealing the domain. The reversal's "
         "coefficient ramps from 0 to 1.",
         r"\mathcal{L} = \mathcal{L}_{CE} + w\,\mathcal{L}_{dom}\big(D(R_{\lambda(p)}(f))\big),\ "
-        r"\lambda(p) = \tfrac{2}{1+e^{-10p}} - 1"),
+        r"\lambda(p) = \tfrac{2}{1+e^{-10p}} - 1", alignment=domain_loss, adversarial=True),
     "coral": AdaptMethod(
         "coral", "Deep CORAL", "Sun & Saenko 2016",
         "Match the covariance of source and target features in each batch: a closed-form, "
         "second-order alignment with no extra network. Its loss is small (divided by 4d²), hence a default "
         "weight of 30.",
-        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\lambda(p)\,\frac{\|C_S - C_T\|_F^2}{4d^2}", weight=30.0),
+        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\lambda(p)\,\frac{\|C_S - C_T\|_F^2}{4d^2}", weight=30.0,
+        alignment=lambda source_f, target_f, _: coral_loss(source_f, target_f)),
     "mmd": AdaptMethod(
         "mmd", "Multi-kernel MMD (DAN)", "Long et al. 2015",
         "Minimise the maximum mean discrepancy between source and target features under a sum of Gaussian "
         "kernels at several bandwidths: it matches all moments of the two distributions, not only two.",
-        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\lambda(p)\,\Big(\overline{k(x,x')} + \overline{k(y,y')} - 2\,\overline{k(x,y)}\Big)"),
+        r"\mathcal{L} = \mathcal{L}_{CE} + w\,\lambda(p)\,\Big(\overline{k(x,x')} + \overline{k(y,y')} - 2\,\overline{k(x,y)}\Big)",
+        alignment=lambda source_f, target_f, _: mk_mmd(source_f, target_f)),
 }
 
 __all__ = ["ADAPT_METHODS", "AdaptMethod"]

@@ -54,3 +54,11 @@ def dann_coefficient(progress: float, gamma: float = 10.0) -> float:
     """λ(p) = 2 / (1 + exp(-γ p)) - 1 for training progress p in [0, 1]: 0 at the start, → 1 at the end."""
     p = min(max(float(progress), 0.0), 1.0)
     return 2.0 / (1.0 + math.exp(-gamma * p)) - 1.0
+
+
+def domain_loss(source_f: torch.Tensor, target_f: torch.Tensor, discriminator: torch.nn.Module) -> torch.Tensor:
+    """DANN's alignment loss: the domain classifier's binary cross-entropy, source 0 and target 1, on features
+    that reach it through its gradient reversal layer (the classifier learns to tell, the encoder to hide)."""
+    logits = discriminator(torch.cat([source_f, target_f]))  # (B_s + B_t,)
+    domain = torch.cat([torch.zeros(len(source_f)), torch.ones(len(target_f))]).to(logits.device)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), domain)

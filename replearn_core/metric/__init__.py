@@ -8,10 +8,34 @@ the teaching text the page shows. A run is job kind ``"metric"`` (:func:`replear
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
+
+from replearn_core.metric.losses import ArcFace, siamese_loss, supcon_loss, triplet_loss
+
+
+def _triplet(model, emb, labels, generator):
+    mining = model.options.mining
+    if mining == "batch_hard" and model.progress < model.options.all_warmup:
+        mining = "batch_all"  # from scratch every hardest triplet looks alike: start from all of them
+    return triplet_loss(emb, labels, model.margin, mining, model.options.soft_margin)
+
+
+def _contrastive(model, emb, labels, generator):
+    return siamese_loss(emb, labels, model.margin, generator, model.options.pairs, model.options.distance)
+
+
+def _arcface(model, emb, labels, generator):
+    return model.class_centres(emb, labels), {}
+
+
+def _supcon(model, emb, labels, generator):
+    return supcon_loss(emb, labels, model.temperature), {}
 
 
 @dataclass(frozen=True)
 class MetricMethod:
+    """A metric-learning loss: its card for the page, its measured defaults, the settings the page offers for
+    it and how it scores a batch of embeddings. Adding a loss is its function and one entry here."""
     name: str
     title: str
     paper: str
@@ -22,6 +46,11 @@ class MetricMethod:
     batch_size: int = 128  # default images per step (P classes × m images)
     lr: float = 2e-3  # default peak learning rate (AdamW, warm-up then cosine)
     temperature: float = 0.1  # default τ (SupCon only)
+    settings: tuple[str, ...] = ()  # the loss's own settings the page offers: margin, mining, temperature
+    # loss(model, embeddings (B, D), labels (B,), generator) -> (loss, extra values to log); reads the run's
+    # options (margin, mining, ...) from the MetricModel
+    loss: Callable | None = None
+    class_centres: Callable | None = None  # (embedding_dim, classes, scale, margin) -> a module of learned centres
 
     def run_defaults(self) -> dict:
         """The TrainConfig fields this loss declares: what the page and the benchmark start from."""
@@ -39,7 +68,8 @@ METRIC_METHODS: dict[str, MetricMethod] = {
         # margin (MAP@R +0.005 in 5 epochs on shapes); centring let it learn (docs/metric_learning.md)
         # and 10 classes × 6 images per batch of 64 (m_per_class 4 fills up to 6): batch-hard's hardest positive
         # among 5, not 11, is less often an outlier (validation MAP@R 0.205 against 0.13-0.16 at batch 128)
-        {"margin": 0.2, "mining": "batch_hard", "center": True, "m_per_class": 4}, epochs=12, batch_size=64),
+        {"margin": 0.2, "mining": "batch_hard", "center": True, "m_per_class": 4}, epochs=12, batch_size=64,
+        settings=("margin", "mining"), loss=_triplet),
     "contrastive": MetricMethod(
         "contrastive", "Siamese contrastive loss", "Hadsell, Chopra & LeCun 2006",
         "Two copies of one encoder embed a pair of images. Same-class pairs are pulled together; "
@@ -48,20 +78,21 @@ METRIC_METHODS: dict[str, MetricMethod] = {
         # every pair of the P×K batch on the cosine distance, negatives averaged over those inside the margin:
         # balanced random pairs with a Euclidean margin of 1 barely learned (MAP@R +0.014 in 5 epochs on shapes)
         # (validation MAP@R at 12 epochs: margin 0.5 0.335, 0.7 0.370)
-        {"margin": 0.7, "pairs": "all", "distance": "cosine"}, epochs=12),
+        {"margin": 0.7, "pairs": "all", "distance": "cosine"}, epochs=12, settings=("margin",), loss=_contrastive),
     "arcface": MetricMethod(
         "arcface", "ArcFace", "Deng et al. 2019",
         "Each class owns a learned centre on the sphere. A softmax over cosine similarities to the centres, "
         "with an extra angle m added to the true class, forces tight, well-separated clusters.",
         r"\mathcal{L} = -\log\frac{e^{s\cos(\theta_y+m)}}{e^{s\cos(\theta_y+m)}+\sum_{c\neq y}e^{s\cos\theta_c}}",
-        {"scale": 16.0, "margin": 0.3}, epochs=12),  # validation MAP@R at 12 epochs: scale 16 0.471, 32 0.296
+        # validation MAP@R at 12 epochs: scale 16 0.471, 32 0.296
+        {"scale": 16.0, "margin": 0.3}, epochs=12, settings=("margin",), loss=_arcface, class_centres=ArcFace),
     "supcon": MetricMethod(
         "supcon", "Supervised contrastive (SupCon)", "Khosla et al. 2020",
         "SimCLR's contrastive loss where every other image of the same class in the batch is a positive. "
         "The temperature τ sets how much the hardest negatives count.",
         r"\mathcal{L} = \frac{1}{B}\sum_i \frac{-1}{|P(i)|}\sum_{p\in P(i)}"
         r"\log\frac{e^{z_i\cdot z_p/\tau}}{\sum_{a\neq i}e^{z_i\cdot z_a/\tau}}",
-        {}, epochs=12, temperature=0.1),
+        {}, epochs=12, temperature=0.1, settings=("temperature",), loss=_supcon),
 }
 
 __all__ = ["METRIC_METHODS", "MetricMethod"]

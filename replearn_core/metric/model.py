@@ -8,7 +8,6 @@ import torch
 from torch import nn
 
 from replearn_core.metric import METRIC_METHODS
-from replearn_core.metric.losses import ArcFace, siamese_loss, supcon_loss, triplet_loss
 
 
 @dataclass
@@ -91,8 +90,9 @@ class MetricModel(nn.Module):
         # and batch-hard mining then pulls everything to a point; subtracting the mean removes that direction
         self.register_buffer("embedding_mean", torch.zeros(options.embedding_dim))
         self.progress = 0.0  # share of the run's steps done; the job sets it (batch-all warm-up of batch-hard)
-        self.arcface = (ArcFace(options.embedding_dim, num_classes, options.scale, self.margin)
-                        if method == "arcface" else None)
+        centres = METRIC_METHODS[method].class_centres  # ArcFace: a learned centre per class
+        self.class_centres = (centres(options.embedding_dim, num_classes, options.scale, self.margin)
+                              if centres is not None else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         emb = self.head(self.backbone(x))  # (B, embedding_dim)
@@ -115,13 +115,4 @@ class MetricModel(nn.Module):
     def loss(self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
              ) -> tuple[torch.Tensor, dict[str, float]]:
         emb = self(x).float()
-        if self.method == "triplet":
-            mining = self.options.mining
-            if mining == "batch_hard" and self.progress < self.options.all_warmup:
-                mining = "batch_all"  # from scratch every hardest triplet looks alike: start from all of them
-            return triplet_loss(emb, labels, self.margin, mining, self.options.soft_margin)
-        if self.method == "contrastive":
-            return siamese_loss(emb, labels, self.margin, generator, self.options.pairs, self.options.distance)
-        if self.method == "arcface":
-            return self.arcface(emb, labels), {}
-        return supcon_loss(emb, labels, self.temperature), {}
+        return METRIC_METHODS[self.method].loss(self, emb, labels, generator)

@@ -128,3 +128,26 @@ def test_cli_adapt_prints_before_and_after_as_json(capsys):
     assert result["status"] == "finished"
     assert {"target_acc_before", "target_acc_after"} <= set(result)
     assert main(["adapt", "--method", "nope", "--quiet"]) == 2
+
+
+def test_a_new_method_is_one_registry_entry_with_its_loss(store, monkeypatch):
+    """The adaptation protocol: a method brings its alignment loss; the job asks nothing else of it."""
+    from dataclasses import replace
+
+    from replearn_core.adaptation import ADAPT_METHODS
+
+    calls = []
+
+    def mean_match(source_f, target_f, discriminator):  # a toy first-moment alignment
+        calls.append(discriminator)
+        return (source_f.mean(0) - target_f.mean(0)).pow(2).sum()
+
+    toy = replace(ADAPT_METHODS["coral"], name="mean_match", title="Mean matching", weight=3.0, alignment=mean_match)
+    monkeypatch.setitem(ADAPT_METHODS, "mean_match", toy)
+    run_id = store.create_run("adapt", AdaptConfig(method="mean_match", control=False, **TINY).to_dict())
+    summary = execute_run(store, run_id)
+    assert store.get_run(run_id).status == "finished" and "mean_match" in summary["target_acc"]
+    assert calls and set(calls) == {None}  # not adversarial: no domain classifier made for it
+    metrics = store.metrics(run_id)
+    assert "alignment/mean_match" in metrics and "grl_coeff/mean_match" not in metrics
+    assert max(metrics["align_weight/mean_match"][1]) <= 3.0  # its own default weight, ramped

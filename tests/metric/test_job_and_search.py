@@ -92,3 +92,23 @@ def test_cli_train_routes_metric_methods_and_prints_retrieval_json(capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["status"] == "finished" and result["method"] == "contrastive"
     assert {"precision_at_1", "recall_at_1", "recall_at_5", "recall_at_10", "map_at_r"} <= set(result)
+
+
+def test_a_new_loss_is_one_registry_entry(store, monkeypatch):
+    """The metric-learning protocol: a loss brings its function; the model and the job ask nothing else of it."""
+    from dataclasses import replace
+
+    seen = []
+
+    def spread(model, emb, labels, generator):  # a toy loss: same-class embeddings close, on the unit sphere
+        seen.append(emb.shape)
+        emb = torch.nn.functional.normalize(emb, dim=1)
+        same = (labels[:, None] == labels[None, :]).float()
+        return ((emb @ emb.T - same) ** 2).mean(), {"toy_extra": 1.0}
+
+    toy = replace(METRIC_METHODS["supcon"], name="toy", title="Toy", settings=(), loss=spread)
+    monkeypatch.setitem(METRIC_METHODS, "toy", toy)
+    run_id, summary = _tiny_run(store, "toy")
+    assert store.get_run(run_id).status == "finished" and summary["steps"] > 0
+    assert seen and seen[0][1] == 64  # the embedding head's output
+    assert store.metrics(run_id)["toy_extra"][1][0] == 1.0
