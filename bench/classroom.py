@@ -79,7 +79,8 @@ def poll_http(url: str, stop: threading.Event, samples: list[float], errors: lis
         stop.wait(0.5)
 
 
-def browse(url: str, stop: threading.Event, samples: list[float], errors: list[str], profile: Path) -> None:
+def browse(url: str, stop: threading.Event, samples: list[float], errors: list[str], profile: Path,
+           every_s: float = 1.0) -> None:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -97,7 +98,7 @@ def browse(url: str, stop: threading.Event, samples: list[float], errors: list[s
                 samples.append(time.perf_counter() - started)
             except Exception as exc:  # noqa: BLE001 - a timeout is a measurement too
                 errors.append(f"browser: {type(exc).__name__}")
-            stop.wait(1.0)
+            stop.wait(every_s)
         context.close()
 
 
@@ -106,6 +107,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=0, help="epochs per run (0 = the lab's default run)")
     parser.add_argument("--browsers", type=int, default=0, help="headless Chromiums loading the Runs page")
+    parser.add_argument("--browser-every-s", type=float, default=1.0,
+                        help="seconds between a browser's page loads (on a 2-core server, Chromiums reloading every "
+                             "second take most of the CPU: in a classroom they run on the students' machines)")
     parser.add_argument("--timeout-min", type=float, default=90.0, help="give up after this many minutes")
     parser.add_argument("--out", default="classroom.json", help="file name of the JSON result in bench/results/")
     parser.add_argument("--no-server", action="store_true",
@@ -142,8 +146,9 @@ def main() -> int:
     http_samples, browser_samples, errors = [], [], []
     threads = [] if server is None else [
         threading.Thread(target=poll_http, args=(url, stop, http_samples, errors), daemon=True)]
-    threads += [] if server is None else [threading.Thread(target=browse, args=(url, stop, browser_samples, errors, scratch / f"chrome{i}"),
-                                 daemon=True) for i in range(args.browsers)]
+    threads += [] if server is None else [
+        threading.Thread(target=browse, args=(url, stop, browser_samples, errors, scratch / f"chrome{i}",
+                                              args.browser_every_s), daemon=True) for i in range(args.browsers)]
     for t in threads:
         t.start()
 

@@ -9,11 +9,12 @@ from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
                               start_ssl_run)
 from replearn_core.ssl.views import VIEWS, method_states, run_views
-from ui.classroom import cancel_button, current_user, queue_note
+from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
+from ui.panels import method_card, run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index, preset_state
 from ui.routing import use_app_navigation
@@ -59,10 +60,7 @@ with st.sidebar:
 card = method_card_t(cards[method])
 left, right = st.columns([3, 2])
 with right:
-    st.subheader(card.title)
-    st.markdown(card.summary)
-    st.latex(card.formula)
-    st.caption(card.paper)
+    method_card(card.title, card.summary, card.formula, card.paper)
     if card.loss_doc:
         with st.expander(t("lab.loss_doc")):
             st.code(card.loss_doc.strip(), language="text")
@@ -118,14 +116,7 @@ def live_view():
     store.reap_dead()  # a run whose worker process died is marked failed, not shown running forever
     run = store.get_run(run.id)
     st.subheader(t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")))
-    st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
-                                     device=run.device or "?"))
-    if run.error:
-        st.error(msg_t(run.error))
-    for warning in run.warnings:
-        st.warning(msg_t(warning), icon="⚠️")
-    queue_note(store, run)  # queued: its place and about when it starts
-    cancel_button(store, user, run, t("lab.cancel_help"))
+    run_status(store, user, run, t("lab.cancel_help"))
     metrics = store.metrics(run.id)
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(loss_figure(metrics, lang=lang), use_container_width=True, key=f"loss_{run.id}")

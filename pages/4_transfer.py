@@ -12,9 +12,10 @@ from replearn_core.transfer.lab import (check_encoder, comparison_curves, compar
                                         curves_figure, encoder_choices, label_efficiency_figure, results_csv,
                                         run_label, save_upload, start_comparison, start_source_run)
 from replearn_core.i18n import translate_or
-from ui.classroom import cancel_button, current_user, queue_note
+from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.panels import run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
@@ -134,12 +135,7 @@ def live_view():
         return
     cfg = run.config
     st.subheader(f"{cfg.get('encoder')} → {cfg.get('dataset')}")
-    st.progress(run.progress, text=f"{t('status.' + run.status)} · {run.message or ''} · "
-                                   f"{t('common.device')} {run.device or '?'}")
-    if run.error:
-        st.error(msg_t(run.error))
-    queue_note(store, run)
-    cancel_button(store, user, run, t("transfer.cancel_help"))
+    run_status(store, user, run, t("transfer.cancel_help"))
     curves = comparison_curves(store, run.id)
     left, right = st.columns(2)
     left.plotly_chart(curves_figure(curves["acc"], cfg.get("fractions", []), t("transfer.acc_title"), "accuracy",

@@ -9,9 +9,10 @@ from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmst
 from replearn_core.cyclegan import published
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
 from replearn_core.data.base import DatasetError
-from ui.classroom import cancel_button, current_user, queue_note
+from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.panels import run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
@@ -134,12 +135,7 @@ with train_tab:
             run = store.get_run(run.id)
             st.subheader(t("cyclegan.run_header", run_id=run.id, dataset=run.config.get("dataset"),
                            size=run.config.get("image_size")))
-            st.progress(run.progress, text=f"{t('status.' + run.status)} · {run.message or ''} · "
-                                           f"{t('common.device')} {run.device or '?'}")
-            if run.error:
-                st.error(msg_t(run.error))
-            queue_note(store, run)
-            cancel_button(store, user, run, t("cyclegan.cancel_help"))
+            run_status(store, user, run, t("cyclegan.cancel_help"))
             metrics = store.metrics(run.id)
             st.plotly_chart(loss_figure(metrics, lang), width="stretch", key=f"cg_loss_{run.id}")
             how_to_read("cg_losses")

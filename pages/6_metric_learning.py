@@ -12,9 +12,10 @@ from replearn_core.plots import loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.i18n import translate_or
 from replearn_core.runs import access
-from ui.classroom import cancel_button, current_user, queue_note
+from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, msg_t, t
+from ui.i18n import current_language, error_t, how_to_read, t
+from ui.panels import method_card, run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
@@ -64,10 +65,8 @@ with st.sidebar:
 info = METRIC_METHODS[method]
 left, right = st.columns([3, 2])
 with right:
-    st.subheader(loss_title(method))
-    st.markdown(translate_or(f"metric_method.{method}.summary", info.summary, lang))
-    st.latex(info.formula)
-    st.caption(info.paper)
+    method_card(loss_title(method), translate_or(f"metric_method.{method}.summary", info.summary, lang),
+                info.formula, info.paper)
 
 options = {"m_per_class": int(m_per_class),
            **{k: v for k, v in {"margin": float(margin), "mining": mining}.items() if k in offered}}
@@ -100,12 +99,7 @@ def live_view():
         st.info(t("ml.no_run"))
         return
     st.subheader(t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")))
-    st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
-                                     device=run.device or "?"))
-    if run.error:
-        st.error(msg_t(run.error))
-    queue_note(store, run)
-    cancel_button(store, user, run, t("lab.cancel_help"))
+    run_status(store, user, run, t("lab.cancel_help"))
     metrics = store.metrics(run.id)
     c1, c2 = st.columns(2)
     c1.plotly_chart(loss_figure(metrics, lang=lang), use_container_width=True, key=f"mloss_{run.id}")

@@ -10,9 +10,10 @@ from replearn_core.backbones import BACKBONES
 from replearn_core.data import DatasetError
 from replearn_core.i18n import translate_or
 from replearn_core.runs import access
-from ui.classroom import cancel_button, current_user, queue_note
+from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, msg_t, t
+from ui.i18n import current_language, error_t, t
+from ui.panels import method_card, run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
@@ -60,11 +61,8 @@ with st.sidebar:
 
 if method != "all":
     info = ADAPT_METHODS[method]
-    st.subheader(method_title(method))
-    st.markdown(translate_or(f"adapt_method.{method}.summary", info.summary, lang))
-    st.latex(info.formula)
-    if info.paper:
-        st.caption(info.paper)
+    method_card(method_title(method), translate_or(f"adapt_method.{method}.summary", info.summary, lang),
+                info.formula, info.paper)
 
 config = dict(defaults.to_dict(), source=source, target=target, method=method, backbone=backbone,
               epochs=int(epochs), trade_off=None if trade_off is None else float(trade_off),
@@ -89,13 +87,8 @@ def live_view():
     cfg = run.config
     st.subheader(t("da.run_header", id=run.id, method=cfg.get("method"), source=cfg.get("source"),
                    target=cfg.get("target")))
-    st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
-                                     device=run.device or "?"))
-    if run.error:
-        st.error(msg_t(run.error))
+    run_status(store, user, run, t("lab.cancel_help"))
     if run.active:
-        queue_note(store, run)
-        cancel_button(store, user, run, t("lab.cancel_help"))
         return
     if run.status != "finished":
         return
