@@ -37,25 +37,17 @@ CODE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding replearn_c
 _ENTRY = "import sys; from replearn_core.runs.worker import main; raise SystemExit(main(sys.argv[1:]))"
 
 
-GPU_RUN_MB = 2048  # what one small run is assumed to hold on a GPU (CUDA context included): REPLEARN_GPU_RUN_MB
-# runs sharing one GPU at most (REPLEARN_GPU_MAX_RUNS). Measured on an H200 (docs/deploy.md): one default lab run
-# alone 46 s, four at once 69 s for all four (the GPU at 99 %); sixteen at once, none had ended after 206 s. Past
-# about four the GPU is full, and more runs at once only make every student wait for the last one.
-GPU_MAX_RUNS = 4
 GPU_READ_EVERY_S = 10.0  # how long a reading of the GPU's free memory is trusted
 _gpu_reading: dict = {}  # {"at": monotonic time, "free_mb": …, "running": runs on the GPU when it was read}
 
 
 def concurrency(device_key: str = "cpu") -> int | Callable[[int], int]:
     """How many runs may run at once on one device: ``REPLEARN_CONCURRENCY`` when it is set; on a CUDA GPU,
-    as many as its free memory holds at ``REPLEARN_GPU_RUN_MB`` each (:func:`gpu_slots`, a function of the
-    runs already on it, for :meth:`RunStore.claim`); one on a CPU (a run already uses every core) or MPS."""
-    raw = os.environ.get("REPLEARN_CONCURRENCY", "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise ValueError(f"REPLEARN_CONCURRENCY={raw!r} is not a whole number") from None
+    as many as its free memory holds (:func:`gpu_slots`, a function of the runs already on it, for
+    :meth:`RunStore.claim`); one on a CPU (a run already uses every core) or MPS."""
+    fixed = WorkerSettings.from_env().concurrency
+    if fixed:
+        return fixed
     return gpu_slots if device_key == "cuda" else 1
 
 
@@ -75,28 +67,19 @@ def gpu_slots(running: int) -> int:
     """Runs the GPU takes at once, given ``running`` runs on it now: those that ran when its free memory was
     last read, plus as many more as 90 % of that free memory holds at ``REPLEARN_GPU_RUN_MB`` each; at most
     ``REPLEARN_GPU_MAX_RUNS`` (its compute is full sooner than its memory) and one per CPU core (each run's
-    Python drives its own GPU work); at least one. A reading is reused for
-    ``GPU_READ_EVERY_S``: runs that start meanwhile fill the slots it found instead of each seeing the
-    memory the others have not taken yet."""
+    Python drives its own GPU work); at least one. A reading is reused for ``GPU_READ_EVERY_S``: runs that
+    start meanwhile fill the slots it found instead of each seeing the memory the others have not taken yet."""
     from replearn_core.runs.worker_settings import all_cores
 
-    per_run = _env_number("REPLEARN_GPU_RUN_MB", GPU_RUN_MB)
-    most = int(_env_number("REPLEARN_GPU_MAX_RUNS", GPU_MAX_RUNS))
+    settings = WorkerSettings.from_env()
     now = time.monotonic()
     if not _gpu_reading or now - _gpu_reading["at"] > GPU_READ_EVERY_S:
         _gpu_reading.update(at=now, free_mb=gpu_free_mb(), running=running)
     free = _gpu_reading["free_mb"]
     if free is None:  # unreadable: one run at a time, as on a CPU
         return 1
-    return max(1, min(all_cores(), most, _gpu_reading["running"] + int(0.9 * free // max(per_run, 1.0))))
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
+    more = int(0.9 * free // settings.gpu_run_mb)
+    return max(1, min(all_cores(), settings.gpu_max_runs, _gpu_reading["running"] + more))
 
 
 def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None,

@@ -22,6 +22,9 @@ same way (``REPLEARN_WORKER_THREADS=1 make app``):
 ``REPLEARN_WORKER_OMP_WAIT``     ``active`` (default) or ``passive``: OpenMP's ``OMP_WAIT_POLICY``
 ``REPLEARN_WARM_WORKER``         ``0`` runs each job in a new process instead of a fork of the warm worker
 ``REPLEARN_WARM_IDLE_S``         seconds the warm worker waits without runs or pages before it exits (1800)
+``REPLEARN_CONCURRENCY``         runs at a time on every device (default: 1 on a CPU or MPS, a GPU's own)
+``REPLEARN_GPU_RUN_MB``          GPU memory one run is assumed to need, MiB (2048)
+``REPLEARN_GPU_MAX_RUNS``        runs sharing one GPU at most (4)
 ==============================  =========================================================================
 """
 
@@ -51,6 +54,14 @@ class WorkerSettings:
     # process per run, torch imported anew each time)
     idle_s: float = 1800.0  # the warm worker exits after this long with no run and no page asking for it
     # (REPLEARN_WARM_IDLE_S); the next run or page visit starts it again
+    concurrency: int = 0  # runs at a time on every device (REPLEARN_CONCURRENCY); 0 = each device's own
+    # (runs.worker.concurrency: one on a CPU or MPS, a GPU's from its free memory)
+    gpu_run_mb: float = 2048.0  # GPU memory one small run is assumed to hold, CUDA context included
+    # (REPLEARN_GPU_RUN_MB; a default lab run held about 0.9 GB on an H200)
+    gpu_max_runs: int = 4  # runs sharing one GPU at most (REPLEARN_GPU_MAX_RUNS). Measured on an H200
+    # (docs/deploy.md): one default lab run alone 46 s, four at once 69 s for all four (the GPU 99 % busy),
+    # sixteen at once none had ended after 206 s: past about four the GPU is full, and more runs at once only
+    # make every student wait for the last one
 
     @classmethod
     def from_env(cls, environ=None) -> "WorkerSettings":
@@ -86,7 +97,10 @@ class WorkerSettings:
                    omp_wait=choice("REPLEARN_WORKER_OMP_WAIT", defaults.omp_wait,
                                    {"passive": "passive", "active": "active"}),
                    warm=choice("REPLEARN_WARM_WORKER", defaults.warm, switch),
-                   idle_s=number("REPLEARN_WARM_IDLE_S", defaults.idle_s, float, 1.0, 1e9))
+                   idle_s=number("REPLEARN_WARM_IDLE_S", defaults.idle_s, float, 1.0, 1e9),
+                   concurrency=number("REPLEARN_CONCURRENCY", defaults.concurrency, int, 0, 1024),
+                   gpu_run_mb=number("REPLEARN_GPU_RUN_MB", defaults.gpu_run_mb, float, 1.0, 1e7),
+                   gpu_max_runs=number("REPLEARN_GPU_MAX_RUNS", defaults.gpu_max_runs, int, 1, 1024))
 
     def process_env(self, environ=None) -> dict[str, str]:
         """The environment to start a worker process with: OpenMP reads its settings once, when torch is

@@ -35,6 +35,9 @@ def test_values_are_read_from_the_environment():
     ("REPLEARN_WARM_WORKER", "maybe", "must be one of"),
     ("REPLEARN_WARM_IDLE_S", "soon", "is not a number"),
     ("REPLEARN_WARM_IDLE_S", "0.1", "must be between 1.0 and"),
+    ("REPLEARN_CONCURRENCY", "many", "is not a whole number"),
+    ("REPLEARN_GPU_RUN_MB", "lots", "is not a number"),
+    ("REPLEARN_GPU_MAX_RUNS", "0", "must be between 1 and 1024"),
 ])
 def test_a_malformed_value_is_an_error_naming_the_variable(name, value, says):
     with pytest.raises(ValueError, match=f"^{name}=") as error:
@@ -89,7 +92,7 @@ def test_gpu_slots_come_from_free_memory_and_the_per_run_estimate(monkeypatch):
     monkeypatch.setattr(worker, "_gpu_reading", {})
     monkeypatch.delenv("REPLEARN_GPU_MAX_RUNS")
     monkeypatch.setattr("replearn_core.runs.worker_settings.all_cores", lambda: 64)
-    assert slots(0) == worker.GPU_MAX_RUNS == 4  # the GPU's compute is full before its memory
+    assert slots(0) == WorkerSettings().gpu_max_runs == 4  # the GPU's compute is full before its memory
 
 
 def test_concurrency_is_one_on_a_cpu_and_the_setting_wins_everywhere(monkeypatch):
