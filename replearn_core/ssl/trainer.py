@@ -21,7 +21,7 @@ import torch
 from replearn_core.augment import augment, plain
 from replearn_core.data import ImageDataset
 from replearn_core.features import encode_images
-from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import collapse_std, representation_report
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods.base import SSLMethod
