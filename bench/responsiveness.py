@@ -72,7 +72,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("PYTHONPATH", str(ROOT))
-    from replearn_core.runs.worker_settings import WorkerSettings
+    from replearn_core.runs.worker_settings import WorkerSettings, run_threads
     from replearn_core.ssl.lab import lab_default_config
 
     settings = WorkerSettings.from_env()
@@ -83,7 +83,7 @@ def main() -> int:
         config.update(max_train_images=1024, knn_bank_images=1000, eval_images=500)
     print(f"run: {config['method']} on {config['dataset']}, {config['backbone']}, {config['epochs']} epoch(s), "
           f"batch {config['batch_size']}{' (--quick)' if args.quick else ''}")
-    print(f"workers: {settings.threads} threads (REPLEARN_WORKER_THREADS), niceness +{settings.nice} "
+    print(f"workers: {run_threads(settings)} threads (REPLEARN_WORKER_THREADS), niceness +{settings.nice} "
           f"(REPLEARN_WORKER_NICE), OpenMP waiting {os.environ.get('OMP_WAIT_POLICY', settings.omp_wait)}; "
           f"{os.cpu_count()} cores")
 

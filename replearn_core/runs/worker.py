@@ -51,6 +51,16 @@ def concurrency(device_key: str = "cpu") -> int | Callable[[int], int]:
     return gpu_slots if device_key == "cuda" else 1
 
 
+def runs_at_once(device_key: str) -> int:
+    """The most runs a device runs at once (each run's share of the cores follows from it)."""
+    from replearn_core.runs.worker_settings import all_cores
+
+    settings = WorkerSettings.from_env()
+    if settings.concurrency:
+        return settings.concurrency
+    return min(all_cores(), settings.gpu_max_runs) if device_key == "cuda" else 1
+
+
 def gpu_free_mb() -> float | None:
     """Free memory of the first CUDA GPU in MiB, read by ``nvidia-smi`` (never by torch: a CUDA context in a
     supervisor or in the warm worker, whose forks run the jobs, would cost memory and break the forks);
@@ -182,9 +192,9 @@ def execute(run_id: str) -> int:
     """Run one job in this process (a worker's child) to its end; 0 when it ended as recorded."""
     from replearn_core.runs.jobs import execute_run
 
-    use_threads(WorkerSettings.from_env())
     store = RunStore(reference_runs=False)  # the process that started this one has registered them
     try:
+        use_threads(WorkerSettings.from_env(), runs_at_once(store.get_run(run_id).device or "cpu"))
         execute_run(store, run_id)
     except Exception:  # noqa: BLE001 - already recorded as failed with its message
         import traceback

@@ -3,8 +3,9 @@
 Runs share the machine with the web server and, on a laptop, the browser. A worker at the server's priority
 makes the pages lag, so a run's process runs 10 steps of niceness below the process that started it: the
 server and the browser get the CPU when they need it, the run takes the rest. By default a run uses every core
-it may run on, as on a quiet machine (the speed targets of the SSL defaults are measured so); with a browser on
-the same two cores, fewer threads may finish sooner (``bench/responsiveness.py --load`` measures both).
+it may run on, as on a quiet machine (the speed targets of the SSL defaults are measured so), or its share of
+them where several runs share a device (a GPU's slots); with a browser on the same two cores, fewer threads may
+finish sooner (``bench/responsiveness.py --load`` measures both).
 
 OpenMP threads that wait for work spin by default, burning the CPU the server and the browser need, and a
 thread that is descheduled while the others spin makes them all wait (a 5-epoch run took 255 s instead of 72 s
@@ -17,7 +18,7 @@ Every field is read from an environment variable, so a server, the command line 
 same way (``REPLEARN_WORKER_THREADS=1 make app``):
 
 ==============================  =========================================================================
-``REPLEARN_WORKER_THREADS``      torch threads of a run's process (default: every core it may run on)
+``REPLEARN_WORKER_THREADS``      torch threads of a run's process (default: its share of the cores, below)
 ``REPLEARN_WORKER_NICE``         niceness added to worker processes, 0 to 19 (default 10)
 ``REPLEARN_WORKER_OMP_WAIT``     ``active`` (default) or ``passive``: OpenMP's ``OMP_WAIT_POLICY``
 ``REPLEARN_WARM_WORKER``         ``0`` runs each job in a new process instead of a fork of the warm worker
@@ -44,7 +45,8 @@ def all_cores() -> int:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    threads: int = all_cores()  # torch intra-op threads of a run's process (REPLEARN_WORKER_THREADS)
+    threads: int = 0  # torch intra-op threads of a run's process (REPLEARN_WORKER_THREADS); 0 = its share:
+    # every core divided by the runs its device may run at once (run_threads)
     nice: int = 10  # added to the niceness of the worker processes (REPLEARN_WORKER_NICE): 0 = the server's
     # priority, 19 = the lowest
     omp_wait: str = "active"  # OpenMP's OMP_WAIT_POLICY in workers (REPLEARN_WORKER_OMP_WAIT): passive
@@ -92,7 +94,7 @@ class WorkerSettings:
 
         switch = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
                   "off": False}
-        return cls(threads=number("REPLEARN_WORKER_THREADS", defaults.threads, int, 1, 1024),
+        return cls(threads=number("REPLEARN_WORKER_THREADS", defaults.threads, int, 0, 1024),
                    nice=number("REPLEARN_WORKER_NICE", defaults.nice, int, 0, 19),
                    omp_wait=choice("REPLEARN_WORKER_OMP_WAIT", defaults.omp_wait,
                                    {"passive": "passive", "active": "active"}),
@@ -116,8 +118,19 @@ def lower_priority(settings: WorkerSettings) -> None:
         os.nice(settings.nice)
 
 
-def use_threads(settings: WorkerSettings) -> None:
-    """Give torch the worker's intra-op thread count (call in the process that runs the job)."""
+def run_threads(settings: WorkerSettings, runs_at_once: int = 1) -> int:
+    """A run's torch threads: ``REPLEARN_WORKER_THREADS`` when set, else its share of the cores when
+    ``runs_at_once`` runs share the device (every core on a CPU, which runs one at a time). Several runs on one
+    GPU each driving every core, with spinning OpenMP waits, starve each other: on an H200 with 16 cores, four
+    default lab runs of 16 threads each took about 350 s where one alone takes 46 s."""
+    return settings.threads or max(1, all_cores() // max(1, runs_at_once))
+
+
+def use_threads(settings: WorkerSettings, runs_at_once: int = 1) -> int:
+    """Give torch the run's intra-op thread count (:func:`run_threads`; call in the process that runs the
+    job); returns it."""
     import torch
 
-    torch.set_num_threads(settings.threads)
+    threads = run_threads(settings, runs_at_once)
+    torch.set_num_threads(threads)
+    return threads

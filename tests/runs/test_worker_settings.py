@@ -5,13 +5,13 @@ import os
 
 import pytest
 
-from replearn_core.runs.worker_settings import WorkerSettings, all_cores
+from replearn_core.runs.worker_settings import WorkerSettings, all_cores, run_threads
 
 
 def test_defaults_use_every_core_at_a_lower_priority_with_spinning_waits():
     settings = WorkerSettings.from_env({})
     assert settings == WorkerSettings()
-    assert settings.threads == all_cores() == len(os.sched_getaffinity(0))
+    assert run_threads(settings) == all_cores() == len(os.sched_getaffinity(0))
     assert settings.nice == 10 and settings.omp_wait == "active" and settings.warm
     assert settings.idle_s == 1800.0
 
@@ -22,13 +22,49 @@ def test_values_are_read_from_the_environment():
                                         "REPLEARN_WARM_IDLE_S": "2.5"})
     assert settings == WorkerSettings(threads=3, nice=0, omp_wait="active", warm=False, idle_s=2.5)
     assert WorkerSettings.from_env({"REPLEARN_WARM_WORKER": "1"}).warm
-    assert WorkerSettings.from_env({"REPLEARN_WORKER_THREADS": ""}).threads == all_cores()  # empty: the default
+    assert WorkerSettings.from_env({"REPLEARN_WORKER_THREADS": ""}).threads == 0  # empty: the default share
+
+
+def test_runs_sharing_a_device_share_its_cores_unless_the_thread_count_is_set(monkeypatch):
+    from replearn_core.runs import worker, worker_settings
+
+    monkeypatch.setattr(worker_settings, "all_cores", lambda: 16)
+    for name in ("REPLEARN_CONCURRENCY", "REPLEARN_GPU_MAX_RUNS", "REPLEARN_WORKER_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = WorkerSettings.from_env()
+    assert worker.runs_at_once("cpu") == 1 and run_threads(settings, worker.runs_at_once("cpu")) == 16
+    assert worker.runs_at_once("cuda") == 4 and run_threads(settings, worker.runs_at_once("cuda")) == 4
+    monkeypatch.setenv("REPLEARN_GPU_MAX_RUNS", "32")  # never more runs than cores, never fewer than 1 thread
+    assert worker.runs_at_once("cuda") == 16 and run_threads(settings, 16) == 1 and run_threads(settings, 64) == 1
+    monkeypatch.setenv("REPLEARN_CONCURRENCY", "3")  # a fixed count, on every device
+    assert worker.runs_at_once("cpu") == 3 and run_threads(settings, 3) == 5
+    assert run_threads(WorkerSettings(threads=7), 3) == 7  # REPLEARN_WORKER_THREADS wins
+
+
+def test_a_run_process_takes_its_device_share_of_threads(store, monkeypatch):
+    import torch
+
+    from replearn_core.runs import worker, worker_settings
+
+    monkeypatch.setattr(worker_settings, "all_cores", lambda: 8)
+    monkeypatch.setenv("REPLEARN_CONCURRENCY", "2")
+    monkeypatch.delenv("REPLEARN_WORKER_THREADS", raising=False)
+    seen = {}
+    monkeypatch.setattr("replearn_core.runs.jobs.execute_run",
+                        lambda store_, run_id: seen.update(threads=torch.get_num_threads(), run=run_id))
+    run_id = store.create_run("ssl", {}, "shared")
+    before = torch.get_num_threads()
+    try:
+        assert worker.execute(run_id) == 0
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {"threads": 4, "run": run_id}
 
 
 @pytest.mark.parametrize("name, value, says", [
     ("REPLEARN_WORKER_THREADS", "two", "is not a whole number"),
     ("REPLEARN_WORKER_THREADS", "1.5", "is not a whole number"),
-    ("REPLEARN_WORKER_THREADS", "0", "must be between 1 and 1024"),
+    ("REPLEARN_WORKER_THREADS", "-1", "must be between 0 and 1024"),
     ("REPLEARN_WORKER_NICE", "20", "must be between 0 and 19"),
     ("REPLEARN_WORKER_NICE", "-5", "must be between 0 and 19"),
     ("REPLEARN_WORKER_OMP_WAIT", "spin", "must be one of passive, active"),
