@@ -6,7 +6,7 @@
     python bench/metric.py --dataset digits --seeds 0   # digits: the untrained encoder already retrieves well
 
 Losses: triplet with batch-hard and with batch-all mining, the Siamese contrastive loss, ArcFace and SupCon,
-each from the same defaults as the page (``TrainConfig`` and each loss's own settings). ``cifar10-shared``
+each from the same defaults as the page (``MetricConfig`` and each loss's declared options). ``cifar10-shared``
 reads ../shared/data/cifar10 (train/ and test/ class folders) when present. Prints per loss the mean ± std
 over seeds of Precision@1, Recall@5, MAP@R and training time, beside the untrained encoder's MAP@R and the
 gain over it (target of issue 12 on shapes: ≥ 0.2 for every loss in ≤ 120 s). With ``--sensitivity``, a
@@ -103,7 +103,7 @@ def main() -> int:
 
     from replearn_core.metric import METRIC_METHODS
     from replearn_core.runs import RunStore, execute_run
-    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.metric.config import MetricConfig
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="shapes", help="shapes, digits, cifar10-shared, folder:PATH, ...")
@@ -112,7 +112,7 @@ def main() -> int:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--epochs", type=int, default=None, help="default: each loss's own")
     p.add_argument("--batch-size", type=int, default=None, help="default: each loss's own")
-    p.add_argument("--backbone", default=TrainConfig().backbone)
+    p.add_argument("--backbone", default=MetricConfig().backbone)
     p.add_argument("--temperature", type=float, default=None, help="SupCon's τ (default: its declared one)")
     p.add_argument("--max-train-images", type=int, default=None)
     p.add_argument("--eval-images", type=int, default=1000)
@@ -158,11 +158,13 @@ def main() -> int:
         method, options = VARIANTS[name]
         declared = METRIC_METHODS[method].run_defaults()  # the loss's own defaults, as on the page
         extra = {**overrides, **(extra or {})}
-        run_settings = {key: extra.pop(key, declared[key]) for key in ("lr", "temperature", "epochs", "batch_size")}
-        for key in ("lr", "temperature", "epochs", "batch_size"):
+        run_settings = {key: extra.pop(key, declared[key]) for key in ("lr", "epochs", "batch_size")}
+        for key in ("lr", "epochs", "batch_size"):
             if getattr(args, key) is not None:
                 run_settings[key] = getattr(args, key)
-        config = TrainConfig(method=method, dataset=dataset, backbone=args.backbone,
+        if args.temperature is not None and any(o.name == "temperature" for o in METRIC_METHODS[method].options):
+            extra.setdefault("temperature", args.temperature)
+        config = MetricConfig(method=method, dataset=dataset, backbone=args.backbone,
                              max_train_images=args.max_train_images,
                              eval_images=args.eval_images, time_budget_s=args.time_budget, device=args.device,
                              seed=seed, options={**options, **extra}, **run_settings)

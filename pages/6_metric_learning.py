@@ -5,16 +5,16 @@ import streamlit as st
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DatasetError
 from replearn_core.metric import METRIC_METHODS
-from replearn_core.metric.model import MetricOptions
+from replearn_core.metric.config import MetricConfig
 from replearn_core.metric.search import comparison_table, gallery, image_from_bytes, search
 from replearn_core.metric.views import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
-from replearn_core.ssl.config import TrainConfig
 from replearn_core.i18n import translate_or
 from replearn_core.runs import access
 from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, t
+from ui.options import option_controls
 from ui.panels import method_card, run_status
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
@@ -28,7 +28,6 @@ lesson_banner()  # opened by a lesson: say which, with a way back
 user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
 store = get_store()
 keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
-defaults = TrainConfig()
 
 
 def loss_title(m: str) -> str:
@@ -44,23 +43,13 @@ with st.sidebar:
     backbone = st.selectbox(t("lab.backbone"), list(BACKBONES), help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
     declared = METRIC_METHODS[method]  # each loss's measured defaults (docs/metric_learning.md)
-    own = MetricOptions().resolved(method)
     epochs = st.slider(t("common.epochs"), 1, 50, preset("epochs", declared.epochs), help=t("ml.epochs_help"))
     batch_size = st.select_slider(t("common.batch_size"), [32, 64, 128, 256, 512], declared.batch_size,
                                   help=t("ml.batch_help"))
-    m_per_class = st.slider(t("ml.m"), 2, 32, own.m_per_class, help=t("ml.m_help"))
     lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, declared.lr, format="%.4f", help=t("ml.lr_help"))
-    default_margin = float(own.margin)
-    offered = declared.settings  # the loss's own settings; the others are shown greyed out
-    margin = st.number_input(t("ml.margin"), 0.0, 2.0, default_margin, 0.05, disabled="margin" not in offered,
-                             help=t("ml.margin_help"))
-    mining = st.selectbox(t("ml.mining"), ["batch_hard", "batch_all"], index=["batch_hard", "batch_all"].index(own.mining),
-                          disabled="mining" not in offered,
-                          help=t("ml.mining_help"))
-    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, declared.temperature, 0.05,
-                            disabled="temperature" not in offered,
-                            help=t("ml.temperature_help"))
     seed = st.number_input(t("common.seed"), 0, 10_000, 0, help=t("ml.seed_help"))
+    # the loss's own settings (margin, mining, scale, τ, ...), translated; a lesson's ?margin=0.5 presets one
+    options = option_controls(declared.options, key=f"ml_option_{method}", method=method)
 
 info = METRIC_METHODS[method]
 left, right = st.columns([3, 2])
@@ -68,11 +57,8 @@ with right:
     method_card(loss_title(method), translate_or(f"metric_method.{method}.summary", info.summary, lang),
                 info.formula, info.paper)
 
-options = {"m_per_class": int(m_per_class),
-           **{k: v for k, v in {"margin": float(margin), "mining": mining}.items() if k in offered}}
-config = dict(defaults.to_dict(), method=method, dataset=dataset, backbone=backbone, epochs=int(epochs),
-              batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
-              options=options)
+config = dict(MetricConfig().to_dict(), method=method, dataset=dataset, backbone=backbone, epochs=int(epochs),
+              batch_size=int(batch_size), lr=float(lr), seed=int(seed), options=options)
 with left:
     one, every = st.columns(2)
     start = None

@@ -24,9 +24,6 @@ COMMAND_LINE = {"commands", "cli", "__main__"}
 # A new one fails the test; so does one listed here that is gone (then delete its line). Imports inside functions
 # are not counted (adaptation -> metric.views and projection.pca, projection.maps -> ssl.job, ...).
 KNOWN_CAPABILITY_IMPORTS = {
-    # metric learning reuses the self-supervised run configuration
-    ("replearn_core.metric.job", "replearn_core.ssl.config"),
-    ("replearn_core.metric.views", "replearn_core.ssl.config"),
     # the claims table plans and measures self-supervised and transfer runs
     ("replearn_core.claims.plan", "replearn_core.ssl.config"),
     ("replearn_core.claims.plan", "replearn_core.ssl.methods"),

@@ -89,13 +89,10 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
         config = TrainConfig(**{**spec.config, **overrides.get("ssl", {}), "seed": seed,
                                 "time_budget_s": budget_s, "epochs": BUDGET_EPOCHS})
         return config.validate(METHODS).to_dict()
-    if spec.kind == "metric":  # a default run of the loss: its declared epochs, batch, lr and τ, no budget
-        from replearn_core.metric import METRIC_METHODS
-        from replearn_core.metric.job import parse_config
+    if spec.kind == "metric":  # a default run of the loss: its declared epochs, batch, lr and options, no budget
+        from replearn_core.metric.config import MetricConfig
 
-        declared = METRIC_METHODS[spec.config["method"]].run_defaults()
-        config = TrainConfig(**{**declared, **spec.config, **overrides.get("metric", {}), "seed": seed})
-        return parse_config(config.to_dict())[0].to_dict()
+        return MetricConfig(**{**spec.config, **overrides.get("metric", {}), "seed": seed}).validate().to_dict()
     if spec.kind == "transfer":
         source = TrainConfig(**{**specs[spec.encoder].config, **overrides.get("ssl", {})})
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,

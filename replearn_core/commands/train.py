@@ -52,8 +52,10 @@ def add_arguments(p) -> None:
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(
-                       f"{name}: " + ", ".join(o.describe() for o in cls.OPTIONS)
-                       for name, cls in METHODS.items() if cls.OPTIONS).replace("%", "%%"))
+                       f"{name}: " + ", ".join(o.describe() for o in options)
+                       for name, options in [*((n, c.OPTIONS) for n, c in METHODS.items()),
+                                             *((n, m.options) for n, m in metric_methods().items())]
+                       if options).replace("%", "%%"))
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -77,6 +79,21 @@ def _parse_option(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def metric_config(config: TrainConfig):
+    """The metric-learning run the flags describe (a MetricConfig, validated): a flag left at its
+    self-supervised default takes the loss's own measured value (docs/metric_learning.md), and ``--temperature``
+    goes to the options of a loss that has one (SupCon)."""
+    from replearn_core.metric.config import MetricConfig
+
+    shared = TrainConfig()
+    values = {f.name: getattr(config, f.name) for f in fields(MetricConfig)}
+    if values["lr"] == shared.lr:
+        values["lr"] = None
+    if config.temperature != shared.temperature:
+        values["options"] = {"temperature": config.temperature, **values["options"]}
+    return MetricConfig(**values).validate()
+
+
 def config_from_args(args) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("recipe", "options")}
     values["recipe"] = json.loads(args.recipe) if args.recipe else None
@@ -92,11 +109,8 @@ def run(args) -> int:
     kind = "metric" if config.method in metric_methods() else "ssl"
     if kind == "ssl":
         config.validate(METHODS)
-    else:  # a flag left at the shared default takes the loss's own measured one (docs/metric_learning.md)
-        declared, shared = metric_methods()[config.method], TrainConfig()
-        for name in ("lr", "temperature"):
-            if getattr(config, name) == getattr(shared, name):
-                setattr(config, name, getattr(declared, name))
+    else:
+        config = metric_config(config)
     store = RunStore()
     run_id = store.create_run(kind, config.to_dict())
     bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")

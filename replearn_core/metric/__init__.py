@@ -7,21 +7,22 @@ the teaching text the page shows. A run is job kind ``"metric"`` (:func:`replear
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from replearn_core.metric.losses import ArcFace, siamese_loss, supcon_loss, triplet_loss
+from replearn_core.options import Option
 
 
 def _triplet(model, emb, labels, generator):
     mining = model.options.mining
     if mining == "batch_hard" and model.progress < model.options.all_warmup:
         mining = "batch_all"  # from scratch every hardest triplet looks alike: start from all of them
-    return triplet_loss(emb, labels, model.margin, mining, model.options.soft_margin)
+    return triplet_loss(emb, labels, model.options.margin, mining, model.options.soft_margin)
 
 
 def _contrastive(model, emb, labels, generator):
-    return siamese_loss(emb, labels, model.margin, generator, model.options.pairs, model.options.distance)
+    return siamese_loss(emb, labels, model.options.margin, generator, model.options.pairs, model.options.distance)
 
 
 def _arcface(model, emb, labels, generator):
@@ -29,32 +30,50 @@ def _arcface(model, emb, labels, generator):
 
 
 def _supcon(model, emb, labels, generator):
-    return supcon_loss(emb, labels, model.temperature), {}
+    return supcon_loss(emb, labels, model.options.temperature), {}
+
+
+def _batch_options(m_per_class: int = 8, center: bool = False) -> tuple[Option, ...]:
+    """The settings every loss has: how batches are drawn, the embedding's size, centring and augmentation."""
+    return (
+        Option("m_per_class", m_per_class, "Images per class in a batch (m)",
+               "The class-balanced sampler puts m images of each chosen class in a batch, so every image has "
+               "positives to compare with.", 2, 32, step=1),
+        Option("embedding_dim", 64, "Embedding size", "Dimensions of the embedding that retrieval compares.",
+               2, 4096),
+        Option("center", center, "Centre the embeddings",
+               "Subtract the embeddings' mean (the batch's in training, a running mean after): from scratch every "
+               "embedding shares one direction, and centring removes it."),
+        Option("augment", True, "Light augmentation", "Random crops and colour jitter on the training images."),
+    )
+
+
+def _margin(default: float, help_text: str) -> Option:
+    return Option("margin", default, "Margin", help_text, 0.0, 2.0, step=0.05)
 
 
 @dataclass(frozen=True)
 class MetricMethod:
-    """A metric-learning loss: its card for the page, its measured defaults, the settings the page offers for
-    it and how it scores a batch of embeddings. Adding a loss is its function and one entry here."""
+    """A metric-learning loss: its card for the page, its measured defaults, its typed options (what the page
+    draws and a run may set) and how it scores a batch of embeddings. Adding a loss is its function and one
+    entry here."""
     name: str
     title: str
     paper: str
     summary: str  # two or three sentences for the page
     formula: str  # LaTeX of the loss
-    options: dict = field(default_factory=dict)  # method-specific settings (MetricOptions) and their defaults
+    options: tuple[Option, ...] = ()  # its settings, typed, with their measured defaults (docs/metric_learning.md)
     epochs: int = 5  # default passes over the training images (measured per loss on shapes: docs/metric_learning.md)
     batch_size: int = 128  # default images per step (P classes × m images)
     lr: float = 2e-3  # default peak learning rate (AdamW, warm-up then cosine)
-    temperature: float = 0.1  # default τ (SupCon only)
-    settings: tuple[str, ...] = ()  # the loss's own settings the page offers: margin, mining, temperature
     # loss(model, embeddings (B, D), labels (B,), generator) -> (loss, extra values to log); reads the run's
     # options (margin, mining, ...) from the MetricModel
     loss: Callable | None = None
     class_centres: Callable | None = None  # (embedding_dim, classes, scale, margin) -> a module of learned centres
 
     def run_defaults(self) -> dict:
-        """The TrainConfig fields this loss declares: what the page and the benchmark start from."""
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "temperature": self.temperature}
+        """The MetricConfig fields this loss declares: what the page and the benchmark start from."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
 
 
 METRIC_METHODS: dict[str, MetricMethod] = {
@@ -68,8 +87,17 @@ METRIC_METHODS: dict[str, MetricMethod] = {
         # margin (MAP@R +0.005 in 5 epochs on shapes); centring let it learn (docs/metric_learning.md)
         # and 10 classes × 6 images per batch of 64 (m_per_class 4 fills up to 6): batch-hard's hardest positive
         # among 5, not 11, is less often an outlier (validation MAP@R 0.205 against 0.13-0.16 at batch 128)
-        {"margin": 0.2, "mining": "batch_hard", "center": True, "m_per_class": 4}, epochs=12, batch_size=64,
-        settings=("margin", "mining"), loss=_triplet),
+        _batch_options(m_per_class=4, center=True) + (
+            _margin(0.2, "How much nearer than the negative the positive must be."),
+            Option("mining", "batch_hard", "Triplet mining",
+                   "batch_hard: each anchor's farthest positive and nearest negative; batch_all: every triplet "
+                   "that still violates the margin.", choices=("batch_hard", "batch_all")),
+            Option("soft_margin", False, "Soft margin",
+                   "log(1 + e^(d_ap − d_an)) in place of the hinge (Hermans et al.): every triplet keeps a "
+                   "little gradient."),
+            Option("all_warmup", 0.0, "Batch-all warm-up",
+                   "Batch-hard only: this share of the steps first mines batch-all.", 0.0, 1.0, step=0.05)),
+        epochs=12, batch_size=64, loss=_triplet),
     "contrastive": MetricMethod(
         "contrastive", "Siamese contrastive loss", "Hadsell, Chopra & LeCun 2006",
         "Two copies of one encoder embed a pair of images. Same-class pairs are pulled together; "
@@ -78,21 +106,34 @@ METRIC_METHODS: dict[str, MetricMethod] = {
         # every pair of the P×K batch on the cosine distance, negatives averaged over those inside the margin:
         # balanced random pairs with a Euclidean margin of 1 barely learned (MAP@R +0.014 in 5 epochs on shapes)
         # (validation MAP@R at 12 epochs: margin 0.5 0.335, 0.7 0.370)
-        {"margin": 0.7, "pairs": "all", "distance": "cosine"}, epochs=12, settings=("margin",), loss=_contrastive),
+        _batch_options() + (
+            _margin(0.7, "How far apart different-class pairs are pushed."),
+            Option("pairs", "all", "Pairs", "all: every pair of the batch; balanced: as many random same-class "
+                   "as different-class pairs.", choices=("all", "balanced")),
+            Option("distance", "cosine", "Distance", "Between the normalised embeddings: cosine (1 − cos) or "
+                   "euclidean.", choices=("cosine", "euclidean"))),
+        epochs=12, loss=_contrastive),
     "arcface": MetricMethod(
         "arcface", "ArcFace", "Deng et al. 2019",
         "Each class owns a learned centre on the sphere. A softmax over cosine similarities to the centres, "
         "with an extra angle m added to the true class, forces tight, well-separated clusters.",
         r"\mathcal{L} = -\log\frac{e^{s\cos(\theta_y+m)}}{e^{s\cos(\theta_y+m)}+\sum_{c\neq y}e^{s\cos\theta_c}}",
         # validation MAP@R at 12 epochs: scale 16 0.471, 32 0.296
-        {"scale": 16.0, "margin": 0.3}, epochs=12, settings=("margin",), loss=_arcface, class_centres=ArcFace),
+        _batch_options() + (
+            _margin(0.3, "The extra angle, in radians, added to the true class."),
+            Option("scale", 16.0, "Scale s", "Multiplies the cosines before the softmax: higher is sharper.",
+                   1.0, 128.0, step=1.0)),
+        epochs=12, loss=_arcface, class_centres=ArcFace),
     "supcon": MetricMethod(
         "supcon", "Supervised contrastive (SupCon)", "Khosla et al. 2020",
         "SimCLR's contrastive loss where every other image of the same class in the batch is a positive. "
         "The temperature τ sets how much the hardest negatives count.",
         r"\mathcal{L} = \frac{1}{B}\sum_i \frac{-1}{|P(i)|}\sum_{p\in P(i)}"
         r"\log\frac{e^{z_i\cdot z_p/\tau}}{\sum_{a\neq i}e^{z_i\cdot z_a/\tau}}",
-        {}, epochs=12, temperature=0.1, settings=("temperature",), loss=_supcon),
+        _batch_options() + (
+            Option("temperature", 0.1, "Temperature τ",
+                   "The softmax temperature: lower weighs the hardest negatives more.", 0.01, 1.0, step=0.01),),
+        epochs=12, loss=_supcon),
 }
 
 __all__ = ["METRIC_METHODS", "MetricMethod"]

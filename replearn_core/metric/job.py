@@ -1,8 +1,8 @@
 """The job behind a metric-learning run: class-balanced batches, one loss, retrieval metrics each epoch.
 
-Config: a :class:`replearn_core.ssl.config.TrainConfig` dict (method = a key of METRIC_METHODS);
-method-specific settings (margin, mining, m_per_class, embedding_dim, scale, augment) go in
-``options`` (:class:`replearn_core.metric.model.MetricOptions`).
+Config: a :class:`replearn_core.metric.config.MetricConfig` dict (method = a key of METRIC_METHODS); the
+loss's own settings (margin, mining, m_per_class, embedding_dim, scale, τ, ...) go in ``options``, checked
+against the loss's declared options.
 
 Saved like a self-supervised run, so Feature maps and Transfer can use it: encoder
 checkpoints ``checkpoint_epoch_<E>`` and ``checkpoint_final`` (kind "checkpoint"), the
@@ -11,21 +11,22 @@ embedding head ``embedding_head`` (kind "head") and the held-out embeddings ``em
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 
 from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
-from replearn_core.backbones import BACKBONES, build_backbone
+from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import encoder_tensors
 from replearn_core.data import load_dataset
 from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
 from replearn_core.features import encode_images
-from replearn_core.metric import METRIC_METHODS
-from replearn_core.metric.model import MetricModel, MetricOptions
+from replearn_core.metric.config import MetricConfig
+from replearn_core.metric.model import MetricModel, metric_options
 from replearn_core.metric.retrieval import retrieval_metrics
 from replearn_core.metric.sampler import ClassBalancedSampler
 from replearn_core.runs.context import RunContext
-from replearn_core.ssl.config import TrainConfig
 from replearn_core.training import FitState, fit, report_steps, warmup_cosine
 
 # light views: digits and shapes must not be flipped, and strong crops would cut a digit in half
@@ -33,32 +34,14 @@ METRIC_RECIPE = [AugSpec("crop", 1.0, 0.3), AugSpec("color_jitter", 0.5, 0.5)]
 RETRIEVAL_KEYS = ("precision_at_1", "recall_at_1", "recall_at_5", "recall_at_10", "map_at_r")
 
 
-def parse_config(config_dict: dict) -> tuple[TrainConfig, MetricOptions]:
-    """Validate a metric run's config; raises ValueError with a message a user can act on."""
-    config = TrainConfig.from_dict(config_dict)
-    if config.method not in METRIC_METHODS:
-        raise ValueError(f"unknown metric-learning method {config.method!r}; known: {', '.join(METRIC_METHODS)}")
-    if config.backbone not in BACKBONES:
-        raise ValueError(f"unknown backbone {config.backbone!r}; known: {', '.join(BACKBONES)}")
-    declared = METRIC_METHODS[config.method]
-    if config.epochs is None:
-        config.epochs = declared.epochs  # each loss's measured default (a run of about a minute on shapes)
-    if config.batch_size is None:
-        config.batch_size = declared.batch_size
-    checks = [(config.epochs >= 1, "epochs must be at least 1"),
-              (4 <= config.batch_size <= 4096, "batch size must be between 4 and 4096"),
-              (0 < config.lr <= 1, "learning rate must be in (0, 1]"),
-              (config.weight_decay >= 0, "weight decay must be non-negative"),
-              (0 < config.temperature <= 10, "temperature must be in (0, 10]"),
-              (8 <= config.image_size <= 512, "image size must be between 8 and 512"),
-              (config.eval_images >= 10, "at least 10 evaluation images are needed")]
-    for ok, message in checks:
-        if not ok:
-            raise ValueError(message)
-    return config, MetricOptions.from_dict(dict(config.options or {})).resolved(config.method)
+def parse_config(config_dict: dict) -> tuple[MetricConfig, SimpleNamespace]:
+    """Validate a metric run's config and its loss's options; raises ValueError with a message a user can act
+    on."""
+    config = MetricConfig.from_dict(config_dict).validate()
+    return config, metric_options(config.method, config.options)
 
 
-def evaluation_split(config: TrainConfig):
+def evaluation_split(config: MetricConfig):
     """The held-out images that retrieval is scored on (and that the search page queries)."""
     if config.eval_dataset:
         evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
@@ -84,8 +67,7 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
     bank = train.take(config.knn_bank_images, seed=2)
     recipe = recipe_from_dicts(config.recipe) if config.recipe is not None else METRIC_RECIPE
 
-    model = MetricModel(config.method, build_backbone(config.backbone), train.num_classes, options,
-                        config.temperature)
+    model = MetricModel(config.method, build_backbone(config.backbone), train.num_classes, config.options)
     model = prepare_model(model, device)
     sampler = ClassBalancedSampler(train.labels, options.m_per_class, config.batch_size, seed=config.seed)
     train_images = to_device_batch(train.images, device)  # (N, 3, H, W) uint8, moved once

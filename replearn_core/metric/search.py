@@ -80,14 +80,14 @@ def load_metric_model(store: RunStore, run_id: str) -> tuple[nn.Module, dict]:
 def _gallery(root: str, run_id: str) -> Gallery:
     from replearn_core.features import encode_images
     from replearn_core.metric.job import evaluation_split
-    from replearn_core.ssl.config import TrainConfig
+    from replearn_core.metric.config import MetricConfig
 
     store = RunStore(root)
     try:
         model, config_dict = load_metric_model(store, run_id)
     finally:
         store.close()
-    config = TrainConfig.from_dict(config_dict)
+    config = MetricConfig.from_dict(config_dict)
     split = evaluation_split(config)
     embeddings = F.normalize(encode_images(model, split.images, torch.device("cpu")), dim=1)
     return Gallery(split.images, split.labels, split.class_names, embeddings, model.cpu(), config.image_size)

@@ -7,7 +7,6 @@ import plotly.graph_objects as go
 from replearn_core.data import check_dataset_spec
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.runs.store import RunStore
-from replearn_core.ssl.config import TrainConfig
 
 LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=40), height=300, legend=dict(orientation="h", y=-0.25))
 CURVES = {"precision_at_1": "Precision@1", "recall_at_5": "Recall@5", "map_at_r": "MAP@R"}
@@ -18,7 +17,7 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
     """Validate and queue one run per method as the user's (default: the local user), all within the class
     limits or none; returns their ids.
 
-    own_defaults: each method with its declared defaults (epochs, batch size, lr, τ, options) and the config's
+    own_defaults: each method with its declared defaults (epochs, batch size, lr, options) and the config's
     dataset, backbone and seed, instead of the config's settings for all of them.
     """
     from replearn_core.metric.job import parse_config
@@ -30,8 +29,8 @@ def start_metric_runs(config: dict, methods: list[str] | None = None, store: Run
         cfg = dict(config, method=method)
         if own_defaults:
             cfg.update(METRIC_METHODS[method].run_defaults(), options={})
-        parse_config(cfg)
-        runs.append(("metric", TrainConfig.from_dict(cfg).to_dict(), f"metric {method} {cfg['dataset']}"))
+        checked = parse_config(cfg)[0]  # a wrong setting is refused before anything is queued; stored whole
+        runs.append(("metric", checked.to_dict(), f"metric {method} {cfg['dataset']}"))
     return submit_all_as(user or LOCAL, runs, store=store)
 
 

@@ -9,16 +9,17 @@ from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import load_run_encoder
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.job import parse_config
+from replearn_core.options import Option
 from replearn_core.metric.search import comparison_table, image_from_bytes, search
 from replearn_core.runs import execute_run
-from replearn_core.ssl.config import TrainConfig
+from replearn_core.metric.config import MetricConfig
 
 TINY = dict(dataset="digits", epochs=1, batch_size=40, max_train_images=200, eval_images=60, knn_bank_images=100,
             image_size=16)
 
 
 def _tiny_run(store, method="triplet", **options):
-    config = TrainConfig(method=method, options=options, **TINY).to_dict()
+    config = MetricConfig(method=method, options=options, **TINY).to_dict()
     run_id = store.create_run("metric", config)
     return run_id, execute_run(store, run_id)
 
@@ -30,11 +31,43 @@ def test_registry_names_the_four_losses():
 
 def test_bad_settings_give_clear_messages():
     with pytest.raises(ValueError, match="unknown metric-learning method"):
-        parse_config(TrainConfig(method="simclr").to_dict())
+        parse_config(MetricConfig(method="simclr").to_dict())
     with pytest.raises(ValueError, match="mining"):
-        parse_config(TrainConfig(method="triplet", options={"mining": "semi"}).to_dict())
-    with pytest.raises(ValueError, match="unknown metric-learning option"):
-        parse_config(TrainConfig(method="triplet", options={"margn": 0.1}).to_dict())
+        parse_config(MetricConfig(method="triplet", options={"mining": "semi"}).to_dict())
+    with pytest.raises(ValueError) as unknown:
+        parse_config(MetricConfig(method="triplet", options={"margn": 0.1}).to_dict())
+    assert "margn" in str(unknown.value) and "margin" in str(unknown.value)  # names it and what there is
+    with pytest.raises(ValueError, match="scale"):  # ArcFace's setting is not the triplet loss's
+        parse_config(MetricConfig(method="triplet", options={"scale": 32}).to_dict())
+
+
+def test_a_stored_config_of_the_shared_self_supervised_form_still_reads():
+    """Metric runs stored before MetricConfig kept the self-supervised fields view_size and temperature: they
+    still load, and a SupCon run keeps its τ as its option."""
+    from replearn_core.ssl.config import TrainConfig
+
+    old = TrainConfig(method="supcon", temperature=0.2, options={"m_per_class": 8}).to_dict()
+    config, options = parse_config(old)
+    assert options.temperature == 0.2 and options.m_per_class == 8
+    assert "temperature" not in config.to_dict() and "view_size" not in config.to_dict()
+    config, options = parse_config(TrainConfig(method="triplet", options={"margin": 0.3}).to_dict())
+    assert options.margin == 0.3 and not hasattr(options, "temperature")
+
+
+def test_every_loss_declares_typed_options_with_their_measured_defaults():
+    from replearn_core.metric.model import metric_options
+
+    expected = {"triplet": {"margin": 0.2, "mining": "batch_hard", "center": True, "m_per_class": 4},
+                "contrastive": {"margin": 0.7, "pairs": "all", "distance": "cosine", "m_per_class": 8},
+                "arcface": {"scale": 16.0, "margin": 0.3, "center": False},
+                "supcon": {"temperature": 0.1, "augment": True, "embedding_dim": 64}}
+    for method, values in expected.items():
+        resolved = vars(metric_options(method))
+        assert {k: resolved[k] for k in values} == values, method
+    typed = metric_options("triplet", {"margin": "0.3", "augment": "false", "m_per_class": "4"})  # text: the CLI
+    assert typed.margin == 0.3 and typed.augment is False and typed.m_per_class == 4
+    with pytest.raises(ValueError, match="pairs"):
+        metric_options("contrastive", {"pairs": "some"})
 
 
 def test_a_run_reports_retrieval_metrics_and_saves_what_other_pages_use(store):
@@ -106,9 +139,13 @@ def test_a_new_loss_is_one_registry_entry(store, monkeypatch):
         same = (labels[:, None] == labels[None, :]).float()
         return ((emb @ emb.T - same) ** 2).mean(), {"toy_extra": 1.0}
 
-    toy = replace(METRIC_METHODS["supcon"], name="toy", title="Toy", settings=(), loss=spread)
+    toy = replace(METRIC_METHODS["supcon"], name="toy", title="Toy", loss=spread,
+                  options=METRIC_METHODS["supcon"].options[:4] + (Option("width", 0.5, "Width", "A toy setting.",
+                                                                         0.0, 1.0),))
     monkeypatch.setitem(METRIC_METHODS, "toy", toy)
-    run_id, summary = _tiny_run(store, "toy")
+    run_id, summary = _tiny_run(store, "toy", width=0.25)
     assert store.get_run(run_id).status == "finished" and summary["steps"] > 0
     assert seen and seen[0][1] == 64  # the embedding head's output
+    with pytest.raises(ValueError, match="width"):  # its declared option is typed and checked like any other
+        parse_config(MetricConfig(method="toy", options={"width": 2.0}).to_dict())
     assert store.metrics(run_id)["toy_extra"][1][0] == 1.0

@@ -189,10 +189,10 @@ def test_all_pairs_cosine_contrastive_matches_a_loop():
 
 def test_centring_is_folded_into_the_saved_head():
     from replearn_core.backbones import build_backbone
-    from replearn_core.metric.model import MetricModel, MetricOptions
+    from replearn_core.metric.model import MetricModel
 
     torch.manual_seed(0)
-    model = MetricModel("triplet", build_backbone("cnn4"), 4, MetricOptions.from_dict({"center": "true"}))
+    model = MetricModel("triplet", build_backbone("cnn4"), 4, {"center": "true"})
     x = torch.rand(16, 3, 32, 32)
     model.loss(x, torch.arange(16) % 4)  # a training step updates the running mean
     assert model.embedding_mean.abs().sum() > 0
@@ -201,16 +201,3 @@ def test_centring_is_folded_into_the_saved_head():
     head.load_state_dict(model.head_state())
     with torch.no_grad():
         assert torch.allclose(head(model.backbone(x)), model(x), atol=1e-5)
-
-
-def test_options_from_text_are_typed_and_resolved_from_the_loss():
-    from replearn_core.metric import METRIC_METHODS
-    from replearn_core.metric.model import MetricOptions
-
-    options = MetricOptions.from_dict({"margin": "0.3", "augment": "false", "m_per_class": "4"})
-    assert options.margin == 0.3 and options.augment is False and options.m_per_class == 4
-    for method, declared in METRIC_METHODS.items():
-        resolved = MetricOptions().resolved(method)
-        assert all(getattr(resolved, key) == value for key, value in declared.options.items()), method
-    with pytest.raises(ValueError, match="pairs"):
-        MetricOptions.from_dict({"pairs": "some"})

@@ -3,7 +3,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from replearn_core.runs import execute_run
-from replearn_core.ssl.config import TrainConfig
+from replearn_core.metric.config import MetricConfig
 
 ROOT = str(Path(__file__).resolve().parents[2])
 TINY = dict(dataset="digits", epochs=1, batch_size=40, max_train_images=200, eval_images=60, knn_bank_images=100,
@@ -24,16 +24,20 @@ def test_page_shows_controls_formula_and_empty_states():
     loss = next(s for s in at.sidebar.selectbox if s.label == "Loss")
     loss.set_value("arcface").run()
     assert not at.exception and any("ArcFace" in s.value for s in at.subheader)
+    # the loss's own declared settings, and no other loss's: ArcFace has a scale, no triplet mining
+    labels = {w.label for w in [*at.sidebar.slider, *at.sidebar.radio, *at.sidebar.toggle, *at.sidebar.number_input]}
+    assert {"Scale s", "Margin", "Images per class in a batch (m)"} <= labels and "Triplet mining" not in labels
+    assert all(w.help for w in [*at.sidebar.slider, *at.sidebar.radio, *at.sidebar.toggle])
 
 
 def test_search_and_comparison_table_with_a_finished_run(store):
-    run_id = store.create_run("metric", TrainConfig(method="triplet", **TINY).to_dict())
+    run_id = store.create_run("metric", MetricConfig(method="triplet", **TINY).to_dict())
     execute_run(store, run_id)
     at = _page().run()
     assert not at.exception
     assert len(at.dataframe) == 1  # the comparison table
     assert any("neighbours share the query's class" in c.value for c in at.caption)
-    upload_radio = at.radio[0]
+    upload_radio = next(r for r in at.radio if r.label == "Query")
     upload_radio.set_value("upload").run()
     assert not at.exception
 
