@@ -5,15 +5,15 @@ import streamlit.components.v1 as components
 
 from replearn_core.checkpoints import CheckpointError, checkpoint_artifacts
 from replearn_core.data import DatasetError
-from replearn_core.projection import (PARAMETERS, FeatureMapError, coordinates_csv, map_images, map_run,
+from replearn_core.projection import (PROJECTIONS, FeatureMapError, coordinates_csv, map_images, map_run,
                                       projector_tsv, start_warm_up)
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
-from replearn_core.i18n import translate_or
 from replearn_core.runs import access
 from ui.classroom import current_user
 from ui.common import get_store, live_fragment, refresh_seconds, run_label
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.links import link_runs, linked_ids
+from ui.options import option_controls
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -24,10 +24,6 @@ warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background
 st.title(t("maps.title"))
 st.caption(t("maps.caption"))
 lesson_banner()  # opened by a lesson: say which, with a way back
-
-
-def parameter_help(method: str, name: str) -> str:
-    return translate_or(f"projection.{method}.{name}", PARAMETERS[method][name], lang)
 
 
 user = current_user()  # classroom mode: a student maps their own, shared and reference runs only
@@ -54,29 +50,20 @@ chosen = st.multiselect(t("maps.runs"), labels,
 link_runs([] if chosen == labels[:1] else [options[label] for label in chosen])
 
 c1, c2, c3 = st.columns(3)
-projections = ["umap", "tsne", "pca"]
-method = c1.radio(t("maps.projection"), projections, horizontal=True,  # ?projection=pca: a lesson's choice
-                  index=projections.index(preset("projection", "umap", choices=projections.__contains__)),
-                  format_func={"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}.get, help=t("maps.projection_help"))
+names = list(PROJECTIONS)  # UMAP first: the default
+method = c1.radio(t("maps.projection"), names, horizontal=True,  # ?projection=pca: a lesson's choice
+                  index=names.index(preset("projection", names[0], choices=names.__contains__)),
+                  format_func=lambda m: PROJECTIONS[m].title, help=t("maps.projection_help"))
 points = c2.select_slider(t("maps.points"), [500, 1000, 2000, 5000, 10000], value=5000, help=t("maps.points_help"))
 split = c3.radio(t("maps.images"), ["test", "all"], horizontal=True,
                  format_func={"test": t("maps.split_test"), "all": t("maps.split_all")}.get,
                  help=t("maps.images_help"))
-params = {}
-k1, k2, k3, k4 = st.columns(4)
-if method == "tsne":
-    params["perplexity"] = k1.slider(t("maps.perplexity"), 5, 50, 30, help=parameter_help("tsne", "perplexity"))
-if method == "umap":
-    params["n_neighbors"] = k1.slider("n_neighbors", 2, 100, 15, help=parameter_help("umap", "n_neighbors"))
-    params["min_dist"] = k2.slider("min_dist", 0.0, 0.99, 0.1, 0.01, help=parameter_help("umap", "min_dist"))
-if method in ("tsne", "umap"):
-    params["metric"] = k3.selectbox(t("maps.metric"), ["euclidean", "cosine"], help=parameter_help(method, "metric"))
-params["random_state"] = int(k4.number_input(t("common.seed"), 0, 10_000, 0,
-                                             help=parameter_help(method, "random_state")))
-animate = False
-if method == "tsne":
+projection = PROJECTIONS[method]
+# its knobs, one control each, translated; a lesson's ?perplexity=5 presets one
+params = option_controls(projection.options, key=f"proj_{method}", method=method, columns=4)
+if not projection.places_new_points:
     st.info(t("maps.tsne_note"), icon="ℹ️")
-    animate = st.toggle(t("maps.animate"), help=t("maps.animate_help"))
+animate = projection.animates and st.toggle(t("maps.animate"), help=t("maps.animate_help"))
 live = st.toggle(t("maps.live"), value=True, help=t("maps.live_help", seconds=f"{refresh_seconds():g}"))
 if not warm["done"]:
     st.caption(t("maps.preparing"))

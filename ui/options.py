@@ -13,16 +13,21 @@ from ui.i18n import current_language
 from ui.presets import preset
 
 
-def option_controls(options: Sequence[Option], key: str, method: str | None = None) -> dict:
+def option_controls(options: Sequence[Option], key: str, method: str | None = None, columns: int = 0) -> dict:
     """Draw each option as a toggle (bool), a radio (choices), a slider (a number with a range) or a
     number box, keyed by ``key`` so two methods' controls never share state; returns {name: value}.
 
     With ``method``, labels and help come from the catalogue (``option.<method>.<name>.label|help``, the
     declaration's English where it has none), and a URL's ``?<name>=`` (a lesson's preset, ui/presets.py)
-    is the control's default."""
+    is the control's default. ``columns``: side by side in that many columns (0: one under the other)."""
     values = {}
     lang = current_language()
-    for option in options:
+    places = st.columns(columns) if columns else None
+    for i, option in enumerate(options):
+        if places is not None:
+            with places[i % columns]:
+                values.update(option_controls([option], key, method))
+            continue
         widget_key = f"{key}_{option.name}"
         if method is not None:
             base = f"option.{method}.{option.name}"

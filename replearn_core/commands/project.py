@@ -16,11 +16,25 @@ from pathlib import Path
 HELP = "Map a run's features to 2-D with PCA, t-SNE or UMAP; write coordinates as CSV and print the scores."
 
 
+def projection_knobs() -> dict:
+    """{knob name: (its declared option, the projections that have it)} for every knob but the seed."""
+    from replearn_core.projection.maps import PROJECTIONS
+
+    knobs: dict = {}
+    for name, projection in PROJECTIONS.items():
+        for option in projection.options:
+            if option.name != "random_state":
+                knobs.setdefault(option.name, (option, []))[1].append(name)
+    return knobs
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--run", required=True,
                         help="a run id; 'init:RUN_ID' for the untrained encoder of that run's backbone; "
                              "'init' for an untrained --backbone on --dataset")
-    parser.add_argument("--method", default="umap", choices=["umap", "tsne", "pca"], help="projection")
+    from replearn_core.projection.maps import PROJECTIONS
+
+    parser.add_argument("--method", default="umap", choices=list(PROJECTIONS), help="projection")
     parser.add_argument("--out", help="write index,x,y,label,class_name rows to this CSV file")
     parser.add_argument("--projector-dir",
                         help="also write features.tsv and metadata.tsv for the TensorFlow Embedding Projector here")
@@ -28,10 +42,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split", default="test", choices=["test", "all"],
                         help="which images: the test split, or train and test together for more points")
     parser.add_argument("--checkpoint", help="a checkpoint name of the run (default: its latest)")
-    parser.add_argument("--perplexity", type=float, help="t-SNE perplexity (default 30)")
-    parser.add_argument("--n-neighbors", type=int, help="UMAP n_neighbors (default 15)")
-    parser.add_argument("--min-dist", type=float, help="UMAP min_dist (default 0.1)")
-    parser.add_argument("--metric", choices=["euclidean", "cosine"], help="feature distance for t-SNE and UMAP")
+    for name, (option, methods) in projection_knobs().items():  # one flag per declared knob
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=option.kind,
+                            choices=list(option.choices) or None,
+                            help=f"{' and '.join(PROJECTIONS[m].title for m in methods)}: {option.help} "
+                                 f"(default {option.default})".replace("%", "%%"))
     parser.add_argument("--seed", type=int, default=0, help="seed of the subsample and of UMAP")
     parser.add_argument("--backbone", help="backbone for --run init (default small_cnn)")
     parser.add_argument("--dataset", help="dataset to encode (default: the run's own)")
@@ -43,14 +58,12 @@ def run(args) -> int:
     from replearn_core.runs.store import RunStore
 
     params = {"random_state": args.seed}
-    given = {"perplexity": (args.perplexity, "tsne"), "n_neighbors": (args.n_neighbors, "umap"),
-             "min_dist": (args.min_dist, "umap"), "metric": (args.metric, "tsne umap")}
-    for name, (value, methods) in given.items():
+    for name, (_, methods) in projection_knobs().items():
+        value = getattr(args, name)
         if value is None:
             continue
-        if args.method not in methods.split():
-            raise ValueError(f"--{name.replace('_', '-')} applies to {methods.replace(' ', ' and ')}, "
-                             f"not {args.method}")
+        if args.method not in methods:
+            raise ValueError(f"--{name.replace('_', '-')} applies to {' and '.join(methods)}, not {args.method}")
         params[name] = value
     store = RunStore()
     try:

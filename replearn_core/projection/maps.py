@@ -25,37 +25,59 @@ import numpy as np
 import torch
 
 from replearn_core.i18n import Message
+from replearn_core.options import Option, default_options, resolve_options
 from replearn_core.projection.cache import ArrayCache
 from replearn_core.projection.pca import PCA
 from replearn_core.projection.scores import score_2d, score_features
 from replearn_core.projection.tsne import TSNE
 from replearn_core.projection.umap import UMAP
 
-METHODS = {"pca": PCA, "tsne": TSNE, "umap": UMAP}
 MAX_POINTS = 10_000  # the most images a map shows
 SPLITS = ("test", "all")  # "all" = train and test images, for more points than the test split has
 
-# the knobs offered for each method, with the help text the page shows
-PARAMETERS: dict[str, dict[str, str]] = {
-    "pca": {"random_state": "PCA is deterministic; the seed only picks the subsample of points."},
-    "tsne": {
-        "perplexity": "About how many neighbours each point tries to keep close (5–50). Small: many tight "
-                      "little clumps; large: smoother, more global picture. Must be below the number of points.",
-        "metric": "How distance between features is measured before mapping: euclidean, or cosine "
-                  "(angle only; what contrastive methods such as SimCLR optimise).",
-        "random_state": "Seed for the subsample (t-SNE itself starts from PCA, so it is deterministic).",
-    },
-    "umap": {
-        "n_neighbors": "Size of the neighbourhood UMAP looks at (2–200). Small: local detail; large: the "
-                       "global arrangement of the classes.",
-        "min_dist": "How tightly points may be packed in the map (0–1). Small: dense clumps; large: an even spread.",
-        "metric": "How distance between features is measured: euclidean, or cosine (angle only).",
-        "random_state": "Seed of UMAP's random negative samples and of the subsample: same seed, same map.",
-    },
+
+def _distance(help_text: str) -> Option:
+    return Option("metric", "euclidean", "Distance", help_text, choices=("euclidean", "cosine"))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A way to map features to 2-D: its estimator and its knobs, typed (what the page draws, the command line
+    and :func:`map_run` accept). Adding one is its estimator and one entry of :data:`PROJECTIONS`."""
+    name: str
+    title: str
+    estimator: type  # fit_transform(X (n, D)) -> (n, 2)
+    options: tuple[Option, ...]
+    animates: bool = False  # keeps snapshots of the layout while it fits (``snapshot_every``: the animation)
+    places_new_points: bool = True  # False: the map is an optimisation over exactly these points (t-SNE)
+    warms_up: bool = False  # its code is compiled or loaded in the background first (:func:`start_warm_up`)
+
+
+PROJECTIONS: dict[str, Projection] = {
+    "umap": Projection("umap", "UMAP", UMAP, (
+        Option("n_neighbors", 15, "n_neighbors", "Size of the neighbourhood UMAP looks at (2–200). Small: local "
+               "detail; large: the global arrangement of the classes.", 2, 200, step=1),
+        Option("min_dist", 0.1, "min_dist", "How tightly points may be packed in the map (0–1). Small: dense "
+               "clumps; large: an even spread.", 0.0, 0.99, step=0.01),
+        _distance("How distance between features is measured: euclidean, or cosine (angle only)."),
+        Option("random_state", 0, "Seed", "Seed of UMAP's random negative samples and of the subsample: same "
+               "seed, same map.", 0, 10_000)), warms_up=True),
+    "tsne": Projection("tsne", "t-SNE", TSNE, (
+        Option("perplexity", 30.0, "Perplexity", "About how many neighbours each point tries to keep close "
+               "(5–50). Small: many tight little clumps; large: smoother, more global picture. Must be below "
+               "the number of points.", 5.0, 50.0, step=1.0),
+        _distance("How distance between features is measured before mapping: euclidean, or cosine (angle "
+                  "only; what contrastive methods such as SimCLR optimise)."),
+        Option("random_state", 0, "Seed", "Seed for the subsample (t-SNE itself starts from PCA, so it is "
+               "deterministic).", 0, 10_000)), animates=True, places_new_points=False, warms_up=True),
+    "pca": Projection("pca", "PCA", PCA, (
+        Option("random_state", 0, "Seed", "PCA is deterministic; the seed only picks the subsample of points.",
+               0, 10_000),)),
 }
-DEFAULTS = {"pca": {"random_state": 0},
-            "tsne": {"perplexity": 30.0, "metric": "euclidean", "random_state": 0},
-            "umap": {"n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "random_state": 0}}
+# views of the declarations, by name
+METHODS = {name: p.estimator for name, p in PROJECTIONS.items()}
+PARAMETERS: dict[str, dict[str, str]] = {name: {o.name: o.help for o in p.options} for name, p in PROJECTIONS.items()}
+DEFAULTS = {name: default_options(p.options) for name, p in PROJECTIONS.items()}
 
 # the settings of a run's configuration that choose and score its evaluation images (TrainConfig's names)
 EVALUATION_SETTINGS = ("dataset", "eval_dataset", "image_size", "max_train_images", "eval_images",
@@ -102,16 +124,22 @@ class FeatureMap:
 
 def make_projection(method: str, params: dict | None = None, snapshot_every: int = 0):
     """An unfitted estimator for ``method`` with the given knobs (unknown knobs are an error)."""
-    if method not in METHODS:
-        raise FeatureMapError(f"unknown projection {method!r}; use one of {', '.join(METHODS)}")
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(PARAMETERS[method]))
-    if unknown:
-        raise FeatureMapError(f"{method} has no parameter {', '.join(unknown)}; "
-                              f"it takes {', '.join(PARAMETERS[method])}")
-    if method == "tsne" and snapshot_every:
+    params = projection_params(method, params)
+    if PROJECTIONS[method].animates and snapshot_every:
         params["snapshot_every"] = snapshot_every
-    return METHODS[method](**params)
+    return PROJECTIONS[method].estimator(**params)
+
+
+def projection_params(method: str, params: dict | None = None) -> dict:
+    """Every knob of ``method``: the given ones checked and typed against its declared options (an unknown
+    knob, a value of the wrong type or out of range is a :class:`FeatureMapError` naming it), the defaults
+    for the others."""
+    if method not in PROJECTIONS:
+        raise FeatureMapError(f"unknown projection {method!r}; use one of {', '.join(PROJECTIONS)}")
+    try:
+        return resolve_options(PROJECTIONS[method].options, params, method)
+    except ValueError as exc:
+        raise FeatureMapError(*exc.args) from None
 
 
 # --- features --------------------------------------------------------------------------
@@ -271,8 +299,7 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     snapshot_every: for t-SNE, keep the map every this many iterations (the animation).
     """
     start = time.perf_counter()
-    params = {**DEFAULTS.get(method, {}), **(params or {})}
-    make_projection(method, params)  # unknown method or knob: fail before any work
+    params = projection_params(method, params)  # unknown method or knob: fail before any work
     seed = int(params.get("random_state") or 0)
     max_points = int(max_points)
     if not 3 <= max_points <= MAX_POINTS:
@@ -310,7 +337,7 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         history = list(arrays["history"]) if "history" in arrays else []
         timings.update(meta.get("timings", {}))
     else:
-        if method in ("tsne", "umap"):
+        if PROJECTIONS[method].warms_up:
             wait_for_warm_up()
         t0 = time.perf_counter()
         estimator = make_projection(method, params, snapshot_every)

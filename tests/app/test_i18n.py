@@ -59,7 +59,7 @@ def test_lookup_fills_placeholders_and_falls_back_to_english(monkeypatch):
 
 def test_every_method_option_strategy_and_projection_parameter_has_catalogue_text():
     from replearn_core.metric import METRIC_METHODS
-    from replearn_core.projection import PARAMETERS
+    from replearn_core.projection import PROJECTIONS
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
@@ -70,7 +70,8 @@ def test_every_method_option_strategy_and_projection_parameter_has_catalogue_tex
     needed += [f"option.{name}.{o.name}.{part}" for name, m in METRIC_METHODS.items()
                for o in m.options for part in ("label", "help")]
     needed += [f"strategy.{key}.{part}" for key in STRATEGIES for part in ("title", "explanation")]
-    needed += [f"projection.{method}.{name}" for method, names in PARAMETERS.items() for name in names]
+    needed += [f"option.{name}.{o.name}.{part}" for name, p in PROJECTIONS.items()
+               for o in p.options for part in ("label", "help")]
     assert [key for key in needed if key not in keys] == []
 
 
@@ -211,7 +212,7 @@ def test_catalogue_english_matches_the_engines_own_text():
     """Texts declared in code (method cards, options, strategies, projection help) are copied into the catalogue
     to be translated: when the code's English changes, this fails until both catalogues follow."""
     from replearn_core.metric import METRIC_METHODS
-    from replearn_core.projection import PARAMETERS
+    from replearn_core.projection import PROJECTIONS
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
@@ -224,7 +225,8 @@ def test_catalogue_english_matches_the_engines_own_text():
                  for o in m.options for part in ("label", "help")}
     declared |= {f"strategy.{key}.title": s.title for key, s in STRATEGIES.items()}
     declared |= {f"strategy.{key}.explanation": s.explanation() for key, s in STRATEGIES.items()}
-    declared |= {f"projection.{m}.{n}": text for m, names in PARAMETERS.items() for n, text in names.items()}
+    declared |= {f"option.{name}.{o.name}.{part}": getattr(o, part) for name, p in PROJECTIONS.items()
+                 for o in p.options for part in ("label", "help")}
     assert [key for key, text in declared.items() if en.get(key) != text] == []
 
 

@@ -76,8 +76,10 @@ def test_bad_input_gives_clear_errors(store, make_run):
     run_id = make_run()
     with pytest.raises(FeatureMapError, match="unknown projection"):
         map_run(store, run_id, "mds")
-    with pytest.raises(FeatureMapError, match="has no parameter"):
+    with pytest.raises(FeatureMapError, match="perplexity.*random_state"):  # names it and what pca takes
         map_run(store, run_id, "pca", {"perplexity": 5})
+    with pytest.raises(FeatureMapError, match="perplexity"):  # typed and in range, as the page offers it
+        map_run(store, run_id, "tsne", {"perplexity": 500})
     with pytest.raises(FeatureMapError, match="fewer points"):
         map_run(store, run_id, "umap", {"n_neighbors": 50}, max_points=20)
     with pytest.raises(FeatureMapError, match="number of points"):

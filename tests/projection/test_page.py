@@ -27,9 +27,19 @@ def test_page_says_tsne_cannot_place_new_points_and_reports_missing_features(sto
     empty = store.create_run("ssl", {"method": "byol", "dataset": "shapes"})  # queued, no checkpoint yet
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
+    assert {"n_neighbors", "min_dist"} <= {s.label for s in at.slider}  # UMAP's declared knobs
     at.radio[0].set_value("tsne")
     at.run()
     assert any("cannot place new points" in i.value for i in at.info)
+    assert "Perplexity" in {s.label for s in at.slider} and "n_neighbors" not in {s.label for s in at.slider}
+    assert any(t.label == "Animate t-SNE unfolding" for t in at.toggle)  # only the projection that animates
+    at.radio[0].set_value("pca")
+    at.run()
+    assert not {"Perplexity", "n_neighbors"} & {s.label for s in at.slider}
+    assert not any(t.label == "Animate t-SNE unfolding" for t in at.toggle)
+    assert not any("cannot place new points" in i.value for i in at.info)
+    at.radio[0].set_value("tsne")
+    at.run()
     chooser = at.multiselect[0]
     chooser.set_value([next(o for o in chooser.options if o.startswith(empty))])
     at.run()
