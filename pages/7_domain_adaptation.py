@@ -48,10 +48,11 @@ with st.sidebar:
                           format_func=method_title, help=t("da.method_help"))
     backbone = st.selectbox(t("lab.backbone"), list(BACKBONES), help=t("da.backbone_help"))
     epochs = st.slider(t("common.epochs"), 1, 60, preset("epochs", defaults.epochs), help=t("da.epochs_help"))
-    if method in ("all", "source_only"):
+    declared = ADAPT_METHODS.get(method)  # None: every method in one run, each at its own measured weight
+    if declared is None or declared.alignment is None:
         trade_off = None
         st.caption(t("da.weight_defaults", weights=", ".join(
-            f"{method_title(m)} {ADAPT_METHODS[m].weight:g}" for m in ADAPT_METHODS if m != "source_only")))
+            f"{method_title(m)} {d.weight:g}" for m, d in ADAPT_METHODS.items() if d.alignment is not None)))
     else:
         trade_off = st.number_input(t("da.weight"), 0.0, 100.0, ADAPT_METHODS[method].weight, 0.5,
                                     key=f"weight_{method}", help=t("da.weight_help"))
@@ -59,8 +60,8 @@ with st.sidebar:
     lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, defaults.lr, format="%.4f", help=t("da.lr_help"))
     seed = st.number_input(t("common.seed"), 0, 10_000, 0, help=t("da.seed_help"))
 
-if method != "all":
-    info = ADAPT_METHODS[method]
+if declared is not None:
+    info = declared
     method_card(method_title(method), translate_or(f"adapt_method.{method}.summary", info.summary, lang),
                 info.formula, info.paper)
 
@@ -109,7 +110,7 @@ def live_view():
     for i, m in enumerate(methods):
         fig = feature_map_figure(store, run.id, m, colour_by)
         if fig is not None:
-            label = t("da.before") if m == "source_only" else t("da.after")
+            label = t("da.before") if ADAPT_METHODS[m].alignment is None else t("da.after")  # the control: before
             columns[i % len(columns)].caption(label)
             columns[i % len(columns)].plotly_chart(fig, use_container_width=True, key=f"map_{run.id}_{m}")
 

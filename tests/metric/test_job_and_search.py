@@ -149,3 +149,18 @@ def test_a_new_loss_is_one_registry_entry(store, monkeypatch):
     with pytest.raises(ValueError, match="width"):  # its declared option is typed and checked like any other
         parse_config(MetricConfig(method="toy", options={"width": 2.0}).to_dict())
     assert store.metrics(run_id)["toy_extra"][1][0] == 1.0
+
+
+def test_the_train_command_maps_its_flags_onto_a_metric_config():
+    """``train --method supcon --temperature 0.2``: τ is SupCon's option; a flag at its self-supervised default
+    takes the loss's own value; --temperature for a loss without one is refused, naming it."""
+    from replearn_core.commands.train import metric_config
+    from replearn_core.ssl.config import TrainConfig
+
+    supcon = metric_config(TrainConfig(method="supcon", temperature=0.2, dataset="digits"))
+    assert supcon.options["temperature"] == 0.2 and supcon.dataset == "digits"
+    assert supcon.lr == METRIC_METHODS["supcon"].lr and supcon.epochs == METRIC_METHODS["supcon"].epochs
+    assert metric_config(TrainConfig(method="supcon")).options["temperature"] == 0.1  # the loss's own
+    assert metric_config(TrainConfig(method="triplet", options={"margin": "0.3"})).options["margin"] == 0.3
+    with pytest.raises(ValueError, match="temperature"):
+        metric_config(TrainConfig(method="triplet", temperature=0.2))
