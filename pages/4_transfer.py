@@ -3,20 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from replearn_core.backbones import BACKBONES
-from replearn_core.checkpoints import CheckpointError
 from replearn_core.data import DatasetError
 from replearn_core.runs.store import RunNotFound
 from replearn_core.transfer import STRATEGIES, TransferConfig
-from replearn_core.transfer.lab import (check_encoder, comparison_curves, comparison_runs, cost_figure,
-                                        curves_figure, encoder_choices, label_efficiency_figure, results_csv,
-                                        run_label, save_upload, start_comparison, start_source_run)
+from replearn_core.transfer.lab import (comparison_curves, comparison_runs, cost_figure, curves_figure,
+                                        label_efficiency_figure, results_csv, run_label, start_comparison,
+                                        start_source_run)
 from replearn_core.i18n import translate_or
 from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
 from ui.panels import run_status
-from ui.pickers import dataset_picker
+from ui.pickers import dataset_picker, encoder_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
 
@@ -37,34 +35,9 @@ def strategy_title(key: str) -> str:
     return translate_or(f"strategy.{key}.title", STRATEGIES[key].title, lang)
 
 
-
 with st.sidebar:
     st.header(t("transfer.encoder"))
-    choices = encoder_choices(store, user)  # the runs this user may see
-    # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
-    encoder_labels = {spec: t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else label
-                      for spec, label in choices.items()}
-    encoder = st.selectbox(t("transfer.start_from"), list(choices), format_func=encoder_labels.get,
-                           index=list(choices).index(preset("encoder", next(iter(choices)), choices=choices.__contains__)),
-                           help=t("transfer.start_from_help"))
-    backbone = st.selectbox(t("transfer.architecture"), list(BACKBONES), help="\n\n".join(
-        f"**{k}**: {v.description}" for k, v in BACKBONES.items()) + "\n\n" + t("transfer.architecture_help"),
-        disabled=encoder not in ("random", "upload"))
-    encoder_ok = True
-    if encoder == "upload":
-        upload = st.file_uploader(t("transfer.checkpoint_file"), type=["safetensors", "pt", "pth", "bin", "ckpt"],
-                                  help=t("transfer.checkpoint_file_help"))
-        encoder_ok = False
-        if upload is not None:
-            try:
-                encoder = "file:" + str(save_upload(upload.name, upload.getvalue(), user, store))
-                check_encoder(encoder, backbone, store)
-                st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
-                encoder_ok = True
-            except (CheckpointError, ValueError, PermissionError) as exc:
-                st.error(error_t(exc))
-    elif encoder == "imagenet":
-        st.info(t("transfer.imagenet_note"))
+    encoder, backbone, encoder_ok = encoder_picker(store, user)
     if st.button(t("transfer.train_source"), help=t("transfer.train_source_help")):
         try:
             st.session_state["transfer_source_id"] = start_source_run(store=store, user=user)

@@ -1,4 +1,4 @@
-"""Controls several pages share, written once: the dataset picker.
+"""Controls pages share, written once: the dataset picker and the encoder picker.
 
 Every page that trains on images offers the built-in datasets (marked when they need a download) and a
 ``folder:…`` entry that asks for a path; a lesson's link presets the choice with ``?<preset>=name``.
@@ -33,3 +33,42 @@ def dataset_picker(label: str, default: str, help_text: str, preset_name: str = 
         return "folder:" + st.text_input(folder_label or t("common.folder_path"),
                                          help=folder_help or t("common.folder_help"))
     return choice
+
+
+def encoder_picker(store, user) -> tuple[str, str, bool]:
+    """Where a transfer starts: a run this user may see, random weights, ImageNet weights or an uploaded
+    checkpoint (saved as the user's own and checked against the architecture, with a clear error when it does
+    not fit); ``?encoder=`` presets it. Returns (encoder spec, backbone, whether it can be used now)."""
+    from replearn_core.backbones import BACKBONES
+    from replearn_core.checkpoints import CheckpointError
+    from replearn_core.transfer.lab import check_encoder, encoder_choices, save_upload
+    from ui.i18n import error_t
+    from ui.presets import preset
+
+    choices = encoder_choices(store, user)  # the runs this user may see
+    # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
+    labels = {spec: t(f"transfer.encoder.{spec}") if spec in ("random", "imagenet", "upload") else label
+              for spec, label in choices.items()}
+    encoder = st.selectbox(t("transfer.start_from"), list(choices), format_func=labels.get,
+                           index=list(choices).index(preset("encoder", next(iter(choices)),
+                                                            choices=choices.__contains__)),
+                           help=t("transfer.start_from_help"))
+    backbone = st.selectbox(t("transfer.architecture"), list(BACKBONES), help="\n\n".join(
+        f"**{k}**: {v.description}" for k, v in BACKBONES.items()) + "\n\n" + t("transfer.architecture_help"),
+        disabled=encoder not in ("random", "upload"))
+    if encoder == "imagenet":
+        st.info(t("transfer.imagenet_note"))
+    if encoder != "upload":
+        return encoder, backbone, True
+    upload = st.file_uploader(t("transfer.checkpoint_file"), type=["safetensors", "pt", "pth", "bin", "ckpt"],
+                              help=t("transfer.checkpoint_file_help"))
+    if upload is None:
+        return encoder, backbone, False
+    try:
+        encoder = "file:" + str(save_upload(upload.name, upload.getvalue(), user, store))
+        check_encoder(encoder, backbone, store)
+    except (CheckpointError, ValueError, PermissionError) as exc:
+        st.error(error_t(exc))
+        return encoder, backbone, False
+    st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
+    return encoder, backbone, True
