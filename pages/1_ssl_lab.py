@@ -6,7 +6,7 @@ from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS, DatasetError
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.ssl.config import TrainConfig
-from replearn_core.ssl.lab import (augmentation_help, image_grid, latest_run, method_cards, preview_views,
+from replearn_core.ssl.lab import (augmentation_help, image_grid, method_cards, preview_views,
                               start_ssl_run)
 from replearn_core.ssl.views import VIEWS, method_states, run_views
 from ui.classroom import current_user
@@ -14,7 +14,7 @@ from ui.common import get_store, keep_worker_warm, live_fragment, refresh_second
 from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
-from ui.panels import method_card, run_status
+from ui.panels import method_card, run_status, shown_run
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index, preset_state
 from ui.routing import use_app_navigation
@@ -108,8 +108,7 @@ def draw_view(view: str, run_id: str, newest_state: str, _store):
 
 @live_fragment(run_every=refresh_seconds())
 def live_view():
-    run_id = st.session_state.get("ssl_run_id") or (linked.id if linked else None)
-    run = store.get_run(run_id) if run_id else latest_run(store, "ssl", user)
+    run = shown_run(store, user, "ssl", "ssl_run_id", linked.id if linked else None)
     if run is None:
         st.info(t("lab.no_run"))
         return

@@ -4,7 +4,7 @@ import streamlit as st
 
 from replearn_core.cyclegan.config import IMAGE_SIZES, CycleGANConfig
 from replearn_core.cyclegan.data import DATASET_SPECS
-from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmstrip, gallery, latest_run,
+from replearn_core.cyclegan.lab import (FORMULA, PAPER, checkpoint_label, filmstrip, gallery,
                                         loss_figure, start_run, walk_view)
 from replearn_core.cyclegan import published
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
@@ -12,7 +12,7 @@ from replearn_core.data.base import DatasetError
 from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, msg_t, t
-from ui.panels import run_status
+from ui.panels import run_status, shown_run
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset
 from ui.routing import use_app_navigation
@@ -127,8 +127,7 @@ with train_tab:
     with live:
         @live_fragment(run_every=refresh_seconds())
         def live_view():
-            run_id = st.session_state.get("cyclegan_run_id")
-            run = store.get_run(run_id) if run_id else latest_run(store, user)
+            run = shown_run(store, user, "cyclegan", "cyclegan_run_id")
             if run is None:
                 st.info(t("cyclegan.no_run"))
                 return

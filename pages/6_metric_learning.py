@@ -15,7 +15,7 @@ from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, how_to_read, t
 from ui.options import option_controls
-from ui.panels import method_card, run_status
+from ui.panels import method_card, run_status, shown_run
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
@@ -78,9 +78,7 @@ with left:
 
 @live_fragment(run_every=refresh_seconds())
 def live_view():
-    run_id = st.session_state.get("metric_run_id")
-    runs = access.list_runs(store, user, kind="metric")
-    run = store.get_run(run_id) if run_id else (runs[0] if runs else None)
+    run = shown_run(store, user, "metric", "metric_run_id")
     if run is None:
         st.info(t("ml.no_run"))
         return

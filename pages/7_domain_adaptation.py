@@ -9,11 +9,10 @@ from replearn_core.adaptation.views import (accuracy_figure, comparison_rows, do
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DatasetError
 from replearn_core.i18n import translate_or
-from replearn_core.runs import access
 from ui.classroom import current_user
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
 from ui.i18n import current_language, error_t, t
-from ui.panels import method_card, run_status
+from ui.panels import method_card, run_status, shown_run
 from ui.pickers import dataset_picker
 from ui.presets import lesson_banner, preset, preset_index
 from ui.routing import use_app_navigation
@@ -79,9 +78,7 @@ if st.button(t("da.adapt"), type="primary", help=t("da.adapt_help")):
 
 @live_fragment(run_every=refresh_seconds())
 def live_view():
-    run_id = st.session_state.get("adapt_run_id")
-    runs = access.list_runs(store, user, kind="adapt")
-    run = store.get_run(run_id) if run_id else (runs[0] if runs else None)
+    run = shown_run(store, user, "adapt", "adapt_run_id")
     if run is None:
         st.info(t("da.no_run"))
         return

@@ -9,6 +9,22 @@ from ui.classroom import cancel_button, queue_note
 from ui.i18n import msg_t, t
 
 
+def shown_run(store, user: User, kind: str, state_key: str, linked_id: str | None = None):
+    """The run a page's live view shows: the one started from this page in this session (``state_key``), else
+    a linked one (``?run=``), else the user's newest of ``kind``; None when there is none. A run deleted
+    meanwhile (from the Runs page, by the teacher) falls back to the newest, not an error."""
+    from replearn_core.runs.access import latest_run
+    from replearn_core.runs.store import RunNotFound
+
+    for run_id in (st.session_state.get(state_key), linked_id):
+        if run_id:
+            try:
+                return store.get_run(run_id)
+            except RunNotFound:
+                continue
+    return latest_run(store, user, kind)
+
+
 def run_status(store, user: User, run, cancel_help: str) -> None:
     """Under a run's header: a progress bar that says its status, last message and device; its error and
     warnings; its place in the queue while queued; and Cancel for a user who may cancel it."""

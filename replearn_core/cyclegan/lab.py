@@ -114,14 +114,6 @@ def start_run(config: dict, store=None, user=None) -> str:
                      store=store)
 
 
-def latest_run(store, user=None):
-    """The newest cyclegan run the user may see (default: the local user, who sees every run)."""
-    from replearn_core.runs.access import LOCAL, list_runs
-
-    runs = list_runs(store, user or LOCAL, kind="cyclegan")
-    return runs[0] if runs else None
-
-
 def loss_figure(metrics: dict, lang: str = "en") -> go.Figure:
     """The four CycleGAN losses against the step, smoothed (raw values are noisy at batch size 1)."""
     from replearn_core.plots import LAYOUT, ema_smooth

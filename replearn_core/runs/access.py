@@ -315,6 +315,13 @@ def list_runs(store: RunStore, user: User, kind: str | None = None, status: str 
     return [r for r in store.list_runs(kind=kind, status=status) if can_see(user, r)]
 
 
+def latest_run(store: RunStore, user: User, kind: str) -> Run | None:
+    """The newest run of a kind the user may see that was started here (a shipped reference run is not a
+    page's own); None when there is none."""
+    runs = [r for r in list_runs(store, user, kind=kind) if not getattr(r, "reference", False)]
+    return runs[0] if runs else None
+
+
 def require_change(store: RunStore, user: User, run_id: str, what: str) -> Run:
     run = get_run(store, user, run_id)
     if run.reference:

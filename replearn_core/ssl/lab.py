@@ -103,15 +103,6 @@ def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, nam
     return submit_as(user, "ssl", cfg.to_dict(), name=label, store=store)
 
 
-def latest_run(store: RunStore, kind: str = "ssl", user: User = LOCAL):
-    """The newest run of a kind started here that the user may see (shipped reference runs are not the lab's
-    own)."""
-    from replearn_core.runs.access import list_runs
-
-    runs = [r for r in list_runs(store, user, kind=kind) if not getattr(r, "reference", False)]
-    return runs[0] if runs else None
-
-
 def image_grid(rows: list[torch.Tensor], scale: int = 3, pad: int = 2) -> torch.Tensor:
     """Lay out rows of uint8 (n, H, W, 3) images as one (H', W', 3) picture, enlarged for the screen."""
     n, h, w, _ = rows[0].shape

@@ -50,3 +50,14 @@ def test_train_button_with_a_bad_folder_shows_an_error(tmp_path):
     at.button[0].click().run()
     assert not at.exception
     assert any("no such folder" in e.value for e in at.error)
+
+
+def test_a_run_deleted_meanwhile_falls_back_to_the_newest(store):
+    """The session still names a run that was deleted (from the Runs page, by the teacher): the live view shows
+    the newest run instead of failing."""
+    run_id = store.create_run("metric", MetricConfig(method="triplet", **TINY).to_dict())
+    at = _page()
+    at.session_state["metric_run_id"] = "20990101-000000-abcdef"
+    at.run()
+    assert not at.exception
+    assert any(run_id in s.value for s in at.subheader)

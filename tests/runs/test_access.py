@@ -57,6 +57,14 @@ def test_a_student_sees_their_own_shared_and_reference_runs_only(store):
     assert str(hidden.value).replace(theirs, "ID") == str(missing.value).replace("20990101-000000-abcdef", "ID")
 
 
+def test_the_run_a_page_shows_first_is_the_users_newest_of_its_kind(store):
+    assert access.latest_run(store, ALICE, "metric") is None
+    hers = store.create_run("metric", {}, owner="alice")
+    store.create_run("ssl", {}, owner="alice")  # newer, another kind
+    store.create_run("metric", {}, owner="bob")  # newer, not hers
+    assert access.latest_run(store, ALICE, "metric").id == hers
+
+
 def test_a_student_cannot_cancel_delete_or_share_what_is_not_theirs(store):
     theirs = store.create_run("ssl", {}, owner="bob")
     shared = store.create_run("ssl", {}, owner="bob")
