@@ -42,9 +42,9 @@ class MetricConfig(RunConfig):
     @classmethod
     def from_dict(cls, data: dict) -> "MetricConfig":
         data = dict(data)
-        temperature = data.pop("temperature", None)
-        data.pop("view_size", None)
+        legacy = {name: data.pop(name) for name in LEGACY_SETTINGS if name in data}
         config = super().from_dict(data)
+        temperature = legacy.get("temperature")
         if temperature is not None:  # a stored SupCon run kept its τ beside the options
             from replearn_core.metric import METRIC_METHODS
 

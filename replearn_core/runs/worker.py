@@ -79,17 +79,14 @@ def gpu_slots(running: int) -> int:
     ``REPLEARN_GPU_MAX_RUNS`` (its compute is full sooner than its memory) and one per CPU core (each run's
     Python drives its own GPU work); at least one. A reading is reused for ``GPU_READ_EVERY_S``: runs that
     start meanwhile fill the slots it found instead of each seeing the memory the others have not taken yet."""
-    from replearn_core.runs.worker_settings import all_cores
-
-    settings = WorkerSettings.from_env()
     now = time.monotonic()
     if not _gpu_reading or now - _gpu_reading["at"] > GPU_READ_EVERY_S:
         _gpu_reading.update(at=now, free_mb=gpu_free_mb(), running=running)
     free = _gpu_reading["free_mb"]
     if free is None:  # unreadable: one run at a time, as on a CPU
         return 1
-    more = int(0.9 * free // settings.gpu_run_mb)
-    return max(1, min(all_cores(), settings.gpu_max_runs, _gpu_reading["running"] + more))
+    more = int(0.9 * free // WorkerSettings.from_env().gpu_run_mb)
+    return max(1, min(runs_at_once("cuda"), _gpu_reading["running"] + more))
 
 
 def submit(kind: str, config: dict, name: str | None = None, store: RunStore | None = None,
