@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from replearn_core.i18n import Message
-from replearn_core.options import Option, default_options, resolve_options
+from replearn_core.options import Option, resolve_options
 from replearn_core.projection.cache import ArrayCache
 from replearn_core.projection.pca import PCA
 from replearn_core.projection.scores import score_2d, score_features
@@ -74,10 +74,6 @@ PROJECTIONS: dict[str, Projection] = {
         Option("random_state", 0, "Seed", "PCA is deterministic; the seed only picks the subsample of points.",
                0, 10_000),)),
 }
-# views of the declarations, by name
-METHODS = {name: p.estimator for name, p in PROJECTIONS.items()}
-PARAMETERS: dict[str, dict[str, str]] = {name: {o.name: o.help for o in p.options} for name, p in PROJECTIONS.items()}
-DEFAULTS = {name: default_options(p.options) for name, p in PROJECTIONS.items()}
 
 # the settings of a run's configuration that choose and score its evaluation images (TrainConfig's names)
 EVALUATION_SETTINGS = ("dataset", "eval_dataset", "image_size", "max_train_images", "eval_images",
@@ -294,7 +290,7 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     """Map the features of a run (or the untrained control) to 2-D and score them.
 
     source: a run id, ``"init:<run id>"`` (that run's backbone, untrained) or ``"init"`` (``backbone``).
-    params: the method's knobs (see :data:`PARAMETERS`); ``random_state`` also seeds the subsample.
+    params: the method's knobs (its declared options in :data:`PROJECTIONS`); ``random_state`` also seeds the subsample.
     max_points: at most this many images (≤ 10,000); a seeded random subsample, said so in ``notes``.
     snapshot_every: for t-SNE, keep the map every this many iterations (the animation).
     """
