@@ -3,33 +3,22 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.data import DATASETS, DatasetError
+from replearn_core.data import DATASETS
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.ssl.config import TrainConfig
-from replearn_core.ssl.lab import (augmentation_help, image_grid, method_cards, preview_views,
-                              start_ssl_run)
+from replearn_core.ssl.lab import method_cards, start_ssl_run
 from replearn_core.ssl.views import VIEWS, method_states, run_views
-from ui.classroom import current_user
-from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
-from ui.i18n import current_language, error_t, how_to_read, method_card_t, msg_t, t
+from ui.i18n import how_to_read, method_card_t, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
-from ui.panels import method_card, run_status, shown_run
+from ui.panels import live_run, method_card, open_page, start_button
 from ui.pickers import dataset_picker
-from ui.presets import lesson_banner, preset, preset_index, preset_state
-from ui.routing import use_app_navigation
+from ui.presets import preset_index
+from ui.view_recipe import recipe_editor
 
-use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
-
-lang = current_language()
-st.title(t("lab.title"))
-lesson_banner()  # opened by a lesson: say which, with a way back
-user = current_user()  # classroom mode: who is at this browser (a sign-in form until they say)
-store = get_store()
-keep_worker_warm()  # a Train pressed on this page finds a worker that has imported torch and drawn the data
-linked = linked_run(store, "ssl")  # ?run=<id>: a reload or a link shows that run
+page = open_page("lab.title")
+linked = linked_run(page.store, "ssl")  # ?run=<id>: a reload or a link shows that run
 cards = method_cards()
-defaults = TrainConfig()
 
 with st.sidebar:
     st.header(t("lab.settings"))
@@ -41,20 +30,9 @@ with st.sidebar:
     backbone = st.selectbox(t("lab.backbone"), usable, index=usable.index(cards[method].default_backbone),
                             key=f"backbone_{method}", help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
-    preset_state(f"epochs_{method}", "epochs", cards[method].default_epochs)  # a lesson's ?epochs=, once
-    epochs = st.slider(t("common.epochs"), 1, 100, cards[method].default_epochs, key=f"epochs_{method}",
-                       help=t("lab.epochs_help"))
-    batch_size = st.select_slider(t("common.batch_size"), [32, 64, 128, 256, 512, 1024],
-                                  cards[method].default_batch_size, key=f"batch_size_{method}",
-                                  help=t("lab.batch_help"))
-    lr = st.number_input(t("common.learning_rate"), 1e-5, 1.0, preset("lr", defaults.lr), format="%.4f",
-                         help=t("lab.lr_help"))
-    temperature = st.slider(t("lab.temperature"), 0.05, 1.0, preset("temperature", defaults.temperature), 0.05,
-                            help=t("lab.temperature_help"), disabled=not cards[method].uses_temperature)
-    view_size = st.slider(t("lab.view_size"), 8, defaults.image_size, cards[method].default_view_size,
-                          key=f"view_size_{method}", help=t("lab.view_size_help"))
-    seed = st.number_input(t("common.seed"), 0, 10_000, preset("seed", 0), help=t("lab.seed_help"))
-    # the method's own settings, translated; a lesson's ?stop_gradient=0 presets one
+    # epochs, batch, learning rate, τ (where the method has one), view size and seed, from the method's defaults;
+    # then the method's own settings; a lesson's ?epochs=5 or ?stop_gradient=0 presets one
+    values = option_controls(cards[method].settings(), key=method, method="ssl")
     options = option_controls(cards[method].options, key=f"option_{method}", method=method)
 
 card = method_card_t(cards[method])
@@ -67,36 +45,14 @@ with right:
 
 with left:
     st.subheader(t("lab.views"))
-    help_text = augmentation_help()
-    dropped = preset("drop", "")  # a lesson's ?drop=color_jitter: the default recipe without that op
-    default_rows = [row for row in card.default_recipe(dataset) if row["op"] not in dropped.split(",")]
-    recipe = st.data_editor(
-        default_rows, key=f"recipe_{method}_{dataset}_{dropped}", num_rows="dynamic", use_container_width=True,
-        column_config={
-            "op": st.column_config.SelectboxColumn(t("lab.recipe_op"), options=list(help_text), required=True,
-                                                   help="; ".join(f"{k}: {v}" for k, v in help_text.items())),
-            "p": st.column_config.NumberColumn(t("lab.recipe_p"), min_value=0.0, max_value=1.0, step=0.05,
-                                               help=t("lab.recipe_p_help")),
-            "strength": st.column_config.NumberColumn(t("lab.recipe_strength"), min_value=0.0, max_value=2.0, step=0.1,
-                                                      help=t("lab.recipe_strength_help")),
-        })
-    try:
-        originals, view1, view2 = preview_views(dataset, recipe, n=8, seed=int(seed))
-        st.image(image_grid([originals, view1, view2]).numpy(),
-                 caption=t("lab.preview_caption"))
-    except (DatasetError, ValueError, KeyError) as exc:
-        st.error(t("lab.cannot_preview", error=error_t(exc)))
-
-    config = dict(defaults.to_dict(), dataset=dataset, method=method, backbone=backbone, epochs=int(epochs),
-                  batch_size=int(batch_size), lr=float(lr), temperature=float(temperature), seed=int(seed),
-                  view_size=int(view_size), recipe=recipe, options=options)
-    if st.button(t("lab.train"), type="primary", use_container_width=True, help=t("lab.train_help")):
-        try:
-            st.session_state["ssl_run_id"] = start_ssl_run(config, store, user=user)
-            link_runs([st.session_state["ssl_run_id"]])  # the URL names the run: a reload shows it again
-            st.toast(t("lab.queued"))
-        except (DatasetError, ValueError, KeyError, PermissionError) as exc:
-            st.error(t("common.cannot_start", detail=error_t(exc)))
+    recipe = recipe_editor(cards[method], dataset, values["seed"])
+    config = dict(TrainConfig().to_dict(), dataset=dataset, method=method, backbone=backbone, recipe=recipe,
+                  options=options, **values)
+    started = start_button(t("lab.train"), t("lab.train_help"),
+                           lambda: start_ssl_run(config, page.store, user=page.user), "ssl_run_id", t("lab.queued"),
+                           use_container_width=True)
+    if started:
+        link_runs([started])  # the URL names the run: a reload shows it again
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -106,35 +62,27 @@ def draw_view(view: str, run_id: str, newest_state: str, _store):
     return picture.numpy(), caption
 
 
-@live_fragment(run_every=refresh_seconds())
-def live_view():
-    run = shown_run(store, user, "ssl", "ssl_run_id", linked.id if linked else None)
-    if run is None:
-        st.info(t("lab.no_run"))
-        return
-    store.reap_dead()  # a run whose worker process died is marked failed, not shown running forever
-    run = store.get_run(run.id)
-    st.subheader(t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")))
-    run_status(store, user, run, t("lab.cancel_help"))
-    metrics = store.metrics(run.id)
-    c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(loss_figure(metrics, lang=lang), use_container_width=True, key=f"loss_{run.id}")
-    c2.plotly_chart(knn_figure(metrics, lang=lang), use_container_width=True, key=f"knn_{run.id}")
-    c3.plotly_chart(collapse_figure(metrics, lang=lang), use_container_width=True, key=f"collapse_{run.id}")
-    for chart, column in (("loss", c1), ("knn", c2), ("collapse", c3)):
+def show_progress(run):
+    metrics = page.store.metrics(run.id)
+    columns = st.columns(3)
+    for chart, figure, column in (("loss", loss_figure, columns[0]), ("knn", knn_figure, columns[1]),
+                                  ("collapse", collapse_figure, columns[2])):
+        column.plotly_chart(figure(metrics, lang=page.lang), use_container_width=True, key=f"{chart}_{run.id}")
         how_to_read(chart, column)
     if "images_per_s" in metrics:
         st.caption(t("lab.speed", rate=f"{metrics['images_per_s'][1][-1]:.0f}", step=metrics["images_per_s"][0][-1]))
-    views = run_views(store, run.id)
+    views = run_views(page.store, run.id)
     if views:
         st.subheader(t("lab.draws"))
         for view, column in zip(views, st.columns(len(views))):
             with column:
                 try:
-                    picture, caption = draw_view(view, run.id, method_states(store, run.id)[-1].name, store)
+                    picture, caption = draw_view(view, run.id, method_states(page.store, run.id)[-1].name, page.store)
                     st.image(picture, caption=msg_t(caption))
                 except Exception as exc:  # noqa: BLE001 - a half-written or foreign state: say so, keep the page
                     st.warning(t("lab.cannot_draw", view=view, error=exc))
 
 
-live_view()
+live_run(page, "ssl", "ssl_run_id", t("lab.no_run"),
+         lambda run: t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")),
+         show_progress, linked_id=linked.id if linked else None)

@@ -6,20 +6,15 @@ import streamlit as st
 from replearn_core.plots import overlay_figure
 from replearn_core.runs import access
 from replearn_core.runs.listing import run_rows
-from ui.classroom import current_user
-from ui.common import get_store, live_fragment, refresh_seconds
-from ui.i18n import current_language, how_to_read, msg_t, t
+from ui.common import live_fragment, refresh_seconds
+from ui.i18n import how_to_read, msg_t, t
 from ui.links import linked_ids
-from ui.presets import lesson_banner, preset_index
-from ui.routing import use_app_navigation
+from ui.panels import open_page
+from ui.presets import preset_index
 
-use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
-
-lang = current_language()
-st.title(t("runs.title"))
-lesson_banner()  # opened by a lesson: say which, with a way back
-user = current_user()  # classroom mode: a student sees their own, shared and reference runs only
-store = get_store()
+# classroom mode: a student sees their own, shared and reference runs only
+page = open_page("runs.title", warm_worker=False)
+lang, user, store = page.lang, page.user, page.store
 for problem in store.reference_problems:
     st.warning(problem, icon="📌")
 COLUMNS = ["id", "reference", "kind", "status", "warnings", "method", "dataset", "best_knn_acc", "duration_s",

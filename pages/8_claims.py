@@ -6,20 +6,13 @@ import streamlit as st
 from replearn_core.claims import CLAIMS, CLAIMS_BY_ID, DEFAULT_BUDGET_S, estimate_seconds, plan_runs, submit_claim_runs
 from replearn_core.claims.localise import localised_row
 from replearn_core.claims.table import BADGES, latest_table, page_items
-from ui.classroom import current_user
-from ui.common import get_store
-from ui.i18n import current_language, error_t, how_to_read, t
-from ui.presets import lesson_banner, preset
-from ui.routing import use_app_navigation
+from ui.i18n import error_t, how_to_read, t
+from ui.panels import open_page
+from ui.presets import preset
 
-use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
-
-lang = current_language()
-st.title(t("claims.title"))
-st.caption(t("claims.caption"))
-lesson_banner()  # opened by a lesson: say which, with a way back
-user = current_user()  # classroom mode: a claim's runs are the student's, within the class limits
-store = get_store()
+# classroom mode: a claim's runs are the student's, within the class limits
+page = open_page("claims.title", t("claims.caption"), warm_worker=False)
+lang, user, store = page.lang, page.user, page.store
 table = latest_table()
 
 

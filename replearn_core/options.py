@@ -30,6 +30,8 @@ class Option:
     high: float | None = None  # numbers: the largest allowed value
     choices: tuple[str, ...] = ()  # strings: the allowed values (a radio on the page)
     step: float | None = None  # numbers with a range: a slider with this step on the page (else a number box)
+    values: tuple[int | float, ...] = ()  # numbers: the allowed values (a select slider on the page)
+    format: str | None = None  # numbers in a number box: how the page shows them ("%.5f"; default "%.4g")
 
     @property
     def kind(self) -> type:
@@ -58,14 +60,25 @@ class Option:
         except (TypeError, ValueError):
             raise ValueError(Message("opt.whole" if kind is int else "opt.number", name=self.name,
                                      value=value)) from None
+        if self.values and number not in self.values:
+            raise ValueError(Message("opt.choice", name=self.name, choices=", ".join(map(str, self.values)),
+                                     value=number))
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
             raise ValueError(Message("opt.range", name=self.name, low=self.low, high=self.high, value=number))
         return number
 
+    def accepts(self, value) -> bool:
+        """Whether :meth:`coerce` takes ``value`` (a lesson's URL preset is used only when it does)."""
+        try:
+            self.coerce(value)
+        except ValueError:
+            return False
+        return True
+
     def describe(self) -> str:
         """One line for the command line's help: name, default, range or choices, help."""
-        if self.choices:
-            allowed = "|".join(self.choices)
+        if self.choices or self.values:
+            allowed = "|".join(map(str, self.choices or self.values))
         elif self.low is not None and self.high is not None:
             allowed = f"{self.low:g}..{self.high:g}"
         else:
@@ -92,3 +105,9 @@ def resolve_options(declared: Sequence[Option], given: Mapping | None, owner: st
 
 def default_options(declared: Sequence[Option]) -> dict[str, OptionValue]:
     return {o.name: o.default for o in declared}
+
+
+def setting(config: type, name: str, label: str, help: str, **limits) -> Option:
+    """A run configuration's field ``name`` declared as an option, its default read from the dataclass (one
+    default per setting): how a capability lists the settings its page and command line offer."""
+    return Option(name, config.__dataclass_fields__[name].default, label, help, **limits)

@@ -22,7 +22,7 @@ COMMAND_LINE = {"commands", "cli", "__main__"}
 
 # Module-level imports from one capability folder into another that the code has today (issue 10 removes them).
 # A new one fails the test; so does one listed here that is gone (then delete its line). Imports inside functions
-# are not counted (adaptation -> metric.views and projection.pca, projection.maps -> ssl.job, ...).
+# are not counted (projection.maps -> ssl.config and ssl.job, claims.measure -> ssl.job, ...).
 KNOWN_CAPABILITY_IMPORTS = {
     # the claims table plans and measures self-supervised and transfer runs
     ("replearn_core.claims.plan", "replearn_core.ssl.config"),

@@ -33,10 +33,12 @@ def option_controls(options: Sequence[Option], key: str, method: str | None = No
             base = f"option.{method}.{option.name}"
             option = replace(option, label=translate_or(f"{base}.label", option.label, lang),
                              help=translate_or(f"{base}.help", option.help, lang),
-                             default=preset(option.name, option.default,
-                                            choices=lambda v, o=option: not o.choices or v in o.choices))
+                             default=preset(option.name, option.default, choices=option.accepts))
         if option.kind is bool:
             values[option.name] = st.toggle(option.label, option.default, key=widget_key, help=option.help)
+        elif option.values:
+            values[option.name] = st.select_slider(option.label, list(option.values), option.default, key=widget_key,
+                                                   help=option.help)
         elif option.choices:
             values[option.name] = st.radio(option.label, list(option.choices), option.choices.index(option.default),
                                            horizontal=True, key=widget_key, help=option.help)
@@ -52,5 +54,5 @@ def option_controls(options: Sequence[Option], key: str, method: str | None = No
         else:
             values[option.name] = float(st.number_input(
                 option.label, option.low, option.high, float(option.default), key=widget_key, help=option.help,
-                format="%.4g"))
+                format=option.format or "%.4g"))
     return values

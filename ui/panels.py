@@ -1,21 +1,72 @@
-"""Panels that several pages compose: the live-run panel (status, progress, error, warnings, queue, Cancel)."""
+"""Panels that several pages compose, written once: the page's opening, the Train button, the live-run panel
+(status, progress, error, warnings, queue, Cancel, then the page's own charts) and the method card."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import streamlit as st
 
-from replearn_core.runs.access import User
-from ui.classroom import cancel_button, queue_note
-from ui.i18n import msg_t, t
+from replearn_core.data import DatasetError
+from replearn_core.runs.access import User, latest_run
+from replearn_core.runs.store import RunNotFound, RunStore
+from ui.classroom import cancel_button, current_user, queue_note
+from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
+from ui.i18n import current_language, error_t, msg_t, t
+from ui.presets import lesson_banner
+from ui.routing import use_app_navigation
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every page works with once it is open: the reader's language, who they are and the run store."""
+
+    lang: str
+    user: User
+    store: RunStore
+
+
+def open_page(title_key: str, caption: str | None = None, warm_worker: bool = True) -> Page:
+    """A page's first lines: the app's navigation (a deep link on a fresh server reruns inside app.py's), the
+    translated title and caption, a lesson's banner when a lesson opened it, the classroom sign-in (a form
+    until the student gives a name), and, unless ``warm_worker`` is off, a worker that has already imported
+    torch, so a Train pressed on this page starts at once."""
+    use_app_navigation()
+    lang = current_language()
+    st.title(t(title_key))
+    if caption:
+        st.caption(caption)
+    lesson_banner()
+    user = current_user()
+    store = get_store()
+    if warm_worker:
+        keep_worker_warm()
+    return Page(lang, user, store)
+
+
+def start_button(label: str, help_text: str, start: Callable[[], str | list[str]], state_key: str,
+                 queued_text: str, place=st, **button_args) -> str | None:
+    """A button that starts a run (or several: ``start`` returns their ids) and remembers the first in
+    ``st.session_state[state_key]`` for the live panel; a refused start (bad dataset, setting, a classroom
+    limit) is shown as a translated error and nothing else changes. Returns the started id, else None."""
+    if not place.button(label, help=help_text, **({"type": "primary"} | button_args)):
+        return None
+    try:
+        started = start()
+    except (DatasetError, ValueError, KeyError, PermissionError) as exc:
+        st.error(t("common.cannot_start", detail=error_t(exc)))
+        return None
+    first = started[0] if isinstance(started, list) else started
+    st.session_state[state_key] = first
+    st.toast(queued_text)
+    return first
 
 
 def shown_run(store, user: User, kind: str, state_key: str, linked_id: str | None = None):
     """The run a page's live view shows: the one started from this page in this session (``state_key``), else
     a linked one (``?run=``), else the user's newest of ``kind``; None when there is none. A run deleted
     meanwhile (from the Runs page, by the teacher) falls back to the newest, not an error."""
-    from replearn_core.runs.access import latest_run
-    from replearn_core.runs.store import RunNotFound
-
     for run_id in (st.session_state.get(state_key), linked_id):
         if run_id:
             try:
@@ -36,6 +87,27 @@ def run_status(store, user: User, run, cancel_help: str) -> None:
         st.warning(msg_t(warning), icon="⚠️")
     queue_note(store, run)  # queued: its place and about when it starts
     cancel_button(store, user, run, cancel_help)
+
+
+def live_run(page: Page, kind: str, state_key: str, empty_text: str, header: Callable, body: Callable | None = None,
+             linked_id: str | None = None, cancel_help: str | None = None) -> None:
+    """The live-run panel, refreshed every few seconds: the run :func:`shown_run` picks (``empty_text`` when
+    there is none), its ``header(run)``, its status and Cancel (:func:`run_status`), then ``body(run)``, the
+    page's own charts. A run whose worker died is shown failed, not running forever."""
+    @live_fragment(run_every=refresh_seconds())
+    def live_view():
+        run = shown_run(page.store, page.user, kind, state_key, linked_id)
+        if run is None:
+            st.info(empty_text)
+            return
+        page.store.reap_dead()  # a run whose worker process died is marked failed
+        run = page.store.get_run(run.id)
+        st.subheader(header(run))
+        run_status(page.store, page.user, run, cancel_help or t("lab.cancel_help"))
+        if body is not None:
+            body(run)
+
+    live_view()
 
 
 def method_card(title: str, summary: str, formula: str, paper: str = "") -> None:

@@ -13,6 +13,7 @@ from typing import Callable
 from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import domain_loss
 from replearn_core.adaptation.mmd import mk_mmd
+from replearn_core.options import Option
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,17 @@ class AdaptMethod:
     # alignment(source_features, target_features, discriminator) -> loss; None = no alignment (the control)
     alignment: Callable | None = None
     adversarial: bool = False  # trains a domain classifier behind a gradient reversal layer (passed as discriminator)
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """The method's own settings for the page and the command line: the alignment weight w (the run's
+        ``trade_off``), defaulting to this method's measured weight; none for the control."""
+        if self.alignment is None:
+            return ()
+        return (Option("trade_off", self.weight, "Alignment weight w",
+                       "Weight of the alignment loss (DANN's domain loss, CORAL, MMD) next to the source "
+                       "classification loss; the default is this method's measured one (CORAL's loss is about 30× "
+                       "smaller than the others').", 0.0, 100.0),)
 
 
 ADAPT_METHODS: dict[str, AdaptMethod] = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from replearn_core.adaptation import ADAPT_METHODS
 from replearn_core.adaptation.grl import dann_coefficient
@@ -23,7 +24,9 @@ from replearn_core.adaptation.model import AdaptNet, DomainClassifier
 from replearn_core.augment import plain
 from replearn_core.backbones import BACKBONES, build_backbone
 from replearn_core.data import DatasetError, ImageDataset, load_dataset
-from replearn_core.device import autocast, prepare_model, to_device_batch
+from replearn_core.device import prepare_model, to_device_batch
+from replearn_core.features import encode_images
+from replearn_core.options import setting
 from replearn_core.runs.config import RunConfig
 from replearn_core.runs.context import RunContext
 from replearn_core.training import FitState, fit, report_steps
@@ -87,6 +90,21 @@ class AdaptConfig(RunConfig):
         return chosen
 
 
+# the run settings the page offers (one control each), their defaults the fields' above (measured,
+# docs/domain_adaptation.md); a method's own alignment weight is its option (ADAPT_METHODS[m].options)
+SETTINGS = (
+    setting(AdaptConfig, "epochs", "Epochs", "Passes over the source images, per method.", low=1, high=60, step=1),
+    setting(AdaptConfig, "align_after", "Source-only start",
+            "Share of the steps trained on source labels alone before the alignment loss switches on. 0 by "
+            "default: the alignment weight already ramps up from 0 as λ(p) = 2/(1+e^(−10p)) − 1.",
+            low=0.0, high=0.9, step=0.05),
+    setting(AdaptConfig, "lr", "Learning rate",
+            "Starting SGD learning rate lr0 (momentum 0.9), annealed as lr0 / (1 + 10 p)^0.75.", low=1e-5, high=1.0,
+            format="%.4f"),
+    setting(AdaptConfig, "seed", "Seed", "Seeds the shared initialisation and the batches.", low=0, high=10_000),
+)
+
+
 @dataclass
 class DomainData:
     source_train: ImageDataset
@@ -112,16 +130,9 @@ def load_domains(config: AdaptConfig) -> DomainData:
 @torch.no_grad()
 def predict(net: AdaptNet, images: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """(features (N, d), predicted labels (N,)) on the CPU, eval mode."""
-    was_training = net.training
-    net.eval()
-    feats, preds = [], []
-    for chunk in images.split(512):
-        with autocast(device):
-            f, logits = net(plain(to_device_batch(chunk, device)))
-        feats.append(f.float().cpu())
-        preds.append(logits.argmax(1).cpu())
-    net.train(was_training)
-    return torch.cat(feats), torch.cat(preds)
+    encoder = nn.Sequential(net.backbone, net.bottleneck)  # f = the bottleneck on the backbone, in eval mode
+    features = encode_images(encoder, images, device, on_device=True, cpu_bf16=False)  # (N, d)
+    return features.cpu(), net.classifier(features).argmax(1).cpu()
 
 
 def accuracy(net: AdaptNet, data: ImageDataset, device: torch.device) -> float:
@@ -221,13 +232,10 @@ def train_method(method: str, config: AdaptConfig, data: DomainData, ctx: RunCon
 
 
 def project_2d(features: torch.Tensor) -> torch.Tensor:
-    """PCA of the features to 2-D (the projection module's PCA when present, else scikit-learn's)."""
-    try:
-        from replearn_core.projection.pca import PCA
-        return torch.as_tensor(PCA(n_components=2).fit(features.numpy()).embedding_).float()
-    except (ImportError, AttributeError):
-        from sklearn.decomposition import PCA as SkPCA
-        return torch.from_numpy(SkPCA(n_components=2, random_state=0).fit_transform(features.numpy())).float()
+    """PCA of the features to 2-D (scikit-learn's)."""
+    from sklearn.decomposition import PCA
+
+    return torch.from_numpy(PCA(n_components=2, random_state=0).fit_transform(features.numpy())).float()
 
 
 def feature_map(net: AdaptNet, data: DomainData, device: torch.device) -> dict[str, torch.Tensor]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from replearn_core.options import setting
 from replearn_core.runs.config import RunConfig
 
 IMAGE_SIZES = (64, 128, 256)
@@ -65,3 +66,32 @@ class CycleGANConfig(RunConfig):
             if not ok:
                 raise ValueError(message)
         return self
+
+
+# the settings the page offers (one control each) and `cyclegan train --option` accepts; their defaults are
+# the fields' above (the page's measured ones, docs/cyclegan.md)
+SETTINGS = (
+    setting(CycleGANConfig, "image_size", "Image size",
+            "Pixels a side. 64 px trains in a couple of minutes on a CPU; the paper uses 256 px.", values=IMAGE_SIZES),
+    setting(CycleGANConfig, "ngf", "Generator width (ngf)",
+            "Channels of the generator's first layer (paper: 64). Wider is slower.", values=(8, 16, 32, 64)),
+    setting(CycleGANConfig, "n_blocks", "Residual blocks", "The paper uses 6 blocks at 128 px and 9 at 256 px.",
+            values=(6, 9)),
+    setting(CycleGANConfig, "epochs", "Epochs", "Passes over the training images.", low=1, high=50, step=1),
+    setting(CycleGANConfig, "max_train_images", "Images per domain",
+            "Training images of each domain used; one step per image at batch 1.", values=(50, 100, 200, 400, 1000)),
+    setting(CycleGANConfig, "batch_size", "Batch size",
+            "Image pairs per step. The paper uses 1; larger is faster on a GPU.", values=(1, 2, 4, 8, 16)),
+    setting(CycleGANConfig, "lr", "Learning rate",
+            "Adam (β = 0.5, 0.999); constant for the first half, then linearly to 0.", low=1e-5, high=1e-2,
+            format="%.5f"),
+    setting(CycleGANConfig, "lambda_cycle", "Cycle weight λ",
+            "How strongly the round trip must return the original (paper: 10). Set 0 to see what goes wrong "
+            "without it.", low=0.0, high=20.0, step=0.5),
+    setting(CycleGANConfig, "lambda_identity", "Identity weight (× λ)",
+            "Penalises changing images already in the target domain (paper: 0.5).", low=0.0, high=1.0, step=0.1),
+    setting(CycleGANConfig, "pool_size", "Image pool",
+            "Earlier fakes the discriminators keep learning from (paper: 50; 0 = off).", low=0, high=100, step=1),
+    setting(CycleGANConfig, "sample_every", "Filmstrip every N steps",
+            "How often the fixed test images are translated and stored.", low=5, high=200, step=5),
+)

@@ -7,11 +7,12 @@ the teaching text the page shows. A run is job kind ``"metric"`` (:func:`replear
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from replearn_core.metric.losses import ArcFace, siamese_loss, supcon_loss, triplet_loss
-from replearn_core.options import Option
+from replearn_core.metric.config import MetricConfig
+from replearn_core.options import Option, setting
 
 
 def _triplet(model, emb, labels, generator):
@@ -74,6 +75,23 @@ class MetricMethod:
     def run_defaults(self) -> dict:
         """The MetricConfig fields this loss declares: what the page and the benchmark start from."""
         return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
+
+    def settings(self) -> tuple[Option, ...]:
+        """The run settings the page offers for this loss (:data:`SETTINGS`), from its measured defaults."""
+        defaults = self.run_defaults()
+        return tuple(replace(o, default=defaults.get(o.name, o.default)) for o in SETTINGS)
+
+
+# the run settings the page offers beside each loss's own options; a loss's measured epochs, batch and learning
+# rate replace the defaults here (MetricMethod.settings)
+SETTINGS = (
+    setting(MetricMethod, "epochs", "Epochs", "Passes over the training images; digits on a CPU: ~10 s each.",
+            low=1, high=50, step=1),
+    setting(MetricMethod, "batch_size", "Batch size", "Images per step, drawn as P classes × m images of each.",
+            values=(32, 64, 128, 256, 512)),
+    setting(MetricMethod, "lr", "Learning rate", "Peak AdamW learning rate.", low=1e-5, high=1.0, format="%.4f"),
+    setting(MetricConfig, "seed", "Seed", "Seeds initialisation, batches and augmentations.", low=0, high=10_000),
+)
 
 
 METRIC_METHODS: dict[str, MetricMethod] = {

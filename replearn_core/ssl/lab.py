@@ -6,13 +6,13 @@ call them just the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from replearn_core.augment import AUGMENTATIONS, augment, default_recipe, denormalize, recipe_from_dicts
 from replearn_core.data import hue_free, load_dataset
-from replearn_core.options import Option, default_options
+from replearn_core.options import Option, default_options, setting
 from replearn_core.runs.store import RunStore
 from replearn_core.runs.access import LOCAL, User, submit_as
 from replearn_core.ssl.config import TrainConfig
@@ -38,10 +38,39 @@ class MethodCard:
     backbones: tuple[str, ...] | None = None  # the backbones it can train; None = any
     lab_views: tuple[str, ...] = ()  # what the page draws from the run's stored method (ssl/views.py)
 
+    def settings(self) -> tuple[Option, ...]:
+        """The run settings the page offers for this method (:data:`SETTINGS`), from its defaults; the
+        temperature only for a method that uses one."""
+        own = {"epochs": self.default_epochs, "batch_size": self.default_batch_size,
+               "view_size": self.default_view_size}
+        return tuple(replace(o, default=own.get(o.name, o.default)) for o in SETTINGS
+                     if o.name != "temperature" or self.uses_temperature)
+
     def default_recipe(self, dataset: str = "shapes") -> list[dict]:
         """The method's default views for a dataset, as table rows (the hue turns only where classes
         never depend on hue)."""
         return [spec.to_dict() for spec in default_recipe(self.recipe_kind, hue_free(dataset))]
+
+
+# the run settings the page offers beside a method's own options; epochs, batch and view size start from the
+# method's defaults (MethodCard.settings)
+SETTINGS = (
+    Option("epochs", MethodCard.default_epochs, "Epochs", "Passes over the training images. Each method's default "
+           "fits in about 90 s on a 2-core CPU (cnn4 on shapes: about 2 s an epoch for SimCLR).", low=1, high=100,
+           step=1),
+    Option("batch_size", MethodCard.default_batch_size, "Batch size",
+           "Images per step. Contrastive methods see 2·B − 2 negatives per image.",
+           values=(32, 64, 128, 256, 512, 1024)),
+    setting(TrainConfig, "lr", "Learning rate", "Peak AdamW learning rate after a short warm-up; cosine decay to 0.",
+            low=1e-5, high=1.0, format="%.4f"),
+    setting(TrainConfig, "temperature", "Temperature τ",
+            "Softmax temperature of SimCLR and MoCo: lower values weigh hard negatives more.", low=0.05, high=1.0,
+            step=0.05),
+    Option("view_size", MethodCard.default_view_size, "View size (pixels)",
+           "Training views are random crops drawn at this size. Smaller views train faster; a crop shows the object "
+           "about as large as the whole image does at full size.", low=8, high=TrainConfig().image_size, step=1),
+    setting(TrainConfig, "seed", "Seed", "Seeds initialisation, batch order and augmentations.", low=0, high=10_000),
+)
 
 
 def method_cards() -> dict[str, MethodCard]:

@@ -114,14 +114,8 @@ def _features(backbone: nn.Module, images: torch.Tensor, device: torch.device) -
 @torch.no_grad()
 def evaluate(model: TransferModel, images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> float:
     """Top-1 accuracy on uint8 images already on the device."""
-    was_training = model.training
-    model.eval()
-    correct = 0
-    for chunk, target in zip(images.split(512), labels.split(512)):
-        with autocast(device):
-            correct += (model(plain(chunk)).argmax(1) == target).sum().item()
-    model.train(was_training)
-    return correct / max(1, len(labels))
+    logits = encode_images(model, images, device, on_device=True, cpu_bf16=False)  # (N, classes)
+    return (logits.argmax(1) == labels).sum().item() / max(1, len(labels))
 
 
 @torch.no_grad()

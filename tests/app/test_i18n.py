@@ -57,21 +57,38 @@ def test_lookup_fills_placeholders_and_falls_back_to_english(monkeypatch):
         translate("no.such.key", "en")
 
 
-def test_every_method_option_strategy_and_projection_parameter_has_catalogue_text():
+def declared_option_groups():
+    """Every declared group of options, by its catalogue namespace: each method's, strategy's and projection's
+    own, and the run settings each page draws (``option.<namespace>.<name>.label|help``)."""
+    from replearn_core.adaptation import ADAPT_METHODS
+    from replearn_core.adaptation.job import SETTINGS as ADAPT_SETTINGS
+    from replearn_core.cyclegan.config import SETTINGS as CYCLEGAN_SETTINGS
     from replearn_core.metric import METRIC_METHODS
+    from replearn_core.metric import SETTINGS as METRIC_SETTINGS
     from replearn_core.projection import PROJECTIONS
+    from replearn_core.ssl.lab import SETTINGS as SSL_SETTINGS
+    from replearn_core.ssl.methods import METHODS
+    from replearn_core.transfer import STRATEGIES
+
+    groups = [(name, getattr(cls, "OPTIONS", ())) for name, cls in METHODS.items()]
+    groups += [(name, m.options) for name, m in METRIC_METHODS.items()]
+    groups += [(key, s.OPTIONS) for key, s in STRATEGIES.items()]
+    groups += [(name, p.options) for name, p in PROJECTIONS.items()]
+    groups += [("adapt", m.options) for m in ADAPT_METHODS.values()]
+    groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),
+               ("ssl", SSL_SETTINGS)]
+    return groups
+
+
+def test_every_method_option_strategy_and_projection_parameter_has_catalogue_text():
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
     keys = set(catalogue("en")) & set(catalogue("zh"))
     needed = [f"method.{name}.{field}" for name in METHODS for field in ("title", "summary", "paper")]
-    needed += [f"option.{name}.{o.name}.{part}" for name, cls in METHODS.items()
-               for o in getattr(cls, "OPTIONS", ()) for part in ("label", "help")]
-    needed += [f"option.{name}.{o.name}.{part}" for name, m in METRIC_METHODS.items()
-               for o in m.options for part in ("label", "help")]
+    needed += [f"option.{namespace}.{o.name}.{part}" for namespace, options in declared_option_groups()
+               for o in options for part in ("label", "help")]
     needed += [f"strategy.{key}.{part}" for key in STRATEGIES for part in ("title", "explanation")]
-    needed += [f"option.{name}.{o.name}.{part}" for name, p in PROJECTIONS.items()
-               for o in p.options for part in ("label", "help")]
     assert [key for key in needed if key not in keys] == []
 
 
@@ -209,24 +226,18 @@ def test_engine_errors_with_a_code_are_shown_in_the_pages_language(tmp_path):
 
 
 def test_catalogue_english_matches_the_engines_own_text():
-    """Texts declared in code (method cards, options, strategies, projection help) are copied into the catalogue
-    to be translated: when the code's English changes, this fails until both catalogues follow."""
-    from replearn_core.metric import METRIC_METHODS
-    from replearn_core.projection import PROJECTIONS
+    """Texts declared in code (method cards, options, settings, strategies, projection help) are copied into the
+    catalogue to be translated: when the code's English changes, this fails until both catalogues follow."""
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
     en = catalogue("en")
     declared = {f"method.{name}.{field}": getattr(cls, field) for name, cls in METHODS.items()
                 for field in ("title", "summary", "paper")}
-    declared |= {f"option.{name}.{o.name}.{part}": getattr(o, part) for name, cls in METHODS.items()
-                 for o in getattr(cls, "OPTIONS", ()) for part in ("label", "help")}
-    declared |= {f"option.{name}.{o.name}.{part}": getattr(o, part) for name, m in METRIC_METHODS.items()
-                 for o in m.options for part in ("label", "help")}
+    declared |= {f"option.{namespace}.{o.name}.{part}": getattr(o, part)
+                 for namespace, options in declared_option_groups() for o in options for part in ("label", "help")}
     declared |= {f"strategy.{key}.title": s.title for key, s in STRATEGIES.items()}
     declared |= {f"strategy.{key}.explanation": s.explanation() for key, s in STRATEGIES.items()}
-    declared |= {f"option.{name}.{o.name}.{part}": getattr(o, part) for name, p in PROJECTIONS.items()
-                 for o in p.options for part in ("label", "help")}
     assert [key for key, text in declared.items() if en.get(key) != text] == []
 
 

@@ -94,7 +94,7 @@ def test_a_lessons_button_opens_its_page_with_its_settings_and_links_back(app_ur
         page = browser.new_page()
         page.goto(f"{app_url}/lessons?lesson=cyclegan&lang=zh", wait_until="networkidle")
         page.get_by_role("button", name=translate("lessons.open", "zh", page=translate("nav.cyclegan", "zh"))).click()
-        page.get_by_text(translate("cyclegan.lambda_cycle", "zh")).first.wait_for(timeout=120_000)
+        page.get_by_text(translate("option.cyclegan.lambda_cycle.label", "zh")).first.wait_for(timeout=120_000)
         page.wait_for_timeout(1500)
         assert "/cyclegan?" in page.url and "lambda_cycle=0" in page.url and "lang=zh" in page.url, page.url
         page.screenshot(path=str(ARTIFACTS / "zh_lesson_cyclegan_opened.png"), full_page=True)

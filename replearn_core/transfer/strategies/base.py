@@ -10,11 +10,17 @@ loop in :mod:`replearn_core.transfer.finetune` does the rest:
   kept: the stage runs in eval mode). 0 = everything trains, S = only the head.
 - ``lr_scales(num_stages, config)``: one factor per stage; a stage's learning
   rate is ``lr · scale · schedule(step)``. The head's scale is ``head_lr_scale`` (1 but for the probe).
+
+A strategy with a setting of its own (partial's k, llrd's γ, ...) reads it from the run's
+:class:`~replearn_core.transfer.config.TransferConfig` and declares it in ``OPTIONS``: the page shows its
+control only when the strategy is chosen.
 """
 
 from __future__ import annotations
 
 import inspect
+
+from replearn_core.options import Option
 
 
 class Strategy:
@@ -23,6 +29,8 @@ class Strategy:
     pretrained: bool = True  # False: start from a random initialisation instead of the encoder (the control)
     frozen_backbone: bool = False  # True: the backbone never trains, so its features are computed once
     head_lr_scale: float = 1.0  # the head's learning rate is lr times this
+    # the run settings (TransferConfig fields) this strategy reads, declared for the page and the command line
+    OPTIONS: tuple[Option, ...] = ()
 
     def lowest_trainable(self, step: int, total_steps: int, num_stages: int, config) -> int:
         return 0

@@ -1,5 +1,7 @@
 """Gradual unfreezing (ULMFiT): unfreeze one more stage, from the top down, every N steps."""
 
+from replearn_core.options import setting
+from replearn_core.transfer.config import TransferConfig
 from replearn_core.transfer.strategies.base import Strategy
 
 
@@ -27,6 +29,8 @@ class GradualUnfreezing(Strategy):
 
     key = "gradual"
     title = "Gradual unfreezing (ULMFiT)"
+    OPTIONS = (setting(TransferConfig, "unfreeze_every", "gradual: steps between unfreezings (0 = automatic)",
+                       "0 spreads them over the first half.", low=0, high=10_000),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):
         starts = unfreeze_steps(num_stages, total_steps, int(config.unfreeze_every))

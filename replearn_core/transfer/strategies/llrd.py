@@ -1,5 +1,7 @@
 """Layer-wise learning-rate decay: lower stages learn more slowly."""
 
+from replearn_core.options import setting
+from replearn_core.transfer.config import TransferConfig
 from replearn_core.transfer.strategies.base import Strategy
 
 
@@ -25,6 +27,9 @@ class LayerwiseLRDecay(Strategy):
 
     key = "llrd"
     title = "Layer-wise learning-rate decay"
+    OPTIONS = (setting(TransferConfig, "lr_decay", "llrd: decay γ",
+                       "Each stage deeper from the top multiplies the learning rate by γ.", low=0.05, high=1.0,
+                       step=0.05),)
 
     def lr_scales(self, num_stages, config):
         return layer_decay_scales(num_stages, float(config.lr_decay))

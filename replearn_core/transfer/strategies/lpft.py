@@ -1,5 +1,7 @@
 """LP-FT: a linear probe first, then fine-tune everything."""
 
+from replearn_core.options import setting
+from replearn_core.transfer.config import TransferConfig
 from replearn_core.transfer.strategies.base import Strategy
 
 
@@ -16,6 +18,8 @@ class LinearProbeThenFineTune(Strategy):
 
     key = "lpft"
     title = "LP-FT (linear probe, then fine-tune)"
+    OPTIONS = (setting(TransferConfig, "probe_fraction", "lpft: share of steps as a linear probe",
+                       "Phase 1 trains only the head; phase 2 fine-tunes everything.", low=0.1, high=0.9, step=0.1),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):
         return num_stages if step < int(round(float(config.probe_fraction) * total_steps)) else 0

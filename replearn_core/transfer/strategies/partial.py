@@ -1,5 +1,7 @@
 """Partial fine-tuning: freeze the first k stages, fine-tune the rest."""
 
+from replearn_core.options import setting
+from replearn_core.transfer.config import TransferConfig
 from replearn_core.transfer.strategies.base import Strategy
 
 
@@ -14,6 +16,8 @@ class PartialFineTuning(Strategy):
 
     key = "partial"
     title = "Partial fine-tuning (first k stages frozen)"
+    OPTIONS = (setting(TransferConfig, "freeze_stages", "partial: frozen stages k",
+                       "The first k backbone stages stay frozen (small_cnn has 3, ResNets 5).", low=0, high=4, step=1),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):
         return min(int(config.freeze_stages), num_stages)
