@@ -6,6 +6,7 @@ import pytest
 from replearn_core.options import Option, default_options, resolve_options
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
+from tests.declared import declared_option_groups
 
 DECLARED = (Option("stop_gradient", True, "Stop-gradient", "h"),
             Option("queue_size", 2048, "Queue", "h", low=16, high=65536),
@@ -49,11 +50,32 @@ def test_a_validated_config_stores_every_option_of_its_method():
 
 
 def test_every_declared_option_is_complete_and_its_default_valid():
-    for name, cls in METHODS.items():
-        for option in cls.OPTIONS:
-            assert option.label and option.help, (name, option.name)
-            assert option.coerce(option.default) == option.default
+    groups = declared_option_groups()
+    assert {namespace for namespace, _ in groups} >= {"adapt", "cyclegan", "metric", "ssl", "partial", "umap"}
+    for namespace, options in groups:
+        for option in options:
+            assert option.label and option.help, (namespace, option.name)
+            assert option.coerce(option.default) == option.default, (namespace, option.name)
             assert option.kind in (bool, int, float, str)
+
+
+def test_a_number_with_listed_values_takes_only_those():
+    size = Option("image_size", 64, "Image size", "h", values=(64, 128, 256))
+    assert size.coerce("128") == 128 and size.accepts(256)
+    assert not size.accepts(100) and not size.accepts("big")
+    with pytest.raises(ValueError, match="image_size must be one of 64, 128, 256"):
+        size.coerce(100)
+    assert size.describe().startswith("image_size=64 (64|128|256)")
+
+
+def test_a_setting_is_a_config_field_with_its_dataclass_default():
+    from replearn_core.cyclegan.config import SETTINGS, CycleGANConfig
+    from replearn_core.options import setting
+
+    epochs = setting(CycleGANConfig, "epochs", "Epochs", "h", low=1, high=50)
+    assert epochs.default == CycleGANConfig().epochs and epochs.kind is int
+    defaults = CycleGANConfig()
+    assert all(getattr(defaults, o.name) == o.default for o in SETTINGS)  # the page starts from the run's defaults
 
 
 def test_the_command_line_help_lists_each_methods_options():

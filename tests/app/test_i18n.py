@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from replearn_core import i18n
 from replearn_core.i18n import catalogue, catalogue_problems, placeholders, translate
+from tests.declared import declared_option_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 # pages other engineers are converting: listed here until they are, then removed (the lead's step)
@@ -55,29 +56,6 @@ def test_lookup_fills_placeholders_and_falls_back_to_english(monkeypatch):
     assert translate("runs.cancel", "fr", n=2) == "⏹ Cancel 2 active run(s)"  # unknown language: English
     with pytest.raises(KeyError):
         translate("no.such.key", "en")
-
-
-def declared_option_groups():
-    """Every declared group of options, by its catalogue namespace: each method's, strategy's and projection's
-    own, and the run settings each page draws (``option.<namespace>.<name>.label|help``)."""
-    from replearn_core.adaptation import ADAPT_METHODS
-    from replearn_core.adaptation.job import SETTINGS as ADAPT_SETTINGS
-    from replearn_core.cyclegan.config import SETTINGS as CYCLEGAN_SETTINGS
-    from replearn_core.metric import METRIC_METHODS
-    from replearn_core.metric import SETTINGS as METRIC_SETTINGS
-    from replearn_core.projection import PROJECTIONS
-    from replearn_core.ssl.lab import SETTINGS as SSL_SETTINGS
-    from replearn_core.ssl.methods import METHODS
-    from replearn_core.transfer import STRATEGIES
-
-    groups = [(name, getattr(cls, "OPTIONS", ())) for name, cls in METHODS.items()]
-    groups += [(name, m.options) for name, m in METRIC_METHODS.items()]
-    groups += [(key, s.OPTIONS) for key, s in STRATEGIES.items()]
-    groups += [(name, p.options) for name, p in PROJECTIONS.items()]
-    groups += [("adapt", m.options) for m in ADAPT_METHODS.values()]
-    groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),
-               ("ssl", SSL_SETTINGS)]
-    return groups
 
 
 def test_every_method_option_strategy_and_projection_parameter_has_catalogue_text():

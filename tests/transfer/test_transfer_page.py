@@ -91,3 +91,46 @@ def test_an_uploaded_checkpoint_that_does_not_fit_is_explained(data_dir, tmp_pat
         assert "Missing keys" in str(exc) and "Unexpected keys: conv.weight" in str(exc)
     else:
         raise AssertionError("a mismatching checkpoint must be refused")
+
+
+def test_only_the_chosen_strategies_settings_are_shown_and_they_reach_the_run(data_dir):
+    at = _page().run()
+    labels = {s.label for s in at.sidebar.slider}
+    assert "llrd: decay γ" in labels and "partial: frozen stages k" not in labels  # llrd is a default, partial not
+    _select(at, "Strategies").set_value(["partial"])
+    at.run()
+    assert "partial: frozen stages k" in {s.label for s in at.sidebar.slider}
+    next(s for s in at.sidebar.slider if s.label == "partial: frozen stages k").set_value(3)
+    next(b for b in at.button if b.label == "▶ Compare").click().run()
+    assert not at.exception
+    store = RunStore(data_dir)
+    run = store.list_runs(kind="transfer")[0]
+    assert run.config["strategies"] == ["partial"] and run.config["freeze_stages"] == 3
+    store.request_cancel(run.id)
+    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
+    while time.time() < deadline and store.get_run(run.id).active:
+        time.sleep(0.5)
+
+
+def test_a_new_strategy_with_a_setting_appears_on_the_page_without_editing_it(monkeypatch):
+    """Adding a strategy is its file and one registry entry: the page lists it, explains it and draws the
+    control of the setting it declares."""
+    from replearn_core.options import setting
+    from replearn_core.transfer import STRATEGIES
+    from replearn_core.transfer.strategies import Strategy
+
+    class HeadFirst(Strategy):
+        """**Head first.** A toy: the head alone for the first steps, then everything."""
+        key = "head_first"
+        title = "Head first (toy)"
+        OPTIONS = (setting(TransferConfig, "probe_fraction", "head-first share", "Steps with the head alone.",
+                           low=0.1, high=0.9, step=0.1),)
+
+    monkeypatch.setitem(STRATEGIES, "head_first", HeadFirst())
+    at = _page()
+    at.query_params["strategies"] = "head_first"
+    at.run()
+    assert not at.exception
+    assert _select(at, "Strategies").value == ["head_first"]
+    assert "head-first share" in {s.label for s in at.sidebar.slider}
+    assert any(e.label == "Head first (toy)" for e in at.expander)

@@ -1,0 +1,25 @@
+"""Every group of typed options the product declares, for the tests that check them all: ``from tests.declared
+import declared_option_groups``."""
+
+
+def declared_option_groups():
+    """Every declared group of options, by its catalogue namespace: each method's, strategy's and projection's
+    own, and the run settings each page draws (``option.<namespace>.<name>.label|help``)."""
+    from replearn_core.adaptation import ADAPT_METHODS
+    from replearn_core.adaptation.job import SETTINGS as ADAPT_SETTINGS
+    from replearn_core.cyclegan.config import SETTINGS as CYCLEGAN_SETTINGS
+    from replearn_core.metric import METRIC_METHODS
+    from replearn_core.metric import SETTINGS as METRIC_SETTINGS
+    from replearn_core.projection import PROJECTIONS
+    from replearn_core.ssl.lab import SETTINGS as SSL_SETTINGS
+    from replearn_core.ssl.methods import METHODS
+    from replearn_core.transfer import STRATEGIES
+
+    groups = [(name, getattr(cls, "OPTIONS", ())) for name, cls in METHODS.items()]
+    groups += [(name, m.options) for name, m in METRIC_METHODS.items()]
+    groups += [(key, s.OPTIONS) for key, s in STRATEGIES.items()]
+    groups += [(name, p.options) for name, p in PROJECTIONS.items()]
+    groups += [("adapt", m.options) for m in ADAPT_METHODS.values()]
+    groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),
+               ("ssl", SSL_SETTINGS)]
+    return groups
