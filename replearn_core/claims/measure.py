@@ -43,20 +43,20 @@ def baseline_scores(config: dict) -> dict:
     The untrained encoder is the one a self-supervised run with this config starts from (same
     architecture, same seed), so the comparison isolates what the training added.
     """
-    from replearn_core.augment import plain
     from replearn_core.checkpoints import untrained_encoder
     from replearn_core.evaluation import knn_accuracy, linear_probe_accuracy
+    from replearn_core.features import encode_images
     from replearn_core.ssl.job import prepare_data
 
     cfg = TrainConfig.from_dict(config).validate(METHODS)
     _, bank, evaluation = prepare_data(cfg)
     encoder = untrained_encoder(cfg.backbone, cfg.seed)
     scores = {}
+    cpu = torch.device("cpu")
     for name, encode in [("pixels", lambda x: x.flatten(1)),  # (B, 3·H·W)
                          ("random", encoder)]:  # (B, feature_dim)
-        with torch.no_grad():
-            fb = torch.cat([encode(plain(chunk)) for chunk in bank.images.split(512)])
-            fe = torch.cat([encode(plain(chunk)) for chunk in evaluation.images.split(512)])
+        fb = encode_images(encode, bank.images, cpu, cpu_bf16=False)
+        fe = encode_images(encode, evaluation.images, cpu, cpu_bf16=False)
         scores[f"{name}_knn"] = knn_accuracy(fb, bank.labels, fe, evaluation.labels, k=cfg.knn_k)
         scores[f"{name}_probe"] = linear_probe_accuracy(fb, bank.labels, fe, evaluation.labels)
     return scores

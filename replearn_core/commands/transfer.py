@@ -28,9 +28,12 @@ def add_arguments(p) -> None:
     p.add_argument("--dataset", default=d.dataset, help=f"target dataset or folder:PATH (default: {d.dataset})")
     p.add_argument("--eval-dataset", default=None,
                    help="held-out target images (default: the target's own test split)")
+    from replearn_core.transfer import STRATEGIES
+
+    own = "; ".join(f"{key}: --{o.name.replace('_', '-')}" for key, s in STRATEGIES.items() for o in s.OPTIONS)
     p.add_argument("--strategies", default=",".join(d.strategies),
-                   help="comma-separated: linear, logreg, full, partial, llrd, gradual, lpft, scratch "
-                        f"(default: {','.join(d.strategies)})")
+                   help=f"comma-separated: {', '.join(STRATEGIES)} (default: {','.join(d.strategies)}); the "
+                        f"strategies' own settings: {own}")
     p.add_argument("--fractions", default=",".join(f"{f:g}" for f in d.fractions),
                    help="comma-separated label fractions in (0, 1] (default: 0.01,0.1,1)")
     for name, kind in [("epochs", int), ("min_steps", int), ("batch_size", int), ("lr", float),

@@ -140,3 +140,29 @@ def test_a_run_without_views_draws_no_pictures_of_its_method(store):
     at.session_state["ssl_run_id"] = run_id
     at.run()
     assert not any("What the model draws" in h.value for h in at.subheader)
+
+
+def test_a_new_method_appears_with_its_card_settings_and_option_without_editing_the_page(monkeypatch):
+    """Adding a method is its file and one registry line: the lab lists it, shows its card, offers the
+    temperature only when it declares one, and draws the option it declares."""
+    from replearn_core.options import Option
+    from replearn_core.ssl.methods import METHODS
+    from replearn_core.ssl.methods.simclr import SimCLR
+
+    class Sharpened(SimCLR):
+        name = "sharpened"
+        title = "Sharpened SimCLR (toy)"
+        summary = "A toy: SimCLR with a declared setting."
+        uses_temperature = False
+        OPTIONS = (Option("sharpness", 2.0, "Sharpness", "How much sharper than SimCLR.", 1.0, 4.0, step=0.5),)
+
+    monkeypatch.setitem(METHODS, "sharpened", Sharpened)
+    at = _page()
+    at.query_params["method"] = "sharpened"
+    at.run()
+    assert not at.exception
+    assert next(s for s in at.sidebar.selectbox if s.label == "Method").value == "sharpened"
+    assert any(s.value == "Sharpened SimCLR (toy)" for s in at.subheader)
+    sliders = {s.label: s.value for s in at.sidebar.slider}
+    assert sliders["Sharpness"] == 2.0 and "Temperature τ" not in sliders
+    assert sliders["Epochs"] == Sharpened.default_epochs
