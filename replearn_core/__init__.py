@@ -18,9 +18,11 @@ Layers, bottom to top; a module imports only from its own layer or the ones belo
 2. Capabilities, one folder each, none importing another at module level:
    ``ssl/`` (self-supervised pretraining: config, losses, methods, trainer, job, lab),
    ``transfer/``, ``cyclegan/``, ``metric/``, ``adaptation/``, ``projection/``
-   (feature maps), ``claims/`` (the articles' claims, measured).
-3. The command line: ``commands/`` (one module per command), ``cli.py``, ``__main__.py``.
-4. Above the package: the Streamlit pages (``app.py``, ``home.py``, ``pages/``, ``ui/``)
+   (feature maps).
+3. ``claims/``: the articles' claims, measured. It plans and scores runs of the capabilities (their
+   configurations and methods), so it sits above them; no capability imports it.
+4. The command line: ``commands/`` (one module per command), ``cli.py``, ``__main__.py``.
+5. Above the package: the Streamlit pages (``app.py``, ``home.py``, ``pages/``, ``ui/``)
    and the benchmarks (``bench/``).
 
 Job kinds (``"ssl"``, ``"transfer"``, ...) map to their capability's job function in

@@ -2,7 +2,8 @@
 imports make no cycle, and imports point down only.
 
 Layers, bottom to top: the shared base (the modules at the package root, ``data/``, ``runs/``), the
-capabilities (one folder each), the command line (``commands/``, ``cli.py``, ``__main__.py``). The import graph
+capabilities (one folder each), the claims table (which plans and scores the capabilities' runs), the command
+line (``commands/``, ``cli.py``, ``__main__.py``). The import graph
 is read with ``ast`` from module-level imports (function bodies and ``if TYPE_CHECKING:`` blocks are left out:
 they do not run on import).
 """
@@ -17,20 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "replearn_core"
-CAPABILITIES = {"adaptation", "claims", "cyclegan", "metric", "projection", "ssl", "transfer"}
+CAPABILITIES = {"adaptation", "cyclegan", "metric", "projection", "ssl", "transfer"}
+CLAIMS = {"claims"}  # measures the capabilities' runs: above them, below the command line
 COMMAND_LINE = {"commands", "cli", "__main__"}
-
-# Module-level imports from one capability folder into another that the code has today (issue 10 removes them).
-# A new one fails the test; so does one listed here that is gone (then delete its line). Imports inside functions
-# are not counted (projection.maps -> ssl.config and ssl.job, claims.measure -> ssl.job, ...).
-KNOWN_CAPABILITY_IMPORTS = {
-    # the claims table plans and measures self-supervised and transfer runs
-    ("replearn_core.claims.plan", "replearn_core.ssl.config"),
-    ("replearn_core.claims.plan", "replearn_core.ssl.methods"),
-    ("replearn_core.claims.plan", "replearn_core.transfer.config"),
-    ("replearn_core.claims.measure", "replearn_core.ssl.config"),
-    ("replearn_core.claims.measure", "replearn_core.ssl.methods"),
-}
+LAYERS = [CAPABILITIES, CLAIMS, COMMAND_LINE]  # bottom to top, above the shared base (every other area)
 
 
 def module_files() -> dict[str, Path]:
@@ -169,30 +160,29 @@ def test_ssl_config_does_not_import_the_methods():
     assert not {m for m in imported if m and m.startswith("replearn_core.ssl.methods")}
 
 
+def layer(module: str) -> int:
+    """0 for the shared base, then 1, 2, 3 for the capabilities, the claims table and the command line."""
+    return next((i + 1 for i, areas in enumerate(LAYERS) if area(module) in areas), 0)
+
+
+def test_layer_reads_each_area():
+    assert [layer(f"{PACKAGE}.{name}") for name in ("runs.store", "ssl.job", "claims.plan", "commands.train")] == \
+        [0, 1, 2, 3]
+
+
 def test_no_capability_imports_another():
-    found = set()
-    for module, targets in import_graph(packages=False).items():
-        if area(module) not in CAPABILITIES:
-            continue
-        for target in targets:
-            if area(target) in CAPABILITIES and area(target) != area(module):
-                found.add((module, target))
-    new = found - KNOWN_CAPABILITY_IMPORTS
-    gone = KNOWN_CAPABILITY_IMPORTS - found
-    assert not new, f"a capability folder imports another one (move the shared piece below them): {sorted(new)}"
-    assert not gone, f"no longer imported, delete from KNOWN_CAPABILITY_IMPORTS: {sorted(gone)}"
+    found = sorted((module, target) for module, targets in import_graph(packages=False).items()
+                   if area(module) in CAPABILITIES for target in targets
+                   if area(target) in CAPABILITIES and area(target) != area(module))
+    assert not found, f"a capability folder imports another one (move the shared piece below them): {found}"
 
 
 def test_imports_point_down():
-    """The shared base imports no capability and no command; capabilities import no command."""
-    wrong = []
-    for module, targets in import_graph(packages=False).items():
-        if area(module) in COMMAND_LINE or module == PACKAGE:
-            continue
-        for target in targets:
-            if area(target) in COMMAND_LINE or (area(module) not in CAPABILITIES and area(target) in CAPABILITIES):
-                wrong.append((module, target))
-    assert not wrong, f"imports that point up a layer: {sorted(wrong)}"
+    """The shared base imports no capability, claims or command; a capability no claims or command; the
+    claims no command."""
+    wrong = sorted((module, target) for module, targets in import_graph(packages=False).items()
+                   if module != PACKAGE for target in targets if layer(target) > layer(module))
+    assert not wrong, f"imports that point up a layer: {wrong}"
 
 
 _IMPORT_EACH = """
