@@ -218,7 +218,11 @@ def print_table(args, results: dict[str, list[dict]], seeds: list[int]) -> list[
             failures.append(f"{name}: MAP@R gain {statistics.mean(gains):.3f} < {GAIN_TARGET}")
         if max(times) > TIME_LIMIT_S:
             failures.append(f"{name}: {max(times):.0f} s of training > {TIME_LIMIT_S:.0f} s (check the load)")
-    print("\ntargets: " + ("all met" if not failures else "NOT met:\n  " + "\n  ".join(failures)))
+    if args.dataset != "shapes" or args.epochs or args.time_budget:
+        print("\ntargets (issue 12): set for the default runs on shapes; not checked for this table")
+        failures = []
+    else:
+        print("\ntargets: " + ("all met" if not failures else "NOT met:\n  " + "\n  ".join(failures)))
     if set(names) == set(VARIANTS) and not args.validation:
         print("\n" + arcface_claim(results, seeds))
     return failures
