@@ -8,7 +8,7 @@ web process must find its dataset in the worker); each loader imports its module
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Callable
 
@@ -151,9 +151,44 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
     train = load_dataset(spec, "train", image_size)
     if max_train_images:
         train = train.take(max_train_images, seed=seed)
+    return train, held_out_images(spec, eval_spec, image_size, eval_images)
+
+
+def held_out_images(spec: str, eval_spec: str | None, image_size: int, eval_images: int) -> ImageDataset:
+    """A run's held-out images: ``spec``'s test split, or all of ``eval_spec`` when given; at most
+    ``eval_images``, always the same seeded subset."""
     evaluation = load_dataset(eval_spec, "all", image_size) if eval_spec else load_dataset(spec, "test", image_size)
-    return train, evaluation.take(eval_images, seed=1)
+    return evaluation.take(eval_images, seed=1)
 
 
-__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "ImageDataset", "check_dataset_spec", "dataset_names",
-           "hue_free", "load_dataset", "load_train_and_eval", "resize_uint8", "stratified_split"]
+@dataclass(frozen=True)
+class EvaluationImages:
+    """The images a run's features are scored on, chosen from its settings: a kNN bank of training images and
+    the held-out images. The run configurations that score features (``TrainConfig``, ``MetricConfig``) use
+    these names and defaults; the trainers and the feature maps' scores pick the images with :meth:`splits`,
+    so a map scores a checkpoint on the images its run scored it on."""
+
+    dataset: str = "shapes"  # a registered dataset or folder:PATH
+    eval_dataset: str | None = None  # held-out images; None = the dataset's own test split
+    image_size: int = 32  # pixels a side
+    max_train_images: int | None = None  # the run's training images: at most this many (None = all)
+    eval_images: int = 1000  # held-out images scored
+    knn_bank_images: int = 5000  # training images that form the kNN memory bank
+    knn_k: int = 20  # neighbours of the kNN classifier
+    seed: int = 0  # seeds the subset of training images
+
+    @classmethod
+    def of(cls, config) -> "EvaluationImages":
+        """The evaluation settings of a run configuration that has these names."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
+
+    def splits(self) -> tuple[ImageDataset, ImageDataset, ImageDataset]:
+        """(training images, kNN bank, held-out images)."""
+        train, evaluation = load_train_and_eval(self.dataset, self.eval_dataset, self.image_size,
+                                                self.max_train_images, self.eval_images, self.seed)
+        return train, train.take(self.knn_bank_images, seed=2), evaluation
+
+
+__all__ = ["DATASETS", "DatasetError", "DatasetInfo", "EvaluationImages", "ImageDataset", "check_dataset_spec",
+           "dataset_names", "held_out_images", "hue_free", "load_dataset", "load_train_and_eval", "resize_uint8",
+           "stratified_split"]

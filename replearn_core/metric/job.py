@@ -18,7 +18,7 @@ import torch
 from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
 from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.data import load_dataset
+from replearn_core.data import EvaluationImages, held_out_images
 from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
 from replearn_core.features import encode_images
@@ -43,11 +43,7 @@ def parse_config(config_dict: dict) -> tuple[MetricConfig, SimpleNamespace]:
 
 def evaluation_split(config: MetricConfig):
     """The held-out images that retrieval is scored on (and that the search page queries)."""
-    if config.eval_dataset:
-        evaluation = load_dataset(config.eval_dataset, "all", config.image_size)
-    else:
-        evaluation = load_dataset(config.dataset, "test", config.image_size)
-    return evaluation.take(config.eval_images, seed=1)
+    return held_out_images(config.dataset, config.eval_dataset, config.image_size, config.eval_images)
 
 
 def embed(model: torch.nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -60,11 +56,7 @@ def run_metric(config_dict: dict, ctx: RunContext) -> dict:
     torch.manual_seed(config.seed)
     device = ctx.device
     ctx.progress(0.0, "loading data")
-    train = load_dataset(config.dataset, "train", config.image_size)
-    if config.max_train_images:
-        train = train.take(config.max_train_images, seed=config.seed)
-    evaluation = evaluation_split(config)
-    bank = train.take(config.knn_bank_images, seed=2)
+    train, bank, evaluation = EvaluationImages.of(config).splits()
     recipe = recipe_from_dicts(config.recipe) if config.recipe is not None else METRIC_RECIPE
 
     model = MetricModel(config.method, build_backbone(config.backbone), train.num_classes, config.options)

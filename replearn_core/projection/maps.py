@@ -19,11 +19,12 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
 
+from replearn_core.data import EvaluationImages
 from replearn_core.i18n import Message
 from replearn_core.options import Option, resolve_options
 from replearn_core.projection.cache import ArrayCache
@@ -75,9 +76,8 @@ PROJECTIONS: dict[str, Projection] = {
                0, 10_000),)),
 }
 
-# the settings of a run's configuration that choose and score its evaluation images (TrainConfig's names)
-EVALUATION_SETTINGS = ("dataset", "eval_dataset", "image_size", "max_train_images", "eval_images",
-                       "knn_bank_images", "knn_k", "seed")
+# the settings of a run's configuration that choose and score its evaluation images
+EVALUATION_SETTINGS = tuple(f.name for f in fields(EvaluationImages))
 
 _features = ArrayCache("features", max_in_memory=8)
 _maps = ArrayCache("feature_maps", max_in_memory=32)
@@ -217,22 +217,20 @@ def run_features(store, source: str, split: str = "test", backbone: str | None =
     return dict(arrays, class_names=list(data.class_names), cached=False, **info)
 
 
-def evaluation_config(store, source: str, dataset: str | None = None):
-    """The :class:`~replearn_core.ssl.config.TrainConfig` that picks a source's evaluation images.
+def evaluation_config(store, source: str, dataset: str | None = None) -> EvaluationImages:
+    """The :class:`~replearn_core.data.EvaluationImages` that pick a source's evaluation images.
 
     The run's own settings (for ``"init:<run id>"``, that run's); the defaults for what it does not set
     (a metric-learning or supervised run uses the same names). Another ``dataset`` than the run's drops
     the run's ``eval_dataset``: the held-out images are then that dataset's test split.
     """
-    from replearn_core.ssl.config import TrainConfig
-
     run_id = None if source == "init" else source[5:] if source.startswith("init:") else source
     run_config = store.get_run(run_id).config if run_id else {}
     settings = {name: run_config[name] for name in EVALUATION_SETTINGS if run_config.get(name) is not None}
     if dataset and dataset != settings.get("dataset"):
         settings.update(dataset=dataset)
         settings.pop("eval_dataset", None)
-    return TrainConfig(**settings)
+    return EvaluationImages(**settings)
 
 
 def run_scores(store, source: str, backbone: str | None = None, dataset: str | None = None,
@@ -240,14 +238,13 @@ def run_scores(store, source: str, backbone: str | None = None, dataset: str | N
     """kNN accuracy, linear probe and k-means NMI of a checkpoint's features, as the run measures itself.
 
     The checkpoint (or the untrained control) encodes the run's bank of training images and its
-    held-out images, both chosen by :func:`replearn_core.ssl.job.prepare_data` from the run's settings
+    held-out images, both chosen by :meth:`replearn_core.data.EvaluationImages.splits` from the run's settings
     (:func:`evaluation_config`), and :func:`~replearn_core.projection.scores.score_features` scores them.
     So ``knn_accuracy`` equals the ``knn_acc`` the run logged for this checkpoint (an SSL run's
     backbone; a metric-learning run logs it on its embedding head instead). Also returns
     ``bank_images``, ``heldout_images`` and ``knn_k``. Cached per checkpoint and settings.
     """
     from replearn_core.features import encode_images
-    from replearn_core.ssl.job import prepare_data
 
     try:
         factory, key_part, _, _, _, _ = _resolve(store, source, backbone, dataset, 0, checkpoint)
@@ -259,7 +256,7 @@ def run_scores(store, source: str, backbone: str | None = None, dataset: str | N
     hit = _maps.get(key)
     if hit is not None:
         return hit[1]["scores"]
-    _, bank, heldout = prepare_data(config)
+    _, bank, heldout = config.splits()
     encoder = factory()
     bank_features = encode_images(encoder, bank.images)  # (N, D)
     heldout_features = encode_images(encoder, heldout.images)  # (M, D)

@@ -2,7 +2,7 @@
 
 The first three are computed on the features, not on the 2-D map, and on the run's own evaluation
 images, not on the map's points: a bank of training images and the held-out images, chosen exactly
-as the trainer chooses them (:func:`replearn_core.ssl.job.prepare_data`). So they do not depend on
+as the trainers choose them (:meth:`replearn_core.data.EvaluationImages.splits`). So they do not depend on
 the projection's knobs, the number of points or the split shown, and the kNN accuracy is the number
 the run itself reported for the same checkpoint:
 

@@ -12,7 +12,7 @@ import torch
 
 from replearn_core.augment import plain
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.data import load_train_and_eval
+from replearn_core.data import EvaluationImages
 from replearn_core.evaluation import linear_probe_accuracy
 from replearn_core.runs.context import RunContext
 from replearn_core.ssl.config import TrainConfig
@@ -25,10 +25,7 @@ from replearn_core.ssl.views import METHOD_STATE, method_tensors
 
 def prepare_data(config: TrainConfig):
     """(train, kNN bank, evaluation) splits for a config."""
-    train, evaluation = load_train_and_eval(config.dataset, config.eval_dataset, config.image_size,
-                                            config.max_train_images, config.eval_images, config.seed)
-    bank = train.take(config.knn_bank_images, seed=2)
-    return train, bank, evaluation
+    return EvaluationImages.of(config).splits()
 
 
 def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
