@@ -15,7 +15,7 @@ Layers, bottom to top; a module imports only from its own layer or the ones belo
    training loop every capability's job runs), ``checkpoints.py``, ``plots.py`` (run
    curves), and ``runs/``: the run store, the job registry, the worker processes,
    and ``RunConfig`` (``runs/config.py``), the base of every run configuration.
-2. Capabilities, one folder each, none importing another at module level:
+2. Capabilities, one folder each, none importing another (not even inside a function):
    ``ssl/`` (self-supervised pretraining: config, losses, methods, trainer, job, lab),
    ``transfer/``, ``cyclegan/``, ``metric/``, ``adaptation/``, ``projection/``
    (feature maps).

@@ -177,6 +177,20 @@ def test_no_capability_imports_another():
     assert not found, f"a capability folder imports another one (move the shared piece below them): {found}"
 
 
+def test_no_capability_imports_another_even_inside_a_function():
+    """Deferred imports too: a capability reaches another's code through nothing but the shared base."""
+    found = []
+    for module, path in module_files().items():
+        if area(module) not in CAPABILITIES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [(module, name) for name in names if name.startswith(PACKAGE + ".")
+                      and area(name) in CAPABILITIES and area(name) != area(module)]
+    assert not found, f"a capability imports another one: {sorted(found)}"
+
+
 def test_imports_point_down():
     """The shared base imports no capability, claims or command; a capability no claims or command; the
     claims no command."""
