@@ -7,7 +7,7 @@ from replearn_core.i18n import translate_or
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.config import MetricConfig
 from replearn_core.metric.search import comparison_table
-from replearn_core.metric.views import retrieval_figure, start_metric_runs
+from replearn_core.metric.lab import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
 from ui.i18n import how_to_read, t
 from ui.metric_search import search_panel

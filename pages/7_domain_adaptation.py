@@ -4,7 +4,7 @@ import streamlit as st
 
 from replearn_core.adaptation import ADAPT_METHODS
 from replearn_core.adaptation.job import SETTINGS, AdaptConfig
-from replearn_core.adaptation.views import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
+from replearn_core.adaptation.lab import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
                                             start_adapt_run)
 from replearn_core.backbones import BACKBONES
 from replearn_core.i18n import translate_or

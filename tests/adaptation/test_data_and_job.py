@@ -109,7 +109,7 @@ def test_coral_and_mmd_ramp_their_alignment_weight_from_zero(store):
 
 
 def test_the_domain_gap_reading_says_how_much_smaller_and_the_class_match():
-    from replearn_core.adaptation.views import domain_gap_reading
+    from replearn_core.adaptation.lab import domain_gap_reading
     summary = {"method": "mmd", "domain_gap_before": 1.2, "domain_gap_after": 0.3, "target_acc_before": 0.25,
                "target_acc_after": 0.7, "class_match_before": 0.1, "class_match_after": 0.55}
     line = domain_gap_reading(summary)
