@@ -10,9 +10,10 @@ with those values filled in, and the student can change them. The contract, for 
 - ``preset(name, default)`` returns the URL's value converted to the type of ``default`` (int, float,
   bool as ``1/0/true/false``, str, list of the element type), else ``default``; a value that does not
   convert (``?epochs=many``) or that ``choices`` rejects is ignored and the default used;
-- an unkeyed widget takes the preset as its default: the URL does not change while the student works, so
-  the widget keeps the student's changes. A keyed widget (whose state outlives the page) gets it through
-  :func:`preset_state`, which writes its session state once per new URL value;
+- a widget takes the preset as its default: the URL does not change while the student works, so the widget
+  keeps the student's changes, and a lesson opened from the Lessons page finds the page's widgets new (a
+  widget's state goes when a run of another page does not draw it). The declared options and settings
+  (``ui.options.option_controls``) take theirs this way, by their names;
 - a selectbox or radio takes :func:`preset_index`;
 - ``lesson`` names the lesson that opened the page and ``lang`` the language; pages ignore both as settings.
 
@@ -71,17 +72,6 @@ def preset_index(name: str, options: list, default_index: int = 0) -> int:
     raw = st.query_params.get(name)
     names = [str(o) for o in options]
     return names.index(raw) if raw in names else default_index
-
-
-def preset_state(key: str, name: str, default: Any, **kwargs) -> None:
-    """Put the URL's value for ``name`` into the keyed widget ``key``'s state when the URL is new to this
-    session, so a lesson link fills the widget in and the student's later changes are kept."""
-    seen_key = f"_preset_seen.{key}"
-    raw = st.query_params.get(name)
-    if raw is None or st.session_state.get(seen_key) == raw:
-        return
-    st.session_state[seen_key] = raw
-    st.session_state[key] = preset(name, default, **kwargs)
 
 
 def lesson_banner() -> None:
