@@ -8,6 +8,10 @@ A method (a class in a registry such as ``replearn_core.ssl.methods.METHODS``) l
   the stored configuration of a run says everything it ran with;
 - the page draws one control per option (``ui.options``) and the command line's ``--option KEY=VALUE``
   help lists them.
+
+A capability's run settings that its page offers (epochs, learning rate, image size, ...) are declared the same
+way, with :func:`setting`, which reads each default from the run configuration's dataclass (the CycleGAN,
+adaptation, metric-learning and lab ``SETTINGS``); so are a transfer strategy's own settings (``OPTIONS``).
 """
 
 from __future__ import annotations
