@@ -7,11 +7,12 @@ from replearn_core.data import DATASETS
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import method_cards, start_ssl_run
+from replearn_core.ssl.methods import METHODS
 from replearn_core.ssl.views import VIEWS, method_states, run_views
-from ui.i18n import how_to_read, method_card_t, msg_t, t
+from ui.i18n import how_to_read, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
-from ui.panels import live_run, method_card, open_page, start_button
+from ui.panels import card_t, live_run, method_card, open_page, start_button
 from ui.pickers import dataset_picker
 from ui.presets import preset_index
 from ui.view_recipe import recipe_editor
@@ -23,7 +24,7 @@ cards = method_cards()
 with st.sidebar:
     st.header(t("lab.settings"))
     dataset = dataset_picker(t("lab.dataset"), list(DATASETS)[0], t("lab.dataset_help"))
-    titles = {m: method_card_t(c).title for m, c in cards.items()}
+    titles = {m: card_t(cls.card()).title for m, cls in METHODS.items()}
     method = st.selectbox(t("lab.method"), list(cards), index=preset_index("method", list(cards)),
                           format_func=titles.get, help=t("lab.method_help"))
     usable = [b for b in BACKBONES if cards[method].backbones is None or b in cards[method].backbones]
@@ -35,13 +36,9 @@ with st.sidebar:
     values = option_controls(cards[method].settings(), key=method, method="ssl")
     options = option_controls(cards[method].options, key=f"option_{method}", method=method)
 
-card = method_card_t(cards[method])
 left, right = st.columns([3, 2])
 with right:
-    method_card(card.title, card.summary, card.formula, card.paper)
-    if card.loss_doc:
-        with st.expander(t("lab.loss_doc")):
-            st.code(card.loss_doc.strip(), language="text")
+    method_card(METHODS[method].card())
 
 with left:
     st.subheader(t("lab.views"))

@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from replearn_core.i18n import translate_or
 from replearn_core.transfer import STRATEGIES, TransferConfig
 from replearn_core.transfer.lab import comparison_runs, run_label, start_comparison, start_source_run
 from ui.i18n import t
 from ui.options import option_controls
-from ui.panels import live_run, open_page, start_button
+from ui.panels import card_t, live_run, open_page, start_button
 from ui.pickers import dataset_picker, encoder_picker
 from ui.presets import preset
 from ui.transfer_results import comparison_results
@@ -18,7 +17,7 @@ FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 
 
 def strategy_title(key: str) -> str:
-    return translate_or(f"strategy.{key}.title", STRATEGIES[key].title, page.lang)
+    return card_t(STRATEGIES[key].card()).title
 
 
 with st.sidebar:
@@ -50,9 +49,9 @@ with st.sidebar:
                                       help=t("transfer.image_size_help"))
         seed = st.number_input(t("common.seed"), 0, 10_000, defaults.seed, help=t("transfer.seed_help"))
 
-for key in strategies:
-    with st.expander(strategy_title(key)):
-        st.markdown(translate_or(f"strategy.{key}.explanation", STRATEGIES[key].explanation(), page.lang))
+for card in (card_t(STRATEGIES[key].card()) for key in strategies):
+    with st.expander(card.title):
+        st.markdown(card.summary)
 
 config = dict(defaults.to_dict(), encoder=encoder, backbone=backbone, dataset=dataset, strategies=strategies,
               fractions=fractions, epochs=int(epochs), lr=float(lr), image_size=int(image_size), seed=int(seed),

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
-from replearn_core.i18n import translate_or
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.config import MetricConfig
 from replearn_core.metric.search import comparison_table
@@ -12,7 +11,7 @@ from replearn_core.plots import loss_figure
 from ui.i18n import how_to_read, t
 from ui.metric_search import search_panel
 from ui.options import option_controls
-from ui.panels import live_run, method_card, open_page, start_button
+from ui.panels import card_t, live_run, method_card, open_page, start_button
 from ui.pickers import dataset_picker
 from ui.presets import preset_index
 
@@ -20,7 +19,7 @@ page = open_page("ml.title")
 
 
 def loss_title(m: str) -> str:
-    return translate_or(f"metric_method.{m}.title", METRIC_METHODS[m].title, page.lang)
+    return card_t(METRIC_METHODS[m].card()).title
 
 
 with st.sidebar:
@@ -39,8 +38,7 @@ with st.sidebar:
 
 left, right = st.columns([3, 2])
 with right:
-    method_card(loss_title(method), translate_or(f"metric_method.{method}.summary", declared.summary, page.lang),
-                declared.formula, declared.paper)
+    method_card(declared.card())
 
 config = dict(MetricConfig().to_dict(), method=method, dataset=dataset, backbone=backbone, options=options, **values)
 with left:

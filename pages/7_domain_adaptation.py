@@ -7,10 +7,9 @@ from replearn_core.adaptation.job import SETTINGS, AdaptConfig
 from replearn_core.adaptation.lab import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
                                             start_adapt_run)
 from replearn_core.backbones import BACKBONES
-from replearn_core.i18n import translate_or
 from ui.i18n import t
 from ui.options import option_controls
-from ui.panels import live_run, method_card, open_page, start_button
+from ui.panels import card_t, live_run, method_card, open_page, start_button
 from ui.pickers import dataset_picker
 from ui.presets import preset_index
 
@@ -19,7 +18,7 @@ defaults = AdaptConfig()
 
 
 def method_title(m: str) -> str:
-    return t("da.all") if m == "all" else translate_or(f"adapt_method.{m}.title", ADAPT_METHODS[m].title, page.lang)
+    return t("da.all") if m == "all" else card_t(ADAPT_METHODS[m].card()).title
 
 
 def domain_picker(name: str, label: str, default: str, help_text: str) -> str:
@@ -44,8 +43,7 @@ with st.sidebar:
     values |= option_controls(SETTINGS, "da", method="adapt")
 
 if declared is not None:
-    method_card(method_title(method), translate_or(f"adapt_method.{method}.summary", declared.summary, page.lang),
-                declared.formula, declared.paper)
+    method_card(declared.card())
 
 config = dict(defaults.to_dict(), source=source, target=target, method=method, backbone=backbone, **values)
 start_button(t("da.adapt"), t("da.adapt_help"), lambda: start_adapt_run(config, page.store, user=page.user),

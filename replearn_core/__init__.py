@@ -12,7 +12,8 @@ Layers, bottom to top; a module imports only from its own layer or the ones belo
    ``paths.py``, ``device.py``, ``download.py``, ``data/`` (the dataset registry),
    ``augment.py``, ``backbones.py``, ``evaluation.py`` (kNN, linear probe, collapse
    meters), ``features.py`` (encoding images), ``training.py`` (``fit``, the one
-   training loop every capability's job runs), ``checkpoints.py``, ``plots.py`` (run
+   training loop every capability's job runs), ``options.py`` (typed options and
+   settings), ``cards.py`` (the card every method declares), ``checkpoints.py``, ``plots.py`` (run
    curves), and ``runs/``: the run store, the job registry, the worker processes,
    and ``RunConfig`` (``runs/config.py``), the base of every run configuration.
 2. Capabilities, one folder each, none importing another (not even inside a function):

@@ -1,5 +1,4 @@
-"""Every group of typed options the product declares, for the tests that check them all: ``from tests.declared
-import declared_option_groups``."""
+"""Every card and every group of typed options the product declares, for the tests that check them all."""
 
 
 def declared_option_groups():
@@ -23,3 +22,15 @@ def declared_option_groups():
     groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),
                ("ssl", SSL_SETTINGS)]
     return groups
+
+
+def declared_cards():
+    """The card of every trainable thing: each SSL method, metric-learning loss, adaptation method and transfer
+    strategy (replearn_core.cards.Card)."""
+    from replearn_core.adaptation import ADAPT_METHODS
+    from replearn_core.metric import METRIC_METHODS
+    from replearn_core.ssl.methods import METHODS
+    from replearn_core.transfer import STRATEGIES
+
+    return ([cls.card() for cls in METHODS.values()] + [m.card() for m in METRIC_METHODS.values()]
+            + [m.card() for m in ADAPT_METHODS.values()] + [s.card() for s in STRATEGIES.values()])

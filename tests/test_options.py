@@ -6,7 +6,7 @@ import pytest
 from replearn_core.options import Option, default_options, resolve_options
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
-from tests.declared import declared_option_groups
+from tests.declared import declared_cards, declared_option_groups
 
 DECLARED = (Option("stop_gradient", True, "Stop-gradient", "h"),
             Option("queue_size", 2048, "Queue", "h", low=16, high=65536),
@@ -57,6 +57,17 @@ def test_every_declared_option_is_complete_and_its_default_valid():
             assert option.label and option.help, (namespace, option.name)
             assert option.coerce(option.default) == option.default, (namespace, option.name)
             assert option.kind in (bool, int, float, str)
+
+
+def test_every_registry_gives_a_complete_card_of_the_same_kind():
+    from replearn_core.cards import Card
+
+    cards = declared_cards()
+    assert {card.key.split(".")[0] for card in cards} == {"method", "metric_method", "adapt_method", "strategy"}
+    for card in cards:
+        assert isinstance(card, Card) and card.title and card.summary, card.key
+        assert all(isinstance(o, Option) for o in card.options), card.key
+    assert len({card.key for card in cards}) == len(cards)
 
 
 def test_a_number_with_listed_values_takes_only_those():

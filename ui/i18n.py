@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from replearn_core.i18n import (DEFAULT_LANGUAGE, LANGUAGES, error_text, message_text, method_text,
+from replearn_core.i18n import (DEFAULT_LANGUAGE, LANGUAGES, error_text, message_text,
                                 normalise_language, translate)
 
 PARAM = "lang"  # the query parameter
@@ -33,11 +33,6 @@ def current_language() -> str:
 def t(key: str, /, **params) -> str:
     """The text of ``key`` in the page's language."""
     return translate(key, current_language(), **params)
-
-
-def method_t(method: str, field: str, fallback: str) -> str:
-    """A method card's text in the page's language (the class attribute when the catalogue lacks it)."""
-    return method_text(method, field, fallback, current_language())
 
 
 def error_t(exc: BaseException) -> str:
@@ -72,12 +67,3 @@ def language_switch() -> str:
 def how_to_read(chart: str, container=None) -> None:
     """The one-line "how to read this" caption beside a chart (catalogue key ``howto.<chart>``)."""
     (container or st).caption(t("common.how_to_read", text=t(f"howto.{chart}")))
-
-
-def method_card_t(card):
-    """A method card (``replearn_core.ssl.lab.MethodCard``) with its title, summary and paper line in the page's
-    language, from the catalogue's ``method.<name>.*`` (the class's English where the catalogue has no key)."""
-    from dataclasses import replace
-
-    return replace(card, **{field: method_t(card.name, field, getattr(card, field))
-                            for field in ("title", "summary", "paper")})

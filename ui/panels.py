@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
+from replearn_core.cards import Card
 from replearn_core.data import DatasetError
+from replearn_core.i18n import translate_or
 from replearn_core.runs.access import User, latest_run
 from replearn_core.runs.store import RunNotFound, RunStore
 from ui.classroom import cancel_button, current_user, queue_note
@@ -110,10 +112,24 @@ def live_run(page: Page, kind: str, state_key: str, empty_text: str, header: Cal
     live_view()
 
 
-def method_card(title: str, summary: str, formula: str, paper: str = "") -> None:
-    """A method's card: its name, what it does in two or three sentences, its loss and where it comes from."""
-    st.subheader(title)
-    st.markdown(summary)
-    st.latex(formula)
-    if paper:
-        st.caption(paper)
+def card_t(card: Card) -> Card:
+    """The card in the page's language: ``<key>.title|summary|paper`` from the catalogue, the declared English
+    where it has none."""
+    lang = current_language()
+    return replace(card, **{part: translate_or(f"{card.key}.{part}", getattr(card, part), lang)
+                            for part in ("title", "summary", "paper") if getattr(card, part)})
+
+
+def method_card(card: Card) -> None:
+    """A method's card (any registry's: replearn_core.cards): its name, what it does in two or three sentences,
+    its loss, where it comes from, and its loss function's docstring under an expander."""
+    card = card_t(card)
+    st.subheader(card.title)
+    st.markdown(card.summary)
+    if card.formula:
+        st.latex(card.formula)
+    if card.paper:
+        st.caption(card.paper)
+    if card.loss_doc:
+        with st.expander(t("lab.loss_doc")):
+            st.code(card.loss_doc.strip(), language="text")

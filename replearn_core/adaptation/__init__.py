@@ -13,6 +13,7 @@ from typing import Callable
 from replearn_core.adaptation.coral import coral_loss
 from replearn_core.adaptation.grl import domain_loss
 from replearn_core.adaptation.mmd import mk_mmd
+from replearn_core.cards import Card
 from replearn_core.options import Option
 
 
@@ -31,6 +32,11 @@ class AdaptMethod:
     # alignment(source_features, target_features, discriminator) -> loss; None = no alignment (the control)
     alignment: Callable | None = None
     adversarial: bool = False  # trains a domain classifier behind a gradient reversal layer (passed as discriminator)
+
+    def card(self) -> Card:
+        """Its card for the page: name, summary, loss formula, paper, its alignment weight."""
+        return Card(f"adapt_method.{self.name}", self.title, self.summary, self.formula, self.paper,
+                    options=self.options)
 
     @property
     def options(self) -> tuple[Option, ...]:

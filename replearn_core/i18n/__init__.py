@@ -74,12 +74,6 @@ def translate_or(key: str, fallback: str, lang: str = DEFAULT_LANGUAGE, /, **par
     return fallback.format(**params) if params else fallback
 
 
-def method_text(method: str, field: str, fallback: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A method card's ``title``/``summary``/``paper``/``formula_caption`` from ``method.<name>.<field>``; the
-    class attribute (English) only when the catalogue has no such key."""
-    return translate_or(f"method.{method}.{field}", fallback, lang)
-
-
 def placeholders(text: str) -> set[str]:
     """The ``str.format`` fields of a text (``{n}``, ``{acc:.3f}`` → {"n", "acc:.3f"}) plus any ``%s``-style
     ones, so that both languages can be checked to ask for the same values."""
@@ -219,4 +213,4 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
 
 __all__ = ["CATALOGUE_DIR", "DEFAULT_LANGUAGE", "LANGUAGES", "CodedError", "Message", "catalogue",
            "catalogue_problems", "error_text", "has_key", "message", "message_of", "message_text",
-           "method_text", "normalise_language", "placeholders", "translate", "translate_or"]
+           "normalise_language", "placeholders", "translate", "translate_or"]

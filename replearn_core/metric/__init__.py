@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from replearn_core.metric.losses import ArcFace, siamese_loss, supcon_loss, triplet_loss
+from replearn_core.cards import Card
 from replearn_core.metric.config import MetricConfig
 from replearn_core.options import Option, setting
 
@@ -71,6 +72,11 @@ class MetricMethod:
     # options (margin, mining, ...) from the MetricModel
     loss: Callable | None = None
     class_centres: Callable | None = None  # (embedding_dim, classes, scale, margin) -> a module of learned centres
+
+    def card(self) -> Card:
+        """Its card for the page: name, summary, loss formula, paper, options."""
+        return Card(f"metric_method.{self.name}", self.title, self.summary, self.formula, self.paper,
+                    options=self.options)
 
     def run_defaults(self) -> dict:
         """The MetricConfig fields this loss declares: what the page and the benchmark start from."""

@@ -22,13 +22,10 @@ from replearn_core.ssl.methods.base import default_view_size
 
 @dataclass
 class MethodCard:
+    """What the lab offers for a method beside its card (``METHODS[m].card()``: title, summary, formula,
+    paper, loss docstring): its default run, views and backbones."""
     name: str
-    title: str
-    paper: str
-    summary: str
-    formula: str
     recipe_kind: str  # which default view recipe suits the method (augment.default_recipe)
-    loss_doc: str
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
     default_view_size: int = 20  # pixels a side of its training views for the default 32-pixel images
     default_batch_size: int = 128  # images per step of the default run
@@ -74,17 +71,11 @@ SETTINGS = (
 
 
 def method_cards() -> dict[str, MethodCard]:
-    """Teaching text for every registered method, shown beside the curves."""
-    cards = {}
-    for name, cls in METHODS.items():
-        loss_fn = cls.loss_function
-        cards[name] = MethodCard(name, cls.title, cls.paper, cls.summary, cls.formula,
-                                 cls.recipe_kind,
-                                 (loss_fn.__doc__ or "") if loss_fn else "", cls.default_epochs,
-                                 default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
-                                 cls.uses_temperature, cls.OPTIONS, cls.default_backbone, cls.backbones,
-                                 cls.lab_views)
-    return cards
+    """What the lab offers for every registered method: its default run, views and backbones."""
+    return {name: MethodCard(name, cls.recipe_kind, cls.default_epochs,
+                             default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
+                             cls.uses_temperature, cls.OPTIONS, cls.default_backbone, cls.backbones, cls.lab_views)
+            for name, cls in METHODS.items()}
 
 
 def augmentation_help() -> dict[str, str]:

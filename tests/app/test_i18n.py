@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from replearn_core import i18n
 from replearn_core.i18n import catalogue, catalogue_problems, placeholders, translate
-from tests.declared import declared_option_groups
+from tests.declared import declared_cards, declared_option_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 # pages other engineers are converting: listed here until they are, then removed (the lead's step)
@@ -58,15 +58,12 @@ def test_lookup_fills_placeholders_and_falls_back_to_english(monkeypatch):
         translate("no.such.key", "en")
 
 
-def test_every_method_option_strategy_and_projection_parameter_has_catalogue_text():
-    from replearn_core.ssl.methods import METHODS
-    from replearn_core.transfer import STRATEGIES
-
+def test_every_card_option_and_projection_parameter_has_catalogue_text():
     keys = set(catalogue("en")) & set(catalogue("zh"))
-    needed = [f"method.{name}.{field}" for name in METHODS for field in ("title", "summary", "paper")]
+    needed = [f"{card.key}.{part}" for card in declared_cards() for part in ("title", "summary")]
+    needed += [f"{card.key}.paper" for card in declared_cards() if card.key.startswith("method.")]
     needed += [f"option.{namespace}.{o.name}.{part}" for namespace, options in declared_option_groups()
                for o in options for part in ("label", "help")]
-    needed += [f"strategy.{key}.{part}" for key in STRATEGIES for part in ("title", "explanation")]
     assert [key for key in needed if key not in keys] == []
 
 
@@ -206,16 +203,12 @@ def test_engine_errors_with_a_code_are_shown_in_the_pages_language(tmp_path):
 def test_catalogue_english_matches_the_engines_own_text():
     """Texts declared in code (method cards, options, settings, strategies, projection help) are copied into the
     catalogue to be translated: when the code's English changes, this fails until both catalogues follow."""
-    from replearn_core.ssl.methods import METHODS
-    from replearn_core.transfer import STRATEGIES
-
     en = catalogue("en")
-    declared = {f"method.{name}.{field}": getattr(cls, field) for name, cls in METHODS.items()
-                for field in ("title", "summary", "paper")}
+    declared = {f"{card.key}.{part}": getattr(card, part) for card in declared_cards()
+                for part in ("title", "summary")}
+    declared |= {f"{card.key}.paper": card.paper for card in declared_cards() if card.key.startswith("method.")}
     declared |= {f"option.{namespace}.{o.name}.{part}": getattr(o, part)
                  for namespace, options in declared_option_groups() for o in options for part in ("label", "help")}
-    declared |= {f"strategy.{key}.title": s.title for key, s in STRATEGIES.items()}
-    declared |= {f"strategy.{key}.explanation": s.explanation() for key, s in STRATEGIES.items()}
     assert [key for key, text in declared.items() if en.get(key) != text] == []
 
 

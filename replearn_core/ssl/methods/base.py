@@ -13,6 +13,7 @@ from torch import nn
 
 from replearn_core.augment import AugSpec, augment, default_recipe, recipe_from_dicts
 from replearn_core.data import hue_free
+from replearn_core.cards import Card
 from replearn_core.options import Option, resolve_options
 from replearn_core.ssl.config import TrainConfig
 
@@ -52,6 +53,12 @@ class SSLMethod(nn.Module):
     # "samples", "traversal", "jigsaw"; a method with views stores its whole state, heads included, after epoch 1
     # and about five times more in a run (ssl/job.py)
     lab_views: tuple[str, ...] = ()
+
+    @classmethod
+    def card(cls) -> Card:
+        """Its card for the page: name, summary, loss formula and docstring, paper, options."""
+        doc = (cls.loss_function.__doc__ or "") if cls.loss_function else ""
+        return Card(f"method.{cls.name}", cls.title, cls.summary, cls.formula, cls.paper, doc, cls.OPTIONS)
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()

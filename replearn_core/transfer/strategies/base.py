@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 
+from replearn_core.cards import Card
 from replearn_core.options import Option
 
 
@@ -37,6 +38,10 @@ class Strategy:
 
     def lr_scales(self, num_stages: int, config) -> list[float]:
         return [1.0] * num_stages
+
+    def card(self) -> Card:
+        """Its card for the page: name, what it does (its class docstring) and its own settings."""
+        return Card(f"strategy.{self.key}", self.title, self.explanation(), options=self.OPTIONS)
 
     def explanation(self) -> str:
         """The class docstring: the text the page shows beside the strategy."""
