@@ -102,8 +102,8 @@ def live_run(page: Page, kind: str, state_key: str, empty_text: str, header: Cal
         if run is None:
             st.info(empty_text)
             return
-        page.store.reap_dead()  # a run whose worker process died is marked failed
-        run = page.store.get_run(run.id)
+        if run.active and run.id in page.store.reap_dead():  # its worker process died: show it failed
+            run = page.store.get_run(run.id)
         st.subheader(header(run))
         run_status(page.store, page.user, run, cancel_help or t("lab.cancel_help"))
         if body is not None:
