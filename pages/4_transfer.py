@@ -44,7 +44,7 @@ with st.sidebar:
     with st.expander(t("transfer.strategy_settings")):
         # the chosen strategies' own settings (partial's k, llrd's γ, ...), as each declares them
         options = {name: value for key in strategies
-                   for name, value in option_controls(STRATEGIES[key].OPTIONS, "transfer", method=key).items()}
+                   for name, value in option_controls(STRATEGIES[key].options, "transfer", method=key).items()}
         image_size = st.select_slider(t("common.image_size"), [16, 32, 64, 96, 128], defaults.image_size,
                                       help=t("transfer.image_size_help"))
         seed = st.number_input(t("common.seed"), 0, 10_000, defaults.seed, help=t("transfer.seed_help"))

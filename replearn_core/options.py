@@ -1,7 +1,7 @@
 """Typed, declared settings of one method: what the page and the command line offer, and what a run accepts.
 
 A method (a class in a registry such as ``replearn_core.ssl.methods.METHODS``) lists its own settings as
-``OPTIONS = (Option(...), ...)``. From that one declaration
+``options = (Option(...), ...)``. From that one declaration
 
 - :func:`resolve_options` checks a run's ``options`` dict: an unknown name (``stop_gradeint``) or a value of
   the wrong type or out of range is an error that names it, and every missing option gets its default, so
@@ -11,7 +11,7 @@ A method (a class in a registry such as ``replearn_core.ssl.methods.METHODS``) l
 
 A capability's run settings that its page offers (epochs, learning rate, image size, ...) are declared the same
 way, with :func:`setting`, which reads each default from the run configuration's dataclass (the CycleGAN,
-adaptation, metric-learning and lab ``SETTINGS``); so are a transfer strategy's own settings (``OPTIONS``).
+adaptation, metric-learning and lab ``SETTINGS``); so are a transfer strategy's own settings (``options``).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ def declared_option_groups():
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
-    groups = [(name, getattr(cls, "OPTIONS", ())) for name, cls in METHODS.items()]
+    groups = [(name, cls.options) for name, cls in METHODS.items()]
     groups += [(name, m.options) for name, m in METRIC_METHODS.items()]
-    groups += [(key, s.OPTIONS) for key, s in STRATEGIES.items()]
+    groups += [(key, s.options) for key, s in STRATEGIES.items()]
     groups += [(name, p.options) for name, p in PROJECTIONS.items()]
     groups += [("adapt", m.options) for m in ADAPT_METHODS.values()]
     groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),

@@ -98,6 +98,6 @@ def test_the_command_line_help_lists_each_methods_options():
     add_arguments(parser)
     text = " ".join(parser.format_help().split())
     for cls in METHODS.values():
-        for option in cls.OPTIONS:
+        for option in cls.options:
             assert f"{option.name}={option.default}" in text
     assert "method: " + ", ".join(METHODS) in text

@@ -53,7 +53,7 @@ def add_arguments(p) -> None:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(
                        f"{name}: " + ", ".join(o.describe() for o in options)
-                       for name, options in [*((n, c.OPTIONS) for n, c in METHODS.items()),
+                       for name, options in [*((n, c.options) for n, c in METHODS.items()),
                                              *((n, m.options) for n, m in metric_methods().items())]
                        if options).replace("%", "%%"))
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")

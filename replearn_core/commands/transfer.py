@@ -30,7 +30,7 @@ def add_arguments(p) -> None:
                    help="held-out target images (default: the target's own test split)")
     from replearn_core.transfer import STRATEGIES
 
-    own = "; ".join(f"{key}: --{o.name.replace('_', '-')}" for key, s in STRATEGIES.items() for o in s.OPTIONS)
+    own = "; ".join(f"{key}: --{o.name.replace('_', '-')}" for key, s in STRATEGIES.items() for o in s.options)
     p.add_argument("--strategies", default=",".join(d.strategies),
                    help=f"comma-separated: {', '.join(STRATEGIES)} (default: {','.join(d.strategies)}); the "
                         f"strategies' own settings: {own}")

@@ -43,7 +43,7 @@ class TrainConfig(RunConfig):
     checkpoint_every: int = 1  # save an encoder checkpoint every this many epochs
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
     options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}:
-    # the method's OPTIONS name them (replearn_core.options); validate() fills in the defaults
+    # the method's options name them (replearn_core.options); validate() fills in the defaults
 
     def validate(self, methods: Mapping[str, type]) -> "TrainConfig":
         """Check ranges and names; raises ValueError with a message a user can act on.
@@ -83,7 +83,7 @@ class TrainConfig(RunConfig):
             if not ok:
                 raise ValueError(message)
         from replearn_core.options import resolve_options
-        self.options = resolve_options(getattr(methods[self.method], "OPTIONS", ()), self.options, self.method)
+        self.options = resolve_options(methods[self.method].options, self.options, self.method)
         if self.recipe is not None:
             from replearn_core.augment import recipe_from_dicts
             recipe_from_dicts(self.recipe)

@@ -74,7 +74,7 @@ def method_cards() -> dict[str, MethodCard]:
     """What the lab offers for every registered method: its default run, views and backbones."""
     return {name: MethodCard(name, cls.recipe_kind, cls.default_epochs,
                              default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
-                             cls.uses_temperature, cls.OPTIONS, cls.default_backbone, cls.backbones, cls.lab_views)
+                             cls.uses_temperature, cls.options, cls.default_backbone, cls.backbones, cls.lab_views)
             for name, cls in METHODS.items()}
 
 

@@ -154,7 +154,7 @@ def test_a_new_method_appears_with_its_card_settings_and_option_without_editing_
         title = "Sharpened SimCLR (toy)"
         summary = "A toy: SimCLR with a declared setting."
         uses_temperature = False
-        OPTIONS = (Option("sharpness", 2.0, "Sharpness", "How much sharper than SimCLR.", 1.0, 4.0, step=0.5),)
+        options = (Option("sharpness", 2.0, "Sharpness", "How much sharper than SimCLR.", 1.0, 4.0, step=0.5),)
 
     monkeypatch.setitem(METHODS, "sharpened", Sharpened)
     at = _page()

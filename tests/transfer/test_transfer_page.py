@@ -123,7 +123,7 @@ def test_a_new_strategy_with_a_setting_appears_on_the_page_without_editing_it(mo
         """**Head first.** A toy: the head alone for the first steps, then everything."""
         key = "head_first"
         title = "Head first (toy)"
-        OPTIONS = (setting(TransferConfig, "probe_fraction", "head-first share", "Steps with the head alone.",
+        options = (setting(TransferConfig, "probe_fraction", "head-first share", "Steps with the head alone.",
                            low=0.1, high=0.9, step=0.1),)
 
     monkeypatch.setitem(STRATEGIES, "head_first", HeadFirst())

@@ -48,7 +48,7 @@ class DenoisingAutoencoder(SSLMethod):
     # light crops at 3/4 of the image: 32-pixel views took twice as long for the same accuracy
     # (bench/ssl_quality.py --defaults; docs/ssl_tests_benchmarks.md)
     view_fraction = 0.75
-    OPTIONS = (
+    options = (
         Option("target", "structure", "Reconstruct",
                "structure: the input's colours are scrambled and the decoder redraws the light-and-dark pattern, "
                "so the features must hold shapes. pixels: the classic denoising autoencoder, which redraws "

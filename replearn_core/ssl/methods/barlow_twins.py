@@ -12,7 +12,7 @@ class BarlowTwins(SSLMethod):
                "features redundant (off-diagonal = 0). No negatives, no momentum encoder.")
     loss_function = staticmethod(barlow_twins)
     formula = r"\mathcal{L} = \sum_i (1-C_{ii})^2 + \lambda\sum_i\sum_{j\neq i} C_{ij}^2"
-    OPTIONS = (Option("lambd", 5e-3, "Off-diagonal weight λ",
+    options = (Option("lambd", 5e-3, "Off-diagonal weight λ",
                       "How strongly different embedding dimensions are pushed to be uncorrelated "
                       "(the paper's 5e-3).", low=0.0, high=1.0),)
 

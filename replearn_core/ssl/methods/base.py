@@ -46,7 +46,7 @@ class SSLMethod(nn.Module):
     # the pure function of replearn_core.ssl.losses that the method's loss is (its docstring, with paper,
     # formula and shapes, is shown on the page); None where the loss is a standard torch one
     loss_function = None
-    OPTIONS: tuple[Option, ...] = ()  # the method's own settings (config.options), typed and with defaults
+    options: tuple[Option, ...] = ()  # the method's own settings (config.options), typed and with defaults
     default_backbone = "cnn4"  # the backbone the lab picks for the method (a key of backbones.BACKBONES)
     backbones: tuple[str, ...] | None = None  # the backbones the method can train; None = any
     # what the lab draws from the run's stored method (replearn_core/ssl/views.py): "reconstruction",
@@ -58,13 +58,13 @@ class SSLMethod(nn.Module):
     def card(cls) -> Card:
         """Its card for the page: name, summary, loss formula and docstring, paper, options."""
         doc = (cls.loss_function.__doc__ or "") if cls.loss_function else ""
-        return Card(f"method.{cls.name}", cls.title, cls.summary, cls.formula, cls.paper, doc, cls.OPTIONS)
+        return Card(f"method.{cls.name}", cls.title, cls.summary, cls.formula, cls.paper, doc, cls.options)
 
     def __init__(self, backbone: nn.Module, config: TrainConfig):
         super().__init__()
         self.backbone = backbone
         self.config = config
-        self.opts = resolve_options(self.OPTIONS, config.options, self.name)  # every option, typed
+        self.opts = resolve_options(self.options, config.options, self.name)  # every option, typed
         self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
                                       else default_recipe(self.recipe_kind, hue_free(config.dataset)))
         self.view_size = config.view_size or default_view_size(self, config.image_size)  # pixels a side

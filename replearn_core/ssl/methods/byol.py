@@ -19,7 +19,7 @@ class BYOL(SSLMethod):
     formula = (r"\mathcal{L} = \big(2-2\cos(q_\theta(z_1), z'_2)\big) + \big(2-2\cos(q_\theta(z_2), z'_1)\big),"
                r"\quad \xi \leftarrow \tau\,\xi + (1-\tau)\,\theta")
     default_epochs = 32  # a target network's forward pass on both views
-    OPTIONS = (Option("momentum", 0.9, "Target momentum",
+    options = (Option("momentum", 0.9, "Target momentum",
                       "How slowly the target network follows the online one (its weights move by 1 − momentum "
                       "of the gap each step, rising to 1 by the end). The paper's 0.996 is for runs of "
                       "hundreds of thousands of steps; a short run learns more at 0.9.", low=0.0, high=1.0),)

@@ -72,7 +72,7 @@ class Jigsaw(SSLMethod):
     default_batch_size = 128
     lab_views = ("jigsaw",)
     loss_function = staticmethod(permutation_cross_entropy)
-    OPTIONS = (
+    options = (
         Option("grid", 0, "Tiles a side",
                "2 (24 possible orders) or 3 (the paper's 9! orders); 0 = 3 from 64-pixel views up, else 2.",
                low=0, high=3),

@@ -61,7 +61,7 @@ class MaskedAutoencoder(SSLMethod):
     backbones = ("vit",)
     lab_views = ("reconstruction",)
     loss_function = staticmethod(masked_reconstruction)
-    OPTIONS = (
+    options = (
         Option("mask_ratio", 0.75, "Mask ratio",
                "Fraction of the 4×4 patches hidden from the encoder. The paper's 75 % leaves too little to copy "
                "from neighbours, so the encoder must understand the object.", low=0.05, high=0.95, step=0.05),

@@ -19,7 +19,7 @@ class MoCo(SSLMethod):
                r"\exp(q\cdot n/\tau)},\quad \theta_k \leftarrow m\,\theta_k + (1-m)\,\theta_q")
     default_epochs = 40  # no backward pass through the key encoder: cheaper steps
     uses_temperature = True
-    OPTIONS = (
+    options = (
         Option("momentum", 0.99, "Key-encoder momentum",
                "How slowly the key encoder follows the query encoder; a slow key encoder keeps the keys in the "
                "queue consistent with each other.", low=0.0, high=1.0),

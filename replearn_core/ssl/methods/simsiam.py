@@ -14,7 +14,7 @@ class SimSiam(SSLMethod):
     formula = (r"\mathcal{L} = \tfrac12 D\big(p_1, \mathrm{sg}(z_2)\big) + \tfrac12 D\big(p_2, \mathrm{sg}(z_1)\big),"
                r"\quad D(p,z) = -\frac{p}{\lVert p\rVert}\cdot\frac{z}{\lVert z\rVert}")
     default_epochs = 26  # a small predictor on top of SimCLR's cost
-    OPTIONS = (Option("stop_gradient", True, "Stop-gradient",
+    options = (Option("stop_gradient", True, "Stop-gradient",
                       "Turn off to watch SimSiam collapse: the collapse meter falls to 0."),)
     # 64 images a step: at 128 the same 65 s ended anywhere from kNN 0.33 to 0.46 with the seed and epoch
     # count; at 64, 0.463 and 0.461 for seeds 0 and 1 at 26 epochs, but 0.396 at 28: SimSiam's end point

@@ -29,7 +29,7 @@ class VariationalAutoencoder(SSLMethod):
     default_batch_size = 128
     lab_views = ("reconstruction", "samples", "traversal")
     loss_function = staticmethod(elbo)
-    OPTIONS = (
+    options = (
         Option("beta", 1.0, "β (weight of the KL term)",
                "1 is the plain VAE. Larger β squeezes the latent code towards the prior: blurrier reconstructions, "
                "but latent dimensions that each move one property (see the traversal).", low=0.0, high=8.0, step=0.5),

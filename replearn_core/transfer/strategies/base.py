@@ -12,7 +12,7 @@ loop in :mod:`replearn_core.transfer.finetune` does the rest:
   rate is ``lr · scale · schedule(step)``. The head's scale is ``head_lr_scale`` (1 but for the probe).
 
 A strategy with a setting of its own (partial's k, llrd's γ, ...) reads it from the run's
-:class:`~replearn_core.transfer.config.TransferConfig` and declares it in ``OPTIONS``: the page shows its
+:class:`~replearn_core.transfer.config.TransferConfig` and declares it in ``options``: the page shows its
 control only when the strategy is chosen.
 """
 
@@ -31,7 +31,7 @@ class Strategy:
     frozen_backbone: bool = False  # True: the backbone never trains, so its features are computed once
     head_lr_scale: float = 1.0  # the head's learning rate is lr times this
     # the run settings (TransferConfig fields) this strategy reads, declared for the page and the command line
-    OPTIONS: tuple[Option, ...] = ()
+    options: tuple[Option, ...] = ()
 
     def lowest_trainable(self, step: int, total_steps: int, num_stages: int, config) -> int:
         return 0
@@ -41,7 +41,7 @@ class Strategy:
 
     def card(self) -> Card:
         """Its card for the page: name, what it does (its class docstring) and its own settings."""
-        return Card(f"strategy.{self.key}", self.title, self.explanation(), options=self.OPTIONS)
+        return Card(f"strategy.{self.key}", self.title, self.explanation(), options=self.options)
 
     def explanation(self) -> str:
         """The class docstring: the text the page shows beside the strategy."""

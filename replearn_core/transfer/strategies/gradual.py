@@ -29,7 +29,7 @@ class GradualUnfreezing(Strategy):
 
     key = "gradual"
     title = "Gradual unfreezing (ULMFiT)"
-    OPTIONS = (setting(TransferConfig, "unfreeze_every", "gradual: steps between unfreezings (0 = automatic)",
+    options = (setting(TransferConfig, "unfreeze_every", "gradual: steps between unfreezings (0 = automatic)",
                        "0 spreads them over the first half.", low=0, high=10_000),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):

@@ -27,7 +27,7 @@ class LayerwiseLRDecay(Strategy):
 
     key = "llrd"
     title = "Layer-wise learning-rate decay"
-    OPTIONS = (setting(TransferConfig, "lr_decay", "llrd: decay γ",
+    options = (setting(TransferConfig, "lr_decay", "llrd: decay γ",
                        "Each stage deeper from the top multiplies the learning rate by γ.", low=0.05, high=1.0,
                        step=0.05),)
 

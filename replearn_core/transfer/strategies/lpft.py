@@ -18,7 +18,7 @@ class LinearProbeThenFineTune(Strategy):
 
     key = "lpft"
     title = "LP-FT (linear probe, then fine-tune)"
-    OPTIONS = (setting(TransferConfig, "probe_fraction", "lpft: share of steps as a linear probe",
+    options = (setting(TransferConfig, "probe_fraction", "lpft: share of steps as a linear probe",
                        "Phase 1 trains only the head; phase 2 fine-tunes everything.", low=0.1, high=0.9, step=0.1),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):

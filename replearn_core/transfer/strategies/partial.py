@@ -16,7 +16,7 @@ class PartialFineTuning(Strategy):
 
     key = "partial"
     title = "Partial fine-tuning (first k stages frozen)"
-    OPTIONS = (setting(TransferConfig, "freeze_stages", "partial: frozen stages k",
+    options = (setting(TransferConfig, "freeze_stages", "partial: frozen stages k",
                        "The first k backbone stages stay frozen (small_cnn has 3, ResNets 5).", low=0, high=4, step=1),)
 
     def lowest_trainable(self, step, total_steps, num_stages, config):
