@@ -18,7 +18,7 @@ import torch
 from replearn_core.augment import AugSpec, augment, plain, recipe_from_dicts
 from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import encoder_tensors
-from replearn_core.data import EvaluationImages, held_out_images
+from replearn_core.data import EvaluationImages
 from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
 from replearn_core.features import encode_images
@@ -39,11 +39,6 @@ def parse_config(config_dict: dict) -> tuple[MetricConfig, SimpleNamespace]:
     on."""
     config = MetricConfig.from_dict(config_dict).validate()
     return config, metric_options(config.method, config.options)
-
-
-def evaluation_split(config: MetricConfig):
-    """The held-out images that retrieval is scored on (and that the search page queries)."""
-    return held_out_images(config.dataset, config.eval_dataset, config.image_size, config.eval_images)
 
 
 def embed(model: torch.nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:

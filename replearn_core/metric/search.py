@@ -79,7 +79,7 @@ def load_metric_model(store: RunStore, run_id: str) -> tuple[nn.Module, dict]:
 @lru_cache(maxsize=4)
 def _gallery(root: str, run_id: str) -> Gallery:
     from replearn_core.features import encode_images
-    from replearn_core.metric.job import evaluation_split
+    from replearn_core.data import held_out_images
     from replearn_core.metric.config import MetricConfig
 
     store = RunStore(root)
@@ -88,7 +88,8 @@ def _gallery(root: str, run_id: str) -> Gallery:
     finally:
         store.close()
     config = MetricConfig.from_dict(config_dict)
-    split = evaluation_split(config)
+    # the run's own held-out images, the ones its retrieval was scored on (EvaluationImages.splits)
+    split = held_out_images(config.dataset, config.eval_dataset, config.image_size, config.eval_images)
     embeddings = F.normalize(encode_images(model, split.images, torch.device("cpu")), dim=1)
     return Gallery(split.images, split.labels, split.class_names, embeddings, model.cpu(), config.image_size)
 
