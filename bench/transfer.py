@@ -11,7 +11,9 @@ is trained on 1 %, 10 % and 100 % of the same images' labels and evaluated on
 pretraining bought. digits suite: a supervised encoder on ``printed-digits`` → target ``digits``.
 Times are the training time of each row (feature caching included, evaluations excluded); the
 machine is shared, so they are noisy: compare rows of one table, not tables of two runs.
-Results go to bench/results/transfer_<suite>.json and print as a Markdown table.
+``--seed N`` draws other label subsets (and seeds the encoder's run): repeat with 1, 2, ... before
+reading a difference of a few points in the 1 % column, which rests on about 44 labels.
+Results go to bench/results/transfer_<suite>[_seed<N>].json and print as a Markdown table.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def main() -> int:
     p.add_argument("--max-train-images", type=int, default=4000, help="target images (0 = all 10,000)")
     p.add_argument("--eval-images", type=int, default=1000)
     p.add_argument("--data", default=None, help="data folder for the runs (default: a temporary one)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the encoder's run, the label subsets, the heads and the batch order; "
+                        "repeat with 1, 2, ... to see how much one draw of labels moves a row")
     args = p.parse_args()
     os.environ.setdefault("REPLEARN_DATA", args.data or tempfile.mkdtemp(prefix="replearn_bench_"))
 
@@ -65,10 +70,11 @@ def main() -> int:
         train, test = f"folder:{CIFAR / 'train'}", f"folder:{CIFAR / 'test'}"
         source = TrainConfig(method=args.method, dataset=train, backbone=args.backbone, epochs=1000,
                              time_budget_s=args.ssl_budget, eval_images=500, knn_bank_images=2000,
-                             checkpoint_every=1000)
+                             checkpoint_every=1000, seed=args.seed)
         source_kind, target, eval_dataset = "ssl", train, test
     else:
-        source = SupervisedConfig(dataset="printed-digits", backbone=args.backbone, epochs=args.source_epochs)
+        source = SupervisedConfig(dataset="printed-digits", backbone=args.backbone, epochs=args.source_epochs,
+                                  seed=args.seed)
         source_kind, target, eval_dataset = "supervised", "digits", None
     source_id = store.create_run(source_kind, source.to_dict())
     print(f"training the {source_kind} encoder ({source_id}) …", file=sys.stderr)
@@ -76,7 +82,8 @@ def main() -> int:
     config = TransferConfig(encoder=source_id, dataset=target, eval_dataset=eval_dataset,
                             strategies=args.strategies.split(","),
                             fractions=[float(f) for f in args.fractions.split(",")], epochs=args.epochs,
-                            min_steps=args.min_steps, max_train_images=args.max_train_images or None, eval_images=args.eval_images)
+                            min_steps=args.min_steps, max_train_images=args.max_train_images or None,
+                            eval_images=args.eval_images, seed=args.seed)
     run_id = store.create_run("transfer", config.to_dict())
     print(f"comparing strategies ({run_id}) …", file=sys.stderr)
     summary = execute_run(store, run_id)
@@ -88,8 +95,9 @@ def main() -> int:
                                             "train_time_s", "steps", "epochs_done")},
            "config": config.to_dict(), "device": device, "table": rows,
            "recommendation": summary["recommendation"], "total_s": round(time.perf_counter() - started, 1)}
-    (RESULTS / f"transfer_{args.suite}.json").write_text(json.dumps(out, indent=1))
-    print(f"\nsource encoder: {out['source']}  device: {device}")
+    name = f"transfer_{args.suite}" + (f"_seed{args.seed}" if args.seed else "")
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=1))
+    print(f"\nsource encoder: {out['source']}  seed: {args.seed}  device: {device}")
     fractions = sorted({r["fraction"] for r in rows})
     by = {(r["strategy"], r["fraction"]): r for r in rows}
     print("\n| strategy | " + " | ".join(f"acc @ {f:.0%} ({by[rows[0]['strategy'], f]['n_labels']} labels)"
