@@ -17,6 +17,14 @@ def _cost(row: dict) -> tuple:
     return (row["trainable_params"], row["train_time_s"])
 
 
+def _two_times(a: float, b: float) -> tuple[str, str]:
+    """Two durations with one decimal, or as many more (up to 3) as it takes for them not to read the same."""
+    for digits in (1, 2, 3):
+        if f"{a:.{digits}f}" != f"{b:.{digits}f}":
+            break
+    return f"{a:.{digits}f}", f"{b:.{digits}f}"
+
+
 def recommend(rows: list[dict], tolerance: float = TOLERANCE) -> dict:
     """Winners per fraction and a short explanation.
 
@@ -45,7 +53,8 @@ def recommend(rows: list[dict], tolerance: float = TOLERANCE) -> dict:
                 saving = (f"{cheapest['trainable_params']:,} instead of {best['trainable_params']:,} trainable "
                           f"parameters")
             else:
-                saving = f"{cheapest['train_time_s']:.1f} s instead of {best['train_time_s']:.1f} s of training"
+                fast, slow = _two_times(cheapest["train_time_s"], best["train_time_s"])
+                saving = f"{fast} s instead of {slow} s of training"
             line += (f"; {cheapest['strategy']} is within {tolerance:.0%} ({cheapest['accuracy']:.1%}) with "
                      f"{saving}, so the page recommends {cheapest['strategy']}")
         scratch = next((r for r in rows if r["fraction"] == fraction and r["strategy"] == "scratch"), None)

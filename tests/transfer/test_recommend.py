@@ -29,6 +29,11 @@ def test_a_cheaper_strategy_within_the_tolerance_is_recommended():
     assert "with 0.5 s instead of 1.0 s of training, so the page recommends llrd" in advice["text"]
 
 
+def test_times_that_round_alike_get_more_decimals():
+    rows = [_row("linear", 1.0, 0.50, 1290, 0.12), _row("logreg", 1.0, 0.495, 1290, 0.05)]
+    assert "with 0.05 s instead of 0.12 s of training, so the page recommends logreg" in recommend(rows)["text"]
+
+
 def test_claims_that_fail_are_said_to_fail():
     rows = [_row("linear", 0.1, 0.2, 10), _row("full", 0.1, 0.6, 100), _row("linear", 1.0, 0.9, 10),
             _row("full", 1.0, 0.7, 100)]
