@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from replearn_core.transfer.lab import (comparison_curves, cost_figure, curves_figure, label_efficiency_figure,
-                                        results_csv)
-from ui.i18n import how_to_read, msg_t, t
+                                        recommendation_text, results_csv)
+from ui.i18n import how_to_read, t
 from ui.panels import Page
 
 
@@ -40,6 +40,4 @@ def comparison_results(page: Page, run) -> None:
     st.download_button(t("transfer.csv"), results_csv(rows), file_name=f"transfer_{run.id}.csv", mime="text/csv",
                        help=t("transfer.csv_help"))
     st.subheader(t("transfer.recommendation"))
-    st.markdown(run.summary.get("recommendation", ""))
-    for note in run.summary.get("notes", []):
-        st.caption(msg_t(note))
+    st.markdown(recommendation_text(run.summary, lang))

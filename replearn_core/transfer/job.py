@@ -97,6 +97,7 @@ def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
     ctx.save_bytes("results.json", json.dumps({"table": rows, "encoder": info}).encode(), kind="table")
     summary = {"encoder": info["encoder"], "backbone": backbone_name, "dataset": config.dataset,
                "table": rows, "recommendation": advice["text"],
+               "recommendation_lines": [line.to_json() for line in advice["lines"]],
                "winners": {f"{k:g}": v for k, v in advice["winners"].items()},
                "wall_time_s": round(time.perf_counter() - started, 2), "device": str(ctx.device)}
     if info.get("source_dataset"):

@@ -14,10 +14,11 @@ from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 from replearn_core.transfer.encoders import encoder_runs, load_encoder
 from replearn_core.transfer.job import comparison_curves, comparison_runs, results_csv
 from replearn_core.transfer.plots import cost_figure, curves_figure, label_efficiency_figure
+from replearn_core.transfer.recommend import recommendation_text
 
 __all__ = ["comparison_curves", "comparison_runs", "cost_figure", "curves_figure", "encoder_choices",
-           "check_encoder", "label_efficiency_figure", "results_csv", "save_upload", "start_comparison",
-           "start_source_run"]
+           "check_encoder", "label_efficiency_figure", "recommendation_text", "results_csv", "save_upload",
+           "start_comparison", "start_source_run"]
 
 
 def encoder_choices(store: RunStore, user=None) -> dict[str, str]:

@@ -5,9 +5,15 @@ little data → feature extraction, lots of data → full fine-tuning, in betwee
 layer-wise fine-tuning. :func:`recommend` checks those rules against a table of
 results and says, for each label fraction, which strategy won, by how much, and
 whether a cheaper strategy was as good (within ``tolerance``).
+
+Each line is a :class:`~replearn_core.i18n.Message`: English text for the command line and the
+run store's ``recommendation``, with its catalogue code kept in ``recommendation_lines`` so that
+:func:`recommendation_text` shows it in the page's language.
 """
 
 from __future__ import annotations
+
+from replearn_core.i18n import Message, message_text
 
 TOLERANCE = 0.01  # accuracies this close count as a tie, and the cheaper strategy is preferred
 CHEAP = ("linear", "logreg")
@@ -29,7 +35,7 @@ def recommend(rows: list[dict], tolerance: float = TOLERANCE) -> dict:
     """Winners per fraction and a short explanation.
 
     rows: dicts with strategy, fraction, accuracy, train_time_s, trainable_params (the job's table).
-    Returns {"winners": {fraction: strategy}, "choice": {fraction: strategy}, "lines": [str], "text": str}
+    Returns {"winners": {fraction: strategy}, "choice": {fraction: strategy}, "lines": [Message], "text": str}
     where "choice" is the cheapest strategy within ``tolerance`` of the winner.
     """
     fractions = sorted({r["fraction"] for r in rows})
@@ -43,29 +49,43 @@ def recommend(rows: list[dict], tolerance: float = TOLERANCE) -> dict:
         cheapest = min(near, key=_cost)
         winners[fraction], choice[fraction] = best["strategy"], cheapest["strategy"]
         n = best.get("n_labels")
-        line = (f"**{fraction:.0%} of the labels**" + (f" ({n} images)" if n else "") +
-                f": {best['strategy']} won with {best['accuracy']:.1%}")
         runner = sorted(candidates, key=lambda r: -r["accuracy"])
-        if len(runner) > 1:
-            line += f", {best['accuracy'] - runner[1]['accuracy']:+.1%} over {runner[1]['strategy']}"
+        cheaper = ""
         if cheapest is not best:
+            said = {"cheap": cheapest["strategy"], "tolerance": tolerance, "cheap_acc": cheapest["accuracy"]}
             if cheapest["trainable_params"] < best["trainable_params"]:
-                saving = (f"{cheapest['trainable_params']:,} instead of {best['trainable_params']:,} trainable "
-                          f"parameters")
+                cheaper = Message("transfer.rec.cheaper_params", **said, fewer=cheapest["trainable_params"],
+                                  more=best["trainable_params"])
             else:
                 fast, slow = _two_times(cheapest["train_time_s"], best["train_time_s"])
-                saving = f"{fast} s instead of {slow} s of training"
-            line += (f"; {cheapest['strategy']} is within {tolerance:.0%} ({cheapest['accuracy']:.1%}) with "
-                     f"{saving}, so the page recommends {cheapest['strategy']}")
+                cheaper = Message("transfer.rec.cheaper_time", **said, fast=fast, slow=slow)
         scratch = next((r for r in rows if r["fraction"] == fraction and r["strategy"] == "scratch"), None)
-        if scratch is not None:
-            line += f". Transfer gain over training from scratch: {best['accuracy'] - scratch['accuracy']:+.1%}"
-        lines.append(line + ".")
+        lines.append(Message(
+            "transfer.rec.fraction", fraction=fraction, strategy=best["strategy"], acc=best["accuracy"],
+            labels=Message("transfer.rec.labels", n=n) if n else "",
+            runner=(Message("transfer.rec.runner", margin=best["accuracy"] - runner[1]["accuracy"],
+                            other=runner[1]["strategy"]) if len(runner) > 1 else ""),
+            cheaper=cheaper,
+            gain=(Message("transfer.rec.gain", gain=best["accuracy"] - scratch["accuracy"])
+                  if scratch is not None else "")))
     lines += _check_claims(rows, fractions, winners, tolerance)
     return {"winners": winners, "choice": choice, "lines": lines, "text": "\n".join(f"- {x}" for x in lines)}
 
 
-def _check_claims(rows, fractions, winners, tolerance) -> list[str]:
+def recommendation_text(summary: dict, lang: str) -> str:
+    """A finished comparison's recommendation (a Markdown list) in ``lang``; a run recorded before the lines kept
+    their codes shows its English ``recommendation``."""
+    lines = summary.get("recommendation_lines")
+    if not lines:
+        return summary.get("recommendation", "")
+    return "\n".join(f"- {message_text(Message.from_json(line), lang)}" for line in lines)
+
+
+def _verdict(holds: bool) -> Message:
+    return Message("transfer.claim.holds" if holds else "transfer.claim.fails")
+
+
+def _check_claims(rows, fractions, winners, tolerance) -> list[Message]:
     """Compare the seed articles' rules of thumb with this table."""
     out = []
     if len(fractions) < 2:
@@ -80,15 +100,13 @@ def _check_claims(rows, fractions, winners, tolerance) -> list[str]:
     cheap_small = [acc(s, small) for s in CHEAP if acc(s, small) is not None]
     if cheap_small and small in winners:
         best_small = acc(winners[small], small)
-        holds = max(cheap_small) >= best_small - tolerance
-        out.append(f"Claim *feature extraction is the most data-efficient*: "
-                   f"{'holds' if holds else 'does not hold'} here at {small:.0%} "
-                   f"(best frozen-encoder accuracy {max(cheap_small):.1%} vs the winner's {best_small:.1%}).")
+        out.append(Message("transfer.claim.data_efficient", verdict=_verdict(max(cheap_small) >= best_small - tolerance),
+                           fraction=small, frozen=max(cheap_small), winner=best_small))
     if acc("full", large) is not None and large in winners:
-        holds = acc("full", large) >= acc(winners[large], large) - tolerance
-        out.append(f"Claim *full fine-tuning wins on large data*: {'holds' if holds else 'does not hold'} "
-                   f"at {large:.0%} (full {acc('full', large):.1%}, winner {winners[large]} "
-                   f"{acc(winners[large], large):.1%}).")
+        out.append(Message("transfer.claim.full_wins_large",
+                           verdict=_verdict(acc("full", large) >= acc(winners[large], large) - tolerance),
+                           fraction=large, full=acc("full", large), strategy=winners[large],
+                           winner=acc(winners[large], large)))
     between = []
     for fraction in fractions:
         frozen = [acc(s, fraction) for s in CHEAP if acc(s, fraction) is not None]
@@ -96,13 +114,11 @@ def _check_claims(rows, fractions, winners, tolerance) -> list[str]:
             low, high = sorted([max(frozen), acc("full", fraction)])
             between.append(low - tolerance <= acc("llrd", fraction) <= high + tolerance)
     if between:
-        out.append(f"Claim *layer-wise fine-tuning sits in between* (llrd between feature extraction and full "
-                   f"fine-tuning): holds at {sum(between)} of {len(between)} fractions.")
+        out.append(Message("transfer.claim.llrd_between", k=sum(between), n=len(between)))
     if acc("scratch", small) is not None and acc("scratch", large) is not None and small in winners \
             and large in winners:
         gain_small = acc(winners[small], small) - acc("scratch", small)
         gain_large = acc(winners[large], large) - acc("scratch", large)
-        holds = gain_small > gain_large
-        out.append(f"Claim *transfer helps most on small data*: {'holds' if holds else 'does not hold'} "
-                   f"(gain over scratch {gain_small:+.1%} at {small:.0%} vs {gain_large:+.1%} at {large:.0%}).")
+        out.append(Message("transfer.claim.small_gain", verdict=_verdict(gain_small > gain_large),
+                           gain_small=gain_small, small=small, gain_large=gain_large, large=large))
     return out

@@ -1,4 +1,6 @@
-from replearn_core.transfer.recommend import recommend
+import json
+
+from replearn_core.transfer.recommend import recommend, recommendation_text
 
 
 def _row(strategy, fraction, accuracy, params, time_s=1.0):
@@ -39,3 +41,16 @@ def test_claims_that_fail_are_said_to_fail():
             _row("full", 1.0, 0.7, 100)]
     text = recommend(rows)["text"]
     assert "most data-efficient*: does not hold" in text and "wins on large data*: does not hold" in text
+
+
+def test_the_stored_recommendation_reads_in_the_pages_language():
+    advice = recommend(ROWS)
+    summary = json.loads(json.dumps({"recommendation": advice["text"],  # as the run store keeps it
+                                     "recommendation_lines": [line.to_json() for line in advice["lines"]]}))
+    assert recommendation_text(summary, "en") == advice["text"]
+    zh = recommendation_text(summary, "zh")
+    assert "1% 的标签**(10 张图像):linear 胜出,准确率 60.0%,领先 full +10.0%" in zh
+    assert "论断“数据多时全微调最好”:在 100% 的标签下成立" in zh
+    assert not any(word in zh for word in ("won with", "Claim", "holds", "labels"))
+    # a comparison recorded before the lines kept their codes still shows its English text
+    assert recommendation_text({"recommendation": "- linear won"}, "zh") == "- linear won"

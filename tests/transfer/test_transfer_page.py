@@ -68,6 +68,12 @@ def test_a_finished_comparison_shows_table_charts_recommendation_and_csv(data_di
     assert any("won with" in m.value for m in at.markdown)
     assert any(s.label == "Show comparison" for s in at.selectbox)
     assert len(at.get("plotly_chart")) == 4  # accuracy and loss curves, label efficiency, cost
+    at = _page()
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert any("胜出" in m.value for m in at.markdown)  # the recommendation in the page's language
+    assert not any("won with" in m.value or "Claim" in m.value for m in at.markdown)
 
 
 def test_an_uploaded_checkpoint_that_does_not_fit_is_explained(data_dir, tmp_path):
