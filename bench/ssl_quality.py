@@ -14,7 +14,9 @@ Each run is a real "ssl" run (the same job the app and `python -m replearn_core 
 process, stopped by ``TrainConfig.time_budget_s`` (epochs set very large). The budget counts training
 time including the per-epoch evaluations, not data loading or the score of the untrained encoder. kNN:
 cosine, similarity-weighted, k = 20 (Wu et al. 2018), bank = ``--bank`` training images, scored on
-``--eval`` held-out images. Datasets: ``shapes`` and ``digits`` (built in) and CIFAR-10 read as a
+``--eval`` held-out images. A method that cannot train ``--backbone`` (MAE trains only the ViT) runs on the lab's
+backbone for it, and its row names that backbone; a run that fails is a row with its error, not the end of the grid.
+Datasets: ``shapes`` and ``digits`` (built in) and CIFAR-10 read as a
 folder from ../shared/data/cifar10/train, scored on ../shared/data/cifar10/test.
 
 Runs go to a scratch data folder (bench/results/ssl_quality_data_<pid>, deleted unless --keep) and the table
@@ -95,23 +97,27 @@ def main() -> int:
     for dataset in datasets:
         spec, eval_spec = dataset_specs(dataset)
         for method in methods:
-            config = TrainConfig(method=method, dataset=spec, eval_dataset=eval_spec, backbone=args.backbone,
+            backbone = grid_backbone(method, args.backbone)
+            config = TrainConfig(method=method, dataset=spec, eval_dataset=eval_spec, backbone=backbone,
                                  epochs=args.epochs, batch_size=args.batch_size,
                                  time_budget_s=args.budget_s or None,
                                  knn_bank_images=args.bank, eval_images=args.eval, seed=args.seed,
                                  checkpoint_every=100_000)
             run_id = store.create_run("ssl", config.to_dict(), name=f"bench {method} {dataset}")
             started = time.perf_counter()
-            summary = execute_run(store, run_id, device=device)
+            try:
+                summary = execute_run(store, run_id, device=device)
+            except Exception:  # recorded as failed with its error: the row says so, the other rows still run
+                summary = {}
             run = store.get_run(run_id)
-            row = {"dataset": dataset, "method": method, "status": run.status,
+            row = {"dataset": dataset, "method": method, "backbone": backbone, "status": run.status,
                    "knn_init": summary.get("knn_acc_init"), "knn_final": summary.get("knn_acc"),
                    "knn_best": summary.get("best_knn_acc"), "steps": summary.get("steps"),
                    "epochs": summary.get("epochs_done"), "images_per_s": summary.get("images_per_s"),
                    "collapse_std": summary.get("collapse_std"), "effective_rank": summary.get("effective_rank"),
                    "wall_s": round(time.perf_counter() - started, 1), "error": run.error}
             rows.append(row)
-            print_row(row, header=len(rows) == 1)
+            print_row(row, header=len(rows) == 1, asked=args.backbone)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / args.out).write_text(json.dumps(
         {"budget_s": args.budget_s, "backbone": args.backbone, "device": describe(device), "rows": rows}, indent=1))
@@ -121,6 +127,15 @@ def main() -> int:
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def grid_backbone(method: str, asked: str) -> str:
+    """The grid's backbone for one method: the one asked for, or the lab's default for the method where the
+    method cannot train it (MAE trains only the ViT); the row records which."""
+    from replearn_core.ssl.methods import METHODS as REGISTRY
+
+    usable = getattr(REGISTRY.get(method), "backbones", None)
+    return asked if usable is None or asked in usable else default_backbone(method)
 
 
 TARGETS = {"simclr": 0.60}  # issue 9: SimCLR >= 0.60, every other method >= 0.45, within 90 s
@@ -263,13 +278,14 @@ def fmt(value, spec=".3f"):
     return "" if value is None else format(value, spec)
 
 
-def print_row(row, header=False):
+def print_row(row, header=False, asked=None):
     if header:
         print(f"{'dataset':<15} {'method':<13} {'kNN init':>8} {'kNN end':>8} {'best':>6} {'gain':>7} {'steps':>6} "
               f"{'ep':>4} {'img/s':>7} {'collapse':>8} {'rank':>6} {'wall s':>7}", flush=True)
     gain = None if row["knn_final"] is None or row["knn_init"] is None else row["knn_final"] - row["knn_init"]
     flag = "" if row["status"] == "finished" else f"  {row['status']}: {row['error']}"
-    print(f"{row['dataset']:<15} {row['method']:<13} {fmt(row['knn_init']):>8} {fmt(row['knn_final']):>8} "
+    method = row["method"] if row.get("backbone") in (None, asked) else f"{row['method']} ({row['backbone']})"
+    print(f"{row['dataset']:<15} {method:<13} {fmt(row['knn_init']):>8} {fmt(row['knn_final']):>8} "
           f"{fmt(row['knn_best']):>6} {fmt(gain, '+.3f'):>7} {row['steps'] or 0:>6} {row['epochs'] or 0:>4} "
           f"{fmt(row['images_per_s'], '.0f'):>7} {fmt(row['collapse_std']):>8} {fmt(row['effective_rank'], '.1f'):>6} "
           f"{row['wall_s']:>7}{flag}", flush=True)
