@@ -140,15 +140,14 @@ def seconds_per_epoch(store: RunStore, run_id: str, config: dict) -> float | Non
     """Steady-state training seconds of one pass over the training images: the images of an epoch divided by
     the median of the logged images/s after the first 10 % of the steps (the first steps carry one-off kernel
     set-up; evaluations are not in the rate)."""
-    from replearn_core.data import load_train_and_eval
+    from replearn_core.data import training_images
 
     steps, rates = store.metrics(run_id, ["images_per_s"]).get("images_per_s", ([], []))
     rates = [r for r in rates[len(rates) // 10:] if r > 0]
     if not rates:
         return None
     cfg = TrainConfig.from_dict(config).validate(METHODS)
-    train, _ = load_train_and_eval(cfg.dataset, cfg.eval_dataset, cfg.image_size, cfg.max_train_images,
-                                   cfg.eval_images, cfg.seed)
+    train = training_images(cfg.dataset, cfg.image_size, cfg.max_train_images, cfg.seed)
     batch = min(cfg.batch_size, len(train))
     return max(1, len(train) // batch) * batch / statistics.median(rates)
 

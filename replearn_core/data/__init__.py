@@ -148,10 +148,14 @@ def load_train_and_eval(spec: str, eval_spec: str | None, image_size: int, max_t
     The held-out images are the dataset's own test split, or all of ``eval_spec`` when given; at most
     ``eval_images`` of them, always the same seeded subset so that runs compare on the same images.
     """
+    return (training_images(spec, image_size, max_train_images, seed),
+            held_out_images(spec, eval_spec, image_size, eval_images))
+
+
+def training_images(spec: str, image_size: int, max_train_images: int | None, seed: int) -> ImageDataset:
+    """A run's training split: all of ``spec``'s training images, or a seeded subset of ``max_train_images``."""
     train = load_dataset(spec, "train", image_size)
-    if max_train_images:
-        train = train.take(max_train_images, seed=seed)
-    return train, held_out_images(spec, eval_spec, image_size, eval_images)
+    return train.take(max_train_images, seed=seed) if max_train_images else train
 
 
 def held_out_images(spec: str, eval_spec: str | None, image_size: int, eval_images: int) -> ImageDataset:
@@ -191,4 +195,4 @@ class EvaluationImages:
 
 __all__ = ["DATASETS", "DatasetError", "DatasetInfo", "EvaluationImages", "ImageDataset", "check_dataset_spec",
            "dataset_names", "held_out_images", "hue_free", "load_dataset", "load_train_and_eval", "resize_uint8",
-           "stratified_split"]
+           "stratified_split", "training_images"]

@@ -50,3 +50,18 @@ def test_baselines_score_raw_pixels_and_the_untrained_encoder():
     assert set(scores) == {"pixels_knn", "pixels_probe", "random_knn", "random_probe"}
     assert all(0 <= v <= 1 for v in scores.values())
     assert baseline_scores(config) == scores  # seeded: the same numbers twice
+
+
+def test_seconds_per_epoch_counts_the_training_images_without_loading_the_held_out_ones(store, monkeypatch):
+    import replearn_core.data as data
+    from replearn_core.claims.measure import seconds_per_epoch
+
+    config = TrainConfig(dataset="digits", max_train_images=300, batch_size=128, image_size=16).to_dict()
+    run_id = store.create_run("ssl", config)
+    store.log_metrics(run_id, [(1, "images_per_s", 1.0)] + [(step, "images_per_s", 128.0) for step in range(2, 12)])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the held-out images are not needed to count an epoch")
+
+    monkeypatch.setattr(data, "held_out_images", refuse)
+    assert seconds_per_epoch(store, run_id, config) == 2 * 128 / 128.0  # two full batches of 300 images
