@@ -4,7 +4,9 @@ import streamlit as st
 
 from replearn_core.backbones import BACKBONES
 from replearn_core.data import DATASETS
+from replearn_core.escape import markdown_text
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
+from replearn_core.runs import access
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.lab import method_cards, start_ssl_run
 from replearn_core.ssl.methods import METHODS
@@ -18,7 +20,7 @@ from ui.presets import preset_index
 from ui.view_recipe import recipe_editor
 
 page = open_page("lab.title")
-linked = linked_run(page.store, "ssl")  # ?run=<id>: a reload or a link shows that run
+linked = linked_run(page.store, page.user, "ssl")  # ?run=<id>: a reload or a link shows that run
 cards = method_cards()
 
 with st.sidebar:
@@ -60,7 +62,7 @@ def draw_view(view: str, run_id: str, newest_state: str, _store):
 
 
 def show_progress(run):
-    metrics = page.store.metrics(run.id)
+    metrics = access.run_metrics(page.store, page.user, run.id)
     columns = st.columns(3)
     for chart, figure, column in (("loss", loss_figure, columns[0]), ("knn", knn_figure, columns[1]),
                                   ("collapse", collapse_figure, columns[2])):
@@ -81,5 +83,6 @@ def show_progress(run):
 
 
 live_run(page, "ssl", "ssl_run_id", t("lab.no_run"),
-         lambda run: t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")),
+         lambda run: t("lab.run_header", id=run.id, method=markdown_text(run.config.get("method")),
+                       dataset=markdown_text(run.config.get("dataset"))),
          show_progress, linked_id=linked.id if linked else None)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from replearn_core.escape import markdown_text
 from replearn_core.plots import overlay_figure
 from replearn_core.runs import access
 from replearn_core.runs.listing import run_rows
@@ -46,30 +47,33 @@ def runs_table():
 
 
 runs_table()
-selected = st.session_state.get("runs_selected", [])
+# every run read below comes through the access gate: a selection never reaches a run the user may not see
+runs = access.get_runs(store, user, st.session_state.get("runs_selected", []))
+selected = list(runs)
 st.caption(t("runs.select_hint"))
 if selected:
-    metric_keys = sorted({k for rid in selected for k in store.metrics(rid)})
+    metrics = {rid: access.run_metrics(store, user, rid) for rid in selected}
+    metric_keys = sorted({k for rid in selected for k in metrics[rid]})
     default = "knn_acc" if "knn_acc" in metric_keys else (metric_keys[0] if metric_keys else None)
     if metric_keys:
         key = st.selectbox(t("runs.metric"), metric_keys,
                            index=preset_index("metric", metric_keys, metric_keys.index(default)),
                            help=t("runs.metric_help"))
         smooth = st.toggle(t("runs.smooth"), key == "loss", help=t("runs.smooth_help"))
-        labels = {rid: f"{rid} {store.get_run(rid).config.get('method', '')}" for rid in selected}
+        labels = {rid: f"{rid} {runs[rid].config.get('method', '')}" for rid in selected}
         st.plotly_chart(overlay_figure(store, selected, key, labels, smooth, lang=lang), width="stretch")
         how_to_read("overlay")
     cols = st.columns(3)
-    mine = [rid for rid in selected if access.can_change(user, store.get_run(rid))]  # the engine checks again
-    active = [rid for rid in mine if store.get_run(rid).active]
+    mine = [rid for rid in selected if access.can_change(user, runs[rid])]  # the engine checks again
+    active = [rid for rid in mine if runs[rid].active]
     if active and cols[0].button(t("runs.cancel", n=len(active)), help=t("runs.cancel_help")):
         for rid in active:
             access.cancel(store, user, rid)
         st.toast(t("common.cancel_requested"))
-    reference = [rid for rid in selected if store.get_run(rid).reference]
+    reference = [rid for rid in selected if runs[rid].reference]
     if reference:
         cols[1].caption(t("runs.reference_readonly", runs=", ".join(reference)))
-    done = [rid for rid in mine if not store.get_run(rid).active and rid not in reference]
+    done = [rid for rid in mine if not runs[rid].active and rid not in reference]
     if done:
         confirm = cols[1].checkbox(t("runs.confirm_delete", n=len(done)), help=t("runs.confirm_delete_help"))
         if cols[1].button(t("runs.delete"), disabled=not confirm, help=t("runs.delete_help")):
@@ -78,14 +82,13 @@ if selected:
             st.session_state["runs_selected"] = []
             st.rerun()
     for rid in selected[:3]:
-        checkpoints = store.artifacts(rid, kind="checkpoint")
+        checkpoints = access.run_artifacts(store, user, rid, kind="checkpoint")
         if checkpoints and checkpoints[-1].path.exists():
             last = checkpoints[-1]
             cols[2].download_button(f"⬇ {rid} {last.name}", last.path.read_bytes(), file_name=f"{rid}_{last.name}.safetensors",
                                     help=t("runs.download_help"), key=f"dl_{rid}")
-    for rid in selected:
-        run = store.get_run(rid)
+    for rid, run in runs.items():
         if run.error:
-            st.error(f"{rid}: {msg_t(run.error)}")
+            st.error(f"{rid}: {markdown_text(msg_t(run.error))}")
         for warning in run.warnings:
-            st.warning(f"{rid}: {msg_t(warning)}", icon="⚠️")
+            st.warning(f"{rid}: {markdown_text(msg_t(warning))}", icon="⚠️")

@@ -62,7 +62,7 @@ if not chosen:
     st.stop()
 
 
-any_active = any(not options[c].startswith("init") and store.get_run(options[c]).active for c in chosen)
+any_active = any(run.active for run in access.get_runs(store, page.user, [options[c] for c in chosen]).values())
 
 
 @live_fragment(run_every=refresh_seconds() if live and any_active else None)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from replearn_core.escape import markdown_text
 from replearn_core.transfer import STRATEGIES, TransferConfig
 from replearn_core.transfer.lab import comparison_runs, run_label, start_comparison, start_source_run
 from ui.i18n import t
@@ -68,5 +69,5 @@ if past:
         index=list(labels).index(current) if current in labels else 0, help=t("transfer.show_help"))
 
 live_run(page, "transfer", "transfer_run_id", t("transfer.none"),
-         lambda run: f"{run.config.get('encoder')} → {run.config.get('dataset')}",
+         lambda run: f"{markdown_text(run.config.get('encoder'))} → {markdown_text(run.config.get('dataset'))}",
          lambda run: comparison_results(page, run), cancel_help=t("transfer.cancel_help"))

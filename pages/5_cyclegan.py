@@ -5,6 +5,8 @@ import streamlit as st
 from replearn_core.cyclegan.config import SETTINGS, CycleGANConfig
 from replearn_core.cyclegan.data import DATASET_SPECS
 from replearn_core.cyclegan.lab import PAPER, filmstrip, loss_figure, start_run
+from replearn_core.escape import markdown_text
+from replearn_core.runs import access
 from ui.cyclegan_walk import walk_panel
 from ui.i18n import how_to_read, t
 from ui.options import option_controls
@@ -23,7 +25,7 @@ with walk_tab:
 
 
 def show_training(run):
-    metrics = page.store.metrics(run.id)
+    metrics = access.run_metrics(page.store, page.user, run.id)
     st.plotly_chart(loss_figure(metrics, page.lang), width="stretch", key=f"cg_loss_{run.id}")
     how_to_read("cg_losses")
     if "images_per_s" in metrics:
@@ -52,6 +54,6 @@ with train_tab:
                      "cyclegan_run_id", t("cyclegan.queued"), width="stretch")
     with live:
         live_run(page, "cyclegan", "cyclegan_run_id", t("cyclegan.no_run"),
-                 lambda run: t("cyclegan.run_header", run_id=run.id, dataset=run.config.get("dataset"),
+                 lambda run: t("cyclegan.run_header", run_id=run.id, dataset=markdown_text(run.config.get("dataset")),
                                size=run.config.get("image_size")),
                  show_training, cancel_help=t("cyclegan.cancel_help"))

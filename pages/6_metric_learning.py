@@ -3,11 +3,13 @@
 import streamlit as st
 
 from replearn_core.backbones import BACKBONES
+from replearn_core.escape import markdown_text
 from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.config import MetricConfig
 from replearn_core.metric.search import comparison_table
 from replearn_core.metric.lab import retrieval_figure, start_metric_runs
 from replearn_core.plots import loss_figure
+from replearn_core.runs import access
 from ui.i18n import how_to_read, t
 from ui.metric_search import search_panel
 from ui.options import option_controls
@@ -55,7 +57,7 @@ with left:
 
 
 def show_curves(run):
-    metrics = page.store.metrics(run.id)
+    metrics = access.run_metrics(page.store, page.user, run.id)
     c1, c2 = st.columns(2)
     c1.plotly_chart(loss_figure(metrics, lang=page.lang), use_container_width=True, key=f"mloss_{run.id}")
     how_to_read("loss", c1)
@@ -63,7 +65,8 @@ def show_curves(run):
 
 
 live_run(page, "metric", "metric_run_id", t("ml.no_run"),
-         lambda run: t("lab.run_header", id=run.id, method=run.config.get("method"), dataset=run.config.get("dataset")),
+         lambda run: t("lab.run_header", id=run.id, method=markdown_text(run.config.get("method")),
+                       dataset=markdown_text(run.config.get("dataset"))),
          show_curves)
 
 st.header(t("ml.search"))

@@ -7,6 +7,7 @@ from replearn_core.adaptation.job import SETTINGS, AdaptConfig
 from replearn_core.adaptation.lab import (accuracy_figure, comparison_rows, domain_gap_reading, feature_map_figure,
                                             start_adapt_run)
 from replearn_core.backbones import BACKBONES
+from replearn_core.escape import markdown_text
 from ui.i18n import t
 from ui.options import option_controls
 from ui.panels import card_t, live_run, method_card, open_page, start_button
@@ -76,8 +77,9 @@ def show_result(run):
 
 
 live_run(page, "adapt", "adapt_run_id", t("da.no_run"),
-         lambda run: t("da.run_header", id=run.id, method=run.config.get("method"), source=run.config.get("source"),
-                       target=run.config.get("target")), show_result)
+         lambda run: t("da.run_header", id=run.id, method=markdown_text(run.config.get("method")),
+                       source=markdown_text(run.config.get("source")), target=markdown_text(run.config.get("target"))),
+         show_result)
 
 rows = comparison_rows(page.store, page.user)
 if rows:

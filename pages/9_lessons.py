@@ -55,7 +55,7 @@ st.subheader(t("lessons.results_header"))
 reference, own = st.columns(2)
 with reference:
     st.markdown(f"**{t('lessons.reference')}**")
-    numbers = reference_results(lesson, latest_table(), store, lang=lang)
+    numbers = reference_results(lesson, latest_table(), store, lang=lang, user=user)
     if numbers:
         st.dataframe(pd.DataFrame(numbers, columns=[t("lessons.col_measure"), t("lessons.col_value")]),
                      hide_index=True, width="stretch")

@@ -150,10 +150,13 @@ def _format(value) -> str:
 
 
 def reference_results(lesson: Lesson, table: dict | None, store=None, card_path: Path = CYCLEGAN_CARD,
-                      lang: str = "en") -> list[tuple[str, str]]:
+                      lang: str = "en", user=None) -> list[tuple[str, str]]:
     """(label, value) for each of the lesson's reference numbers that exists: the measured claims ``table``
-    (``replearn_core.claims.table.latest_table()``), the ``store``'s reference runs, the CycleGAN card.
+    (``replearn_core.claims.table.latest_table()``), the ``store``'s reference runs (read through the access
+    gate as ``user``, default the local user), the CycleGAN card.
     A number that is not there is left out (say, a claims table measured before the claim existed)."""
+    from replearn_core.runs import access
+
     rows = {row["id"]: row for row in (table or {}).get("rows", [])}
     card = None
     results = []
@@ -165,7 +168,7 @@ def reference_results(lesson: Lesson, table: dict | None, store=None, card_path:
             value = stat.get("mean") if isinstance(stat, dict) else stat
         elif kind == "run" and store is not None:
             try:
-                value = store.get_run(name).summary.get(item.name)
+                value = access.get_run(store, user or access.LOCAL, name).summary.get(item.name)
             except Exception:  # noqa: BLE001 - a reference folder that is gone or damaged: the number is missing
                 value = None
         elif kind == "cyclegan":

@@ -8,6 +8,8 @@ import streamlit as st
 from replearn_core.cyclegan import published
 from replearn_core.cyclegan.lab import FORMULA, checkpoint_label, gallery, walk_view
 from replearn_core.cyclegan.walk import BUNDLED, list_sources, model_info
+from replearn_core.escape import markdown_text
+from replearn_core.runs import access
 from ui.i18n import error_t, how_to_read, msg_t, t
 from ui.panels import Page
 
@@ -34,11 +36,13 @@ def model_picker(page: Page) -> str:
 def walk_panel(page: Page) -> None:
     source = model_picker(page)
     try:
+        if source not in (BUNDLED, published.SOURCE):  # a run: through the access gate
+            access.get_run(page.store, page.user, source)
         info = model_info(source, page.store)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         st.error(t("cyclegan.cannot_load", detail=error_t(exc)))
         return
-    st.info(info.description)
+    st.info(markdown_text(info.description))  # a run's names its dataset folder: text, not markup
     labels = {checkpoint_label(c, page.lang): c.name for c in info.checkpoints}
     chosen_label = st.select_slider(t("cyclegan.history"), list(labels), value=list(labels)[-1],
                                     help=t("cyclegan.history_help"))
@@ -65,7 +69,7 @@ def walk_panel(page: Page) -> None:
         st.image([img for _, img in view.history], width=110, caption=[label for label, _ in view.history])
     with st.expander(t("cyclegan.gallery")):
         for title, (reals, fakes) in gallery(source, labels[chosen_label], 8, page.store, lang=page.lang).items():
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{markdown_text(title)}**")
             st.image(reals, width=80)
             st.image(fakes, width=80)
     with st.expander(t("cyclegan.objective")):

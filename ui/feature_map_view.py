@@ -8,6 +8,7 @@ import streamlit.components.v1 as components
 
 from replearn_core.checkpoints import CheckpointError
 from replearn_core.data import DatasetError
+from replearn_core.escape import markdown_text
 from replearn_core.projection import FeatureMapError, coordinates_csv, map_images, map_run, projector_tsv
 from replearn_core.projection.figures import animation_figure, hover_map_html, map_figure, selected_positions
 from ui.i18n import error_t, how_to_read, msg_t, t
@@ -21,15 +22,16 @@ def draw_map(page: Page, column, source: str, method: str, params: dict, points:
     selected images and the exports."""
     try:
         fmap = map_run(page.store, source, method, params, max_points=points, split=split,
-                       snapshot_every=25 if animate else 0)
-    except (FeatureMapError, DatasetError, CheckpointError, ValueError, KeyError) as exc:
-        column.error(error_t(exc))
+                       snapshot_every=25 if animate else 0, user=page.user)
+    except (FeatureMapError, DatasetError, CheckpointError, ValueError, KeyError) as exc:  # KeyError: RunNotFound
+        column.error(markdown_text(error_t(exc)))
         return
-    column.markdown(f"**{fmap.source_label}** · {fmap.checkpoint} · "
+    # names below come from the run and its dataset (folder names a student chose): text, never markup
+    column.markdown(f"**{markdown_text(fmap.source_label)}** · {markdown_text(fmap.checkpoint)} · "
                     + t("maps.points_time", n=f"{len(fmap.coords):,}", seconds=f"{fmap.wall_s:.1f}")
                     + (t("maps.cached") if fmap.cached else ""))
     for note in fmap.notes:
-        column.caption(msg_t(note))
+        column.caption(markdown_text(msg_t(note)))
     if animate and fmap.history:
         column.plotly_chart(animation_figure(fmap), width="stretch", key=f"anim_{slot}")
         how_to_read("map_animation", column)
@@ -57,7 +59,7 @@ def draw_map(page: Page, column, source: str, method: str, params: dict, points:
     if picked:
         column.markdown(t("maps.selected", n=len(picked)))
         images = map_images(fmap, picked[:60])
-        names = [f"{fmap.class_names[int(fmap.labels[p])]} #{int(fmap.indices[p])}" for p in picked[:60]]
+        names = [markdown_text(f"{fmap.class_names[int(fmap.labels[p])]} #{int(fmap.indices[p])}") for p in picked[:60]]
         column.image([img.permute(1, 2, 0).numpy() for img in images], caption=names, width=64)
     else:
         column.caption(t("maps.select_hint"))

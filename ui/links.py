@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from replearn_core.runs import access
+from replearn_core.runs.access import User
 from replearn_core.runs.store import Run, RunNotFound, RunStore
 from ui.i18n import t
 
@@ -25,12 +27,13 @@ def linked_ids(param: str = PARAM) -> list[str]:
     return ids
 
 
-def linked_run(store: RunStore, kind: str | None = None, param: str = PARAM) -> Run | None:
-    """The first run the URL names, if it exists here (and is of ``kind``); a link to a run that is not here
-    says so on the page and gives None."""
+def linked_run(store: RunStore, user: User, kind: str | None = None, param: str = PARAM) -> Run | None:
+    """The first run the URL names, if this user may see it (and it is of ``kind``); a link to a run that is not
+    here, or that is another student's, says the same "not in this lab" on the page and gives None: the
+    access gate answers both alike, so a link cannot tell a classmate's run from a made-up id."""
     for run_id in linked_ids(param)[:1]:
         try:
-            run = store.get_run(run_id)
+            run = access.get_run(store, user, run_id)
         except RunNotFound:
             st.warning(t("links.missing_run", run_id=run_id), icon="🔗")
             return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from replearn_core.data import DatasetError
+from replearn_core.escape import markdown_text
 from replearn_core.metric.search import gallery, image_from_bytes, search
 from replearn_core.runs import access
 from ui.i18n import error_t, t
@@ -23,6 +24,7 @@ def search_panel(page: Page) -> None:
     source = st.radio(t("ml.query"), ["pick", "upload"], horizontal=True, format_func=lambda q: t(f"ml.query_{q}"),
                       help=t("ml.query_help"))
     try:
+        access.get_run(page.store, page.user, chosen)  # the gate (RunNotFound is a KeyError)
         g = gallery(chosen, page.store)
         if source == "pick":
             index = st.number_input(t("ml.index"), 0, len(g.labels) - 1, 0, help=t("ml.index_help"))
@@ -36,12 +38,12 @@ def search_panel(page: Page) -> None:
         result = search(chosen, query, k=int(k), store=page.store, query_label=label, exclude_index=exclude)
         shown = query.permute(1, 2, 0).numpy() if hasattr(query, "permute") else query
         st.image(shown, width=96, caption=t("ml.query_caption") + (
-            t("ml.query_class", name=g.class_names[label]) if label is not None else ""))
+            t("ml.query_class", name=markdown_text(g.class_names[label])) if label is not None else ""))
         st.image([n.image for n in result.neighbours], width=80,
                  caption=[("✅ " if n.correct else "❌ " if n.correct is False else "") +
-                          f"{n.class_name} · d={n.distance:.2f}" for n in result.neighbours])
+                          markdown_text(f"{n.class_name} · d={n.distance:.2f}") for n in result.neighbours])
         if label is not None:
             hits = sum(bool(n.correct) for n in result.neighbours)
             st.caption(t("ml.hits", hits=hits, k=len(result.neighbours)))
     except (DatasetError, ValueError, KeyError) as exc:
-        st.error(t("ml.cannot_search", detail=error_t(exc)))
+        st.error(t("ml.cannot_search", detail=markdown_text(error_t(exc))))

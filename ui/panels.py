@@ -10,8 +10,10 @@ import streamlit as st
 
 from replearn_core.cards import Card
 from replearn_core.data import DatasetError
+from replearn_core.escape import markdown_text
 from replearn_core.i18n import translate_or
-from replearn_core.runs.access import User, latest_run
+from replearn_core.runs import access
+from replearn_core.runs.access import User
 from replearn_core.runs.store import RunNotFound, RunStore
 from ui.classroom import cancel_button, current_user, queue_note
 from ui.common import get_store, keep_worker_warm, live_fragment, refresh_seconds
@@ -72,21 +74,24 @@ def shown_run(store, user: User, kind: str, state_key: str, linked_id: str | Non
     for run_id in (st.session_state.get(state_key), linked_id):
         if run_id:
             try:
-                return store.get_run(run_id)
+                return access.get_run(store, user, run_id)  # the gate: never another student's run
             except RunNotFound:
                 continue
-    return latest_run(store, user, kind)
+    return access.latest_run(store, user, kind)
 
 
 def run_status(store, user: User, run, cancel_help: str) -> None:
     """Under a run's header: a progress bar that says its status, last message and device; its error and
     warnings; its place in the queue while queued; and Cancel for a user who may cancel it."""
-    st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"), message=run.message or "",
-                                     device=run.device or "?"))
+    # a run's message, error and warnings may name its dataset's folders and files: shown as text, never markup
+    st.progress(run.progress, text=t("lab.progress", status=t(f"status.{run.status}"),
+                                     message=markdown_text(run.message or ""), device=markdown_text(run.device or "?")))
     if run.error:
-        st.error(msg_t(run.error))
+        st.error(markdown_text(msg_t(run.error)))
     for warning in run.warnings:
-        st.warning(msg_t(warning), icon="⚠️")
+        st.warning(markdown_text(msg_t(warning)), icon="⚠️")
+    for damage in run.damage:  # a part of its stored record damaged outside the lab: it reads as empty
+        st.warning(markdown_text(msg_t(damage)), icon="🩹")
     queue_note(store, run)  # queued: its place and about when it starts
     cancel_button(store, user, run, cancel_help)
 
@@ -103,7 +108,7 @@ def live_run(page: Page, kind: str, state_key: str, empty_text: str, header: Cal
             st.info(empty_text)
             return
         if run.active and run.id in page.store.reap_dead():  # its worker process died: show it failed
-            run = page.store.get_run(run.id)
+            run = access.get_run(page.store, page.user, run.id)
         st.subheader(header(run))
         run_status(page.store, page.user, run, cancel_help or t("lab.cancel_help"))
         if body is not None:

@@ -9,8 +9,9 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
-from replearn_core.projection.maps import FeatureMap
+from replearn_core.escape import html_text, script_json
 from replearn_core.i18n import translate
+from replearn_core.projection.maps import FeatureMap
 
 
 def class_colors(n: int) -> list[str]:
@@ -23,10 +24,11 @@ def map_figure(fmap: FeatureMap, height: int = 520, lang: str = "en") -> go.Figu
     fig = go.Figure()
     colors = class_colors(len(fmap.class_names))
     size = 6 if len(fmap.coords) <= 2000 else 4
-    for c, name in enumerate(fmap.class_names):
+    for c, folder_name in enumerate(fmap.class_names):
         pos = np.flatnonzero(fmap.labels == c)
         if len(pos) == 0:
             continue
+        name = html_text(folder_name)  # Plotly reads a few tags in labels: a class name shows as typed
         fig.add_trace(go.Scattergl(
             x=fmap.coords[pos, 0], y=fmap.coords[pos, 1], mode="markers", name=name,
             marker=dict(size=size, color=colors[c], opacity=0.8),
@@ -65,7 +67,7 @@ def animation_figure(fmap: FeatureMap, height: int = 520) -> go.Figure | None:
     frames = np.stack(fmap.history).astype(np.float64)  # (F, n, 2)
     # each frame scaled to the same box: the early map is tiny (it starts at 1e-4), the shape is what matters
     frames = frames / np.maximum(np.abs(frames).max(axis=(1, 2), keepdims=True), 1e-12)
-    names = np.array(fmap.class_names, dtype=object)[fmap.labels]
+    names = np.array([html_text(name) for name in fmap.class_names], dtype=object)[fmap.labels]
     step = max(1, len(frames) // 30)
     keep = list(range(0, len(frames), step)) + ([len(frames) - 1] if (len(frames) - 1) % step else [])
     rows = {"x": np.concatenate([frames[f, :, 0] for f in keep]),
@@ -143,8 +145,10 @@ def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
             "label": fmap.labels.astype(int).tolist(), "index": fmap.indices.astype(int).tolist(),
             "names": list(fmap.class_names), "colors": class_colors(len(fmap.class_names)),
             "columns": columns, "tile": tile, "aspect": float(span[1] / span[0])}
-    html = _HOVER_TEMPLATE.replace("__DATA__", json.dumps(data)).replace(
-        "__ATLAS__", base64.b64encode(atlas).decode()).replace("__HEIGHT__", str(height - 20))
+    # the data (class names are folder names a student chose) goes in last, as script-safe JSON, so nothing in it
+    # is ever read as markup or as another placeholder; the script shows names with textContent only
+    html = _HOVER_TEMPLATE.replace("__ATLAS__", base64.b64encode(atlas).decode()).replace(
+        "__HEIGHT__", str(height - 20)).replace("__DATA__", script_json(data))
     if len(_HOVER_CACHE) >= 8:
         _HOVER_CACHE.pop(next(iter(_HOVER_CACHE)))
     _HOVER_CACHE[key] = html
@@ -159,20 +163,25 @@ _HOVER_TEMPLATE = """<div id="legend" style="font:12px sans-serif;margin-bottom:
 <canvas id="map" style="width:100%;height:__HEIGHT__px;cursor:crosshair"></canvas>
 <div id="tip" style="position:absolute;display:none;background:#fff;border:1px solid #bbb;border-radius:4px;
 padding:4px;pointer-events:none;box-shadow:0 2px 6px rgba(0,0,0,.2)"><canvas id="thumb" width="96" height="96"
-style="image-rendering:pixelated;display:block"></canvas><div id="lab"></div></div></div>
+style="image-rendering:pixelated;display:block"></canvas>
+<div id="lab"><b id="lab-name"></b><span id="lab-info"></span><br><span id="lab-image"></span></div></div></div>
 <script>
 const D = __DATA__;
 const atlas = new Image(); atlas.src = "data:image/jpeg;base64,__ATLAS__";
 const c = document.getElementById("map"), g = c.getContext("2d");
 const tip = document.getElementById("tip"), th = document.getElementById("thumb").getContext("2d");
+const labName = document.getElementById("lab-name"), labInfo = document.getElementById("lab-info");
+const labImage = document.getElementById("lab-image");
 let P = [];
 const hidden = new Set();
 const legend = document.getElementById("legend");
 D.names.forEach((name, c) => {
   const chip = document.createElement("span");
   chip.style.cssText = "display:inline-block;margin:0 8px 2px 0;cursor:pointer;user-select:none";
-  chip.innerHTML = '<span style="display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:3px;background:'
-    + D.colors[c] + '"></span>' + name;
+  const dot = document.createElement("span");
+  dot.style.cssText = "display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:3px";
+  dot.style.background = D.colors[c];
+  chip.append(dot, document.createTextNode(name));
   chip.title = "click to hide or show this class";
   chip.onclick = () => { if (hidden.has(c)) hidden.delete(c); else hidden.add(c);
     chip.style.opacity = hidden.has(c) ? 0.35 : 1; layout(); };
@@ -196,8 +205,9 @@ c.addEventListener("mousemove", e => {
   if (best < 0) { tip.style.display = "none"; return; }
   const t = D.tile, col = best % D.columns, row = Math.floor(best / D.columns);
   th.imageSmoothingEnabled = false; th.clearRect(0, 0, 96, 96); th.drawImage(atlas, col * t, row * t, t, t, 0, 0, 96, 96);
-  document.getElementById("lab").innerHTML = "<b>" + D.names[D.label[best]] + "</b> (label " + D.label[best] +
-    ")<br>image " + D.index[best];
+  labName.textContent = D.names[D.label[best]];
+  labInfo.textContent = " (label " + D.label[best] + ")";
+  labImage.textContent = "image " + D.index[best];
   tip.style.display = "block";
   tip.style.left = Math.min(mx + 14, c.width - 110) + "px"; tip.style.top = Math.max(my - 60, 0) + "px";
 });

@@ -283,15 +283,22 @@ def map_images(feature_map: FeatureMap, positions) -> torch.Tensor:
 # --- maps --------------------------------------------------------------------------------
 def map_run(store, source: str, method: str = "umap", params: dict | None = None, max_points: int = 5000,
             split: str = "test", backbone: str | None = None, dataset: str | None = None,
-            checkpoint: str | None = None, snapshot_every: int = 0, use_cache: bool = True) -> FeatureMap:
+            checkpoint: str | None = None, snapshot_every: int = 0, use_cache: bool = True,
+            user=None) -> FeatureMap:
     """Map the features of a run (or the untrained control) to 2-D and score them.
 
     source: a run id, ``"init:<run id>"`` (that run's backbone, untrained) or ``"init"`` (``backbone``).
+    user: who asks (``replearn_core.runs.access``; default: the local user, who sees every run): a run they
+    may not see is "no run with that id", the same as an id that does not exist.
     params: the method's knobs (its declared options in :data:`PROJECTIONS`); ``random_state`` also seeds the subsample.
     max_points: at most this many images (≤ 10,000); a seeded random subsample, said so in ``notes``.
     snapshot_every: for t-SNE, keep the map every this many iterations (the animation).
     """
+    from replearn_core.runs import access
+
     start = time.perf_counter()
+    if source != "init":  # the access gate, before anything of the run is read
+        access.get_run(store, user or access.LOCAL, source[len("init:"):] if source.startswith("init:") else source)
     params = projection_params(method, params)  # unknown method or knob: fail before any work
     seed = int(params.get("random_state") or 0)
     max_points = int(max_points)

@@ -303,11 +303,40 @@ def can_change(user: User, run: Run) -> bool:
 
 
 def get_run(store: RunStore, user: User, run_id: str) -> Run:
-    """The run, if the user may see it; otherwise the same RunNotFound as for an id that does not exist."""
-    run = store.get_run(run_id)
-    if not can_see(user, run):
+    """The run, if the user may see it; otherwise RunNotFound("no run with id …"), the very same error for a
+    run of another student's as for an id that does not exist, so a link cannot tell them apart."""
+    try:
+        run = store.get_run(run_id)
+    except RunNotFound:
+        run = None
+    if run is None or not can_see(user, run):
         raise RunNotFound(Message("access.no_run", run_id=run_id))
     return run
+
+
+def get_runs(store: RunStore, user: User, run_ids) -> dict[str, Run]:
+    """{id: run} for the ids (in order) of runs the user may see; the rest (another student's, deleted, made up)
+    are left out alike."""
+    runs = {}
+    for run_id in run_ids:
+        try:
+            runs[run_id] = get_run(store, user, run_id)
+        except RunNotFound:
+            continue
+    return runs
+
+
+def run_metrics(store: RunStore, user: User, run_id: str, keys: list[str] | None = None) -> dict:
+    """A run's curves ({key: (steps, values)}), if the user may see the run (else :func:`get_run`'s error)."""
+    get_run(store, user, run_id)
+    return store.metrics(run_id, keys)
+
+
+def run_artifacts(store: RunStore, user: User, run_id: str, kind: str | None = None) -> list:
+    """A run's stored files (checkpoints, tables, pictures), if the user may see the run: what a download or an
+    export reads (else :func:`get_run`'s error)."""
+    get_run(store, user, run_id)
+    return store.artifacts(run_id, kind=kind)
 
 
 def list_runs(store: RunStore, user: User, kind: str | None = None, status: str | None = None) -> list[Run]:
@@ -350,11 +379,31 @@ def share(store: RunStore, user: User, run_id: str, shared: bool = True) -> None
     store.update(run_id, shared=int(shared))
 
 
+RUN_FIELDS = ("encoder",)  # config fields that may name another run, whose checkpoint the new run reads
+_NOT_RUNS = ("", "random", "imagenet")  # the values of those fields that name no run
+
+
+def runs_named(config: dict) -> list[str]:
+    """The ids of the runs a config reads from (a transfer's ``encoder``), for :func:`check_submit`. ``file:…``
+    is an upload (checked by :func:`check_file`); ``@…`` a run the same submission queues first (a claim's
+    transfer from its own SSL run), checked again once it has its id."""
+    named = []
+    for field in RUN_FIELDS:
+        value = config.get(field)
+        if isinstance(value, str) and value.strip() not in _NOT_RUNS and not value.startswith(("file:", "@")):
+            named.append(value.strip())
+    return named
+
+
 def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomSettings | None = None,
                  count: int = 1) -> None:
     """Refuse ``count`` new runs of this config that the classroom's limits forbid, saying which limit (students
-    only). The limits are the teacher's saved ones (:func:`save_limits`), else the environment's."""
+    only). The limits are the teacher's saved ones (:func:`save_limits`), else the environment's. For every
+    user, a run the config reads from (:func:`runs_named`) must be one they may see: another student's is
+    refused as "no run with that id", the same as an id that does not exist."""
     settings = settings or ClassroomSettings.from_env(root=store.root)
+    for run_id in runs_named(config):  # a run whose files this one reads must be one the user may see
+        get_run(store, user, run_id)
     if user.role != "student" or not settings.enabled:
         return
     limits = settings.limits_for(user.name)
