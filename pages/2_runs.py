@@ -16,10 +16,12 @@ from ui.presets import preset_index
 # classroom mode: a student sees their own, shared and reference runs only
 page = open_page("runs.title", warm_worker=False)
 lang, user, store = page.lang, page.user, page.store
+if store.read_only is not None:  # the data folder cannot be written: runs are listed, nothing can change
+    st.warning(t("runs.read_only", reason=msg_t(store.read_only)), icon="🔒")
 for problem in store.reference_problems:
     st.warning(problem, icon="📌")
-COLUMNS = ["id", "reference", "kind", "status", "warnings", "method", "dataset", "best_knn_acc", "duration_s",
-           "device", "created", "error"]
+COLUMNS = ["id", "reference", "kind", "status", "warnings", "damage", "method", "dataset", "best_knn_acc",
+           "duration_s", "device", "created", "error"]
 
 
 @live_fragment(run_every=refresh_seconds())
@@ -32,14 +34,21 @@ def runs_table():
     frame = pd.DataFrame(rows)[COLUMNS]
     frame["reference"] = frame["reference"].map({True: t("runs.reference_mark"), False: ""})
     frame["warnings"] = frame["warnings"].map(lambda w: f"⚠️ {len(w)}" if w else "")
+    frame["damage"] = frame["damage"].map(lambda d: f"🩹 {len(d)}" if d else "")
     config = {name: st.column_config.Column(t(f"runs.col.{name}")) for name in COLUMNS}
     config.update({"reference": st.column_config.TextColumn("📌", help=t("runs.col.reference_help")),
                    "warnings": st.column_config.TextColumn("⚠️", help=t("runs.col.warnings_help")),
+                   "damage": st.column_config.TextColumn("🩹", help=t("runs.col.damage_help")),
                    "best_knn_acc": st.column_config.NumberColumn(t("runs.col.best_knn_acc"), format="%.3f"),
                    "duration_s": st.column_config.NumberColumn(t("runs.col.duration_s"), format="%.1f")})
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                          key="runs_table", column_config=config)
     how_to_read("runs_table")
+    damaged = [row for row in rows if row["damage"]]  # a damaged record is listed with what is wrong, not a traceback
+    if damaged:
+        st.warning("\n".join([t("runs.damaged", n=len(damaged)), ""] + [f"- {markdown_text(msg_t(d))}"
+                                                                       for row in damaged for d in row["damage"]]),
+                   icon="🩹")
     picked = [rows[i]["id"] for i in event.selection.rows]
     # no rows picked: the runs a link names (?run=<id>,<id>, as a lesson opens this page) are the selection
     known = {row["id"] for row in rows}

@@ -19,6 +19,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     store = RunStore()
+    if store.read_only is not None:  # listing needs no writes: say why nothing can change, then list
+        print(f"warning: {store.read_only}", file=sys.stderr)
     for problem in store.reference_problems:
         print(f"warning: {problem}", file=sys.stderr)
     rows = run_rows(store, store.list_runs(kind=args.kind, status=args.status))
@@ -35,7 +37,9 @@ def run(args) -> int:
         dur = "" if r["duration_s"] is None else f"{r['duration_s']:.1f}"
         print(f"{r['id']:<23} {r['kind']:<10} {r['status']:<10} {str(r['method'] or ''):<13} "
               f"{str(r['dataset'] or '')[:14]:<14} {knn:>8} {dur:>8}  {r['device'] or ''}"
-              + ("  (reference, read-only)" if r["reference"] else ""))
+              + ("  (reference, read-only)" if r["reference"] else "") + ("  (damaged)" if r["damage"] else ""))
+        for damage in r["damage"]:  # what of its stored record is damaged: it reads as empty, the rest is listed
+            print(f"    damaged: {damage}")
         for warning in r["warnings"]:
             print(f"    warning: {warning}")
     return 0

@@ -10,16 +10,11 @@ from __future__ import annotations
 import os
 import sys
 
-from replearn_core.paths import data_dir
+from replearn_core.paths import data_root
 
-
-def _cache_dir() -> str:
-    path = data_dir() / "cache" / "numba"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
-
-
-os.environ.setdefault("NUMBA_CACHE_DIR", _cache_dir())
+# named, not created: numba makes the folder when it first writes there, and where it cannot (a read-only data
+# folder) it caches next to the code or not at all; nothing is created when this module is imported
+os.environ.setdefault("NUMBA_CACHE_DIR", str(data_root() / "cache" / "numba"))
 if "numba" in sys.modules:  # imported earlier (e.g. by umap-learn): point it at our cache anyway
     from numba.core import config as _config
 

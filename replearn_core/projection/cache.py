@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from replearn_core.paths import subdir
+from replearn_core.paths import data_root
+from replearn_core.storage_errors import explain_storage_error
 
 
 class ArrayCache:
@@ -27,7 +28,8 @@ class ArrayCache:
         self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
-        folder = self.folder or subdir("cache", self.name)
+        """Where a key's file is; the folder is made only by :meth:`put` (a read never creates anything)."""
+        folder = self.folder or data_root() / "cache" / self.name
         return folder / (hashlib.sha1(key.encode()).hexdigest() + ".safetensors")
 
     def get(self, key: str) -> tuple[dict[str, np.ndarray], dict] | None:
@@ -45,7 +47,10 @@ class ArrayCache:
                 arrays = {k: f.get_tensor(k) for k in f.keys()}
                 meta = json.loads((f.metadata() or {}).get("meta", "{}"))
         except Exception:  # noqa: BLE001 - a damaged cache file is recomputed, never fatal
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # a read-only data folder: it stays, and is recomputed each time
+                pass
             return None
         if meta.get("key") != key:
             return None
@@ -61,10 +66,18 @@ class ArrayCache:
         path = self._path(key)
         tmp = path.with_suffix(".tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             save_file(arrays, str(tmp), metadata={"meta": json.dumps(meta)})
             tmp.replace(path)
-        except OSError:  # a full or read-only disk only costs the on-disk copy
-            tmp.unlink(missing_ok=True)
+        except Exception as exc:  # noqa: BLE001 - safetensors reports a full disk as a plain Exception
+            # a full or read-only disk only costs the on-disk copy (the value is kept in memory); anything
+            # else is a fault of the lab and is raised
+            if explain_storage_error(exc, path.parent) is exc:
+                raise
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def _remember(self, key, arrays, meta) -> None:
         with self._lock:

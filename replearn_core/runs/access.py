@@ -211,10 +211,10 @@ def clear_student_limits(store: RunStore, user: User, student: str) -> Classroom
 
 
 def _write_limits(root: Path | str, saved: dict) -> None:
-    path = Path(root) / LIMITS_FILE
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(saved, indent=1, sort_keys=True))
-    partial.replace(path)  # atomic: another session never reads half a file
+    from replearn_core.storage_errors import write_atomically
+
+    # atomic: another session never reads half a file; a full or read-only disk is one clear message
+    write_atomically(Path(root) / LIMITS_FILE, json.dumps(saved, indent=1, sort_keys=True), Path(root))
 
 
 # --- teacher password ---------------------------------------------------------------

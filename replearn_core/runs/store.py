@@ -15,6 +15,7 @@ with the assets each time a store opens.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -28,7 +29,7 @@ from typing import Callable
 
 from replearn_core.i18n import Message
 from replearn_core.paths import data_dir
-from replearn_core.storage_errors import explain_storage_error
+from replearn_core.storage_errors import StoreUnavailable, explain_storage_error, explained_writes, read_only
 
 ACTIVE = ("queued", "running")
 DONE = ("finished", "failed", "cancelled")
@@ -104,6 +105,9 @@ class Run:
     warnings: list[str] = field(default_factory=list)  # what the user should act on, each with what to try
     owner: str | None = None  # who started it in classroom mode (replearn_core.runs.access); None = local
     shared: bool = False  # shown to the whole class, read-only
+    # what of its stored record is damaged (edited or corrupted): one message each, naming the run and the field;
+    # a damaged field reads as its empty default, so the rest of the run still shows
+    damage: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float | None:
@@ -141,10 +145,26 @@ class _Database:
 
     BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's transaction before giving up
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """read_only: open an existing database for reading only (its folder cannot be written): first as a
+        read-only connection, which sees the latest commits; where SQLite cannot even make its shared-memory
+        file there, as an immutable file (the database as last checkpointed)."""
         self.path = path
-        self.connection = sqlite3.connect(path, timeout=self.BUSY_TIMEOUT_S, check_same_thread=False,
-                                          isolation_level=None)
+        if not read_only:
+            self.connection = sqlite3.connect(path, timeout=self.BUSY_TIMEOUT_S, check_same_thread=False,
+                                              isolation_level=None)
+        else:
+            for mode in ("mode=ro", "immutable=1"):
+                self.connection = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True,
+                                                  timeout=self.BUSY_TIMEOUT_S, check_same_thread=False,
+                                                  isolation_level=None)
+                try:
+                    self.connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                    break
+                except sqlite3.OperationalError:
+                    self.connection.close()
+                    if mode == "immutable=1":
+                        raise
         self.connection.row_factory = sqlite3.Row
 
     @property
@@ -184,16 +204,31 @@ class RunStore:
             Problems with them never stop the store from opening; they are listed in ``reference_problems``.
         """
         self.root = Path(root) if root else data_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
+        with explained_writes(self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "runs.sqlite"
         self._lock = threading.RLock()
-        self._db = _Database(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock:
-            self._create_or_upgrade_schema()
+        # why this store only reads (a StoreUnavailable naming the folder), or None: a data folder that cannot be
+        # written is still listed and viewed; a write raises the same error
+        self.read_only: StoreUnavailable | None = None
+        self._db = None
+        try:
+            self._db = _Database(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._lock:
+                self._create_or_upgrade_schema()
+        except (StoreUnavailable, sqlite3.OperationalError) as exc:
+            if not _cannot_write(exc, self.root):
+                raise
+            if self._db is not None:
+                self._db.close()
+            if not self.path.is_file():  # nothing stored yet, and nothing can be: one clear error
+                raise read_only(self.root) from exc
+            self.read_only = read_only(self.root)
+            self._db = _Database(self.path, read_only=True)
         self.reference_problems: list[str] = []  # one message per reference run that could not be registered
-        if reference_runs is not False:
+        if reference_runs is not False and self.read_only is None:
             from replearn_core.runs.reference import sync_reference_runs
 
             self.reference_problems = sync_reference_runs(self, reference_runs)
@@ -242,7 +277,7 @@ class RunStore:
             row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFound(f"no run with id {run_id!r}")
-        return _to_run(row)
+        return _to_run(row, self._stored_damage(run_id).get(run_id, ()))
 
     def list_runs(self, kind: str | None = None, status: str | None = None) -> list[Run]:
         """All runs, newest first; dead runs are marked failed before listing."""
@@ -256,7 +291,26 @@ class RunStore:
             args.append(status)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY created DESC", args).fetchall()
-        return [_to_run(r) for r in rows]
+        damage = self._stored_damage() if rows else {}
+        return [_to_run(r, damage.get(r["id"], ())) for r in rows]
+
+    def _stored_damage(self, run_id: str | None = None) -> dict[str, list[str]]:
+        """{run id: messages} for the damaged metric values (not numbers) and file descriptions (not JSON
+        objects) of one run or of all: they are left out where they are read, and named beside the run."""
+        where, args = ("run_id = ? AND ", (run_id,)) if run_id is not None else ("", ())
+        with self._lock:
+            metrics = self._db.execute(
+                f"SELECT run_id, key, COUNT(*) FROM metrics WHERE {where}NOT ({_GOOD_METRIC}) "
+                f"GROUP BY run_id, key ORDER BY run_id, key", args).fetchall()
+            files = self._db.execute(
+                f"SELECT run_id, name FROM artifacts WHERE {where}NOT ({_GOOD_META}) ORDER BY run_id, name",
+                args).fetchall()
+        out: dict[str, list[str]] = {}
+        for rid, key, n in metrics:
+            out.setdefault(rid, []).append(Message("store.damaged_metric", run_id=str(rid), key=str(key), n=n))
+        for rid, name in files:
+            out.setdefault(rid, []).append(Message("store.damaged_file_meta", run_id=str(rid), name=str(name)))
+        return out
 
     def update(self, run_id: str, **fields) -> None:
         if not fields:
@@ -289,10 +343,11 @@ class RunStore:
             value, sql_value = json.dumps(message.to_json(), ensure_ascii=False), "json(?)"
         else:
             value, sql_value = message, "?"
-        with self._lock:
-            self._db.execute(f"UPDATE runs SET warnings = json_insert(warnings, '$[#]', {sql_value}) WHERE id = ? "
-                             f"AND NOT EXISTS (SELECT 1 FROM json_each(runs.warnings) WHERE "
-                             f"(CASE type WHEN 'object' THEN json_extract(value, '$.text') ELSE value END) = ?)", (value, run_id, str(message)))
+        with self._lock:  # a damaged list (not a JSON array) is started again: its text could not be shown anyway
+            self._db.execute(f"UPDATE runs SET warnings = json_insert(CASE WHEN json_valid(warnings) AND "
+                             f"json_type(warnings) = 'array' THEN warnings ELSE '[]' END, '$[#]', {sql_value}) WHERE id = ? "
+                             f"AND NOT (json_valid(warnings) AND EXISTS (SELECT 1 FROM json_each(runs.warnings) WHERE "
+                             f"(CASE type WHEN 'object' THEN json_extract(value, '$.text') ELSE value END) = ?))", (value, run_id, str(message)))
 
     def heartbeat(self, run_id: str) -> None:
         self.update(run_id, heartbeat=time.time())
@@ -448,6 +503,8 @@ class RunStore:
                                     "OR (status = 'queued' AND pid IS NOT NULL)").fetchall()
         dead = []
         for row in rows:
+            if not isinstance(row["heartbeat"], (int, float, type(None))) or not isinstance(row["pid"], (int, type(None))):
+                continue  # a damaged row (listed as damaged): no process can be told from it
             silent = row["status"] == "running" and row["heartbeat"] is not None \
                 and time.time() - row["heartbeat"] > STALE_AFTER_S
             if _pid_alive(row["pid"]) and not silent:
@@ -487,7 +544,7 @@ class RunStore:
 
     def metrics(self, run_id: str, keys: list[str] | None = None) -> dict[str, tuple[list[int], list[float]]]:
         """{key: (steps, values)} for a run, in step order."""
-        query, args = "SELECT step, key, value FROM metrics WHERE run_id = ?", [run_id]
+        query, args = f"SELECT step, key, value FROM metrics WHERE run_id = ? AND {_GOOD_METRIC}", [run_id]
         if keys:
             query += f" AND key IN ({', '.join('?' * len(keys))})"
             args += list(keys)
@@ -502,20 +559,21 @@ class RunStore:
 
     def last_metric(self, run_id: str, key: str) -> float | None:
         with self._lock:
-            row = self._db.execute("SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC, "
-                                   "rowid DESC LIMIT 1", (run_id, key)).fetchone()
+            row = self._db.execute(f"SELECT value FROM metrics WHERE run_id = ? AND key = ? AND {_GOOD_METRIC} "
+                                   f"ORDER BY step DESC, rowid DESC LIMIT 1", (run_id, key)).fetchone()
         return None if row is None else row[0]
 
     def best_metric(self, run_id: str, key: str) -> float | None:
         with self._lock:
-            row = self._db.execute("SELECT MAX(value) FROM metrics WHERE run_id = ? AND key = ?",
+            row = self._db.execute(f"SELECT MAX(value) FROM metrics WHERE run_id = ? AND key = ? AND {_GOOD_METRIC}",
                                    (run_id, key)).fetchone()
         return None if row is None else row[0]
 
     # --- artifacts --------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         path = self.root / "runs" / run_id
-        path.mkdir(parents=True, exist_ok=True)
+        with explained_writes(self.root):
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def add_artifact(self, run_id: str, name: str, kind: str, path: Path, step: int | None = None,
@@ -532,8 +590,9 @@ class RunStore:
             args.append(kind)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY COALESCE(step, -1), created", args).fetchall()
-        return [Artifact(r["run_id"], r["name"], r["kind"], Path(r["path"]), r["step"], r["created"],
-                         json.loads(r["meta"] or "{}")) for r in rows]
+        return [Artifact(r["run_id"], r["name"], r["kind"], Path(str(r["path"])),
+                         r["step"] if isinstance(r["step"], int) else None, r["created"], _meta(r["meta"]))
+                for r in rows]
 
     def artifact(self, run_id: str, name: str) -> Artifact | None:
         return next((a for a in self.artifacts(run_id) if a.name == name), None)
@@ -543,15 +602,106 @@ class RunStore:
             self._db.close()
 
 
-def _to_run(row: sqlite3.Row) -> Run:
-    summary = json.loads(row["summary"] or "{}")
-    error = Message.from_json(summary["error_message"]) if "error_message" in summary else row["error"]
-    return Run(id=row["id"], kind=row["kind"], name=row["name"], config=json.loads(row["config"]),
-               status=row["status"], device=row["device"], created=row["created"], started=row["started"],
-               finished=row["finished"], error=error, pid=row["pid"], heartbeat=row["heartbeat"],
-               cancel_requested=bool(row["cancel_requested"]), progress=row["progress"] or 0.0,
-               message=row["message"], summary=summary, reference=bool(row["reference"]),
-               warnings=[Message.from_json(w) for w in json.loads(row["warnings"] or "[]")], owner=row["owner"], shared=bool(row["shared"]))
+# a metric row as written: a whole step and a number (or NULL, a value that was not finite); an artifact's
+# description as written: a JSON object. Anything else was damaged outside the lab and is left out where read.
+_GOOD_METRIC = "typeof(step) = 'integer' AND typeof(value) IN ('real', 'integer', 'null')"
+_GOOD_META = "meta IS NULL OR (json_valid(meta) AND json_type(meta) = 'object')"
+
+
+def _meta(text) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _cannot_write(exc: BaseException, root: Path) -> bool:
+    """Whether opening the store failed because its folder cannot be written (a read-only disk or folder)."""
+    code = getattr(exc.args[0], "code", None) if exc.args else None
+    if code == "store.read_only":
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc) and not os.access(root, os.W_OK)
+
+
+def _to_run(row: sqlite3.Row, damage=()) -> Run:
+    """A run from its row. A field damaged outside the lab (JSON that does not parse or is not the kind of
+    value it should be, a number that is not one) reads as its empty default and is named in ``damage``, so a
+    page or the command line lists the run as damaged instead of failing on it."""
+    found: list[str] = []
+    run_id = str(row["id"])
+    columns = row.keys()
+
+    def column(name, default=None):
+        return row[name] if name in columns else default
+
+    def damaged(code: str, name: str, **params) -> None:
+        found.append(Message(code, run_id=run_id, field=Message(f"store.field.{name}"), **params))
+
+    def parsed(name: str, default, kind: type):
+        text = column(name)
+        if text is None:
+            return default
+        try:
+            value = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+            damaged("store.damaged_json", name, pos=getattr(exc, "pos", 0) or 0)
+            return default
+        except TypeError:  # a number where the JSON text belongs
+            damaged("store.damaged_value", name)
+            return default
+        if not isinstance(value, kind):
+            damaged("store.damaged_value", name)
+            return default
+        return value
+
+    def number(name: str, default=None, whole: bool = False):
+        value = column(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                or not math.isfinite(value):
+            damaged("store.damaged_number", name)
+            return default
+        return value
+
+    def text(name: str):
+        value = column(name)
+        return value if value is None or isinstance(value, str) else str(value)
+
+    config = parsed("config", {}, dict)
+    summary = parsed("summary", {}, dict)
+    warnings = []
+    for item in parsed("warnings", [], list):
+        try:
+            warning = Message.from_json(item)
+        except Exception:  # noqa: BLE001 - a stored message of a shape no version wrote
+            warning = None
+        if not isinstance(warning, str):
+            damaged("store.damaged_value", "warnings")
+            warning = str(item.get("text", item)) if isinstance(item, dict) else str(item)
+        warnings.append(warning)
+    error = text("error")
+    if "error_message" in summary:
+        try:
+            coded = Message.from_json(summary["error_message"])
+        except Exception:  # noqa: BLE001
+            coded = None
+        if isinstance(coded, str):
+            error = coded
+        else:
+            damaged("store.damaged_value", "summary")
+    status = text("status")
+    if status not in ACTIVE + DONE:
+        damaged("store.damaged_value", "status")
+        status = "failed"
+    return Run(id=run_id, kind=text("kind") or "", name=text("name") or "", config=config,
+               status=status, device=text("device"), created=number("created", 0.0), started=number("started"),
+               finished=number("finished"), error=error, pid=number("pid", whole=True), heartbeat=number("heartbeat"),
+               cancel_requested=bool(column("cancel_requested", 0)), progress=number("progress", 0.0) or 0.0,
+               message=text("message"), summary=summary, reference=bool(column("reference", 0)),
+               warnings=warnings, owner=text("owner"), shared=bool(column("shared", 0)),
+               damage=tuple(found) + tuple(damage))
 
 
 def _round_robin(rows, served: dict | None = None) -> list[str]:
