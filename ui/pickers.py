@@ -41,9 +41,11 @@ def encoder_picker(store, user) -> tuple[str, str, bool]:
     not fit); ``?encoder=`` presets it. Returns (encoder spec, backbone, whether it can be used now)."""
     from replearn_core.backbones import BACKBONES
     from replearn_core.checkpoints import CheckpointError
-    from replearn_core.transfer.lab import check_encoder, encoder_choices, save_upload
+    from replearn_core.transfer.lab import encoder_choices
+    from replearn_core.uploads import upload_checkpoint
     from ui.i18n import error_t
     from ui.presets import preset
+    from ui.uploads import my_uploads
 
     choices = encoder_choices(store, user)  # the runs this user may see
     # a run's label names the run; the fixed sources are translated (texts made now, not in the format function)
@@ -62,13 +64,13 @@ def encoder_picker(store, user) -> tuple[str, str, bool]:
         return encoder, backbone, True
     upload = st.file_uploader(t("transfer.checkpoint_file"), type=["safetensors", "pt", "pth", "bin", "ckpt"],
                               help=t("transfer.checkpoint_file_help"))
-    if upload is None:
-        return encoder, backbone, False
-    try:
-        encoder = "file:" + str(save_upload(upload.name, upload.getvalue(), user, store))
-        check_encoder(encoder, backbone, store)
-    except (CheckpointError, ValueError, PermissionError) as exc:
-        st.error(error_t(exc))
-        return encoder, backbone, False
-    st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
-    return encoder, backbone, True
+    usable = False
+    if upload is not None:
+        try:  # kept only once it is measured and loads into the architecture; a refused file is never kept
+            encoder = upload_checkpoint(store, user, upload.name, upload.getvalue(), backbone)
+            st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
+            usable = True
+        except (CheckpointError, ValueError, PermissionError) as exc:
+            st.error(error_t(exc))
+    my_uploads(store, user)  # after the upload, so the list and the quota's use include it
+    return encoder, backbone, usable

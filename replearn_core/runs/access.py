@@ -78,7 +78,10 @@ LOCAL = User(None, "local")
 
 
 def valid_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[\w .\-]{1,40}", name.strip())) and bool(name.strip())
+    """1 to 40 letters, digits, spaces, '-', '_' or '.', not dots alone: ``.`` and ``..`` would name the uploads
+    folder itself or the data folder (:func:`upload_dir`)."""
+    name = name.strip() if isinstance(name, str) else ""
+    return bool(re.fullmatch(r"[\w .\-]{1,40}", name)) and bool(name.strip(". "))
 
 
 @dataclass(frozen=True)
@@ -427,23 +430,41 @@ def check_submit(store: RunStore, user: User, config: dict, settings: ClassroomS
 
 # --- uploaded files ------------------------------------------------------------------
 def upload_dir(store: RunStore, user: User) -> Path:
-    """The folder of this user's uploads in the data folder (``uploads/<name>``; the local user's and the
-    teacher's at ``uploads/``'s own ``_local`` and ``_teacher``), created on first use."""
-    owner = user.owner if user.role == "student" else f"_{user.role}"
-    folder = Path(store.root) / "uploads" / re.sub(r"[^\w.-]", "_", owner)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """The folder of this user's uploads in the data folder, created on first use: ``uploads/<name>`` for a
+    student whose name is a plain file name (a letter or digit, then letters, digits, '_', '-', '.'), else
+    ``uploads/<the name made plain>~<digest of the name>``, so that two names never share a folder ("Ana Li" and
+    "Ana_Li"); the local user's and the teacher's are ``uploads/_local`` and ``uploads/_teacher``, which no
+    student's folder can be (a student named "_teacher" gets "_teacher~…"). Never outside ``uploads/``."""
+    root = (Path(store.root) / "uploads").resolve()
+    if user.role == "student":
+        name = (user.name or "").strip()
+        if not valid_name(name):
+            raise AccessDenied(Message("access.bad_name"))
+        folder = name
+        if not re.fullmatch(r"[^\W_][\w.-]*", name) or name.endswith("."):
+            plain = re.sub(r"[^\w.-]", "_", name).strip(".") or "_"
+            folder = f"{plain}~{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    else:
+        folder = f"_{user.role}"
+    path = root / folder
+    if path.parent != root:  # a name can never lead elsewhere; this keeps it so if the rules above change
+        raise AccessDenied(Message("access.bad_name"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def check_file(store: RunStore, user: User, path: str | Path) -> Path:
     """The file, if the user may read it: anything for the local user and the teacher, for a student only their
     own uploads (a link or ``..`` that leads outside is refused); else "no such file", the same as for a file
     that does not exist, so a path cannot be probed."""
-    resolved = Path(path).resolve()
+    text = str(path)
+    if "\0" in text:
+        raise AccessDenied(Message("access.no_file", name=Path(text.replace("\0", "")).name[:80]))
+    resolved = Path(path).expanduser().resolve()
     if user.role == "student":
         own = upload_dir(store, user).resolve()
-        if not resolved.is_relative_to(own) or not resolved.is_file():
-            raise AccessDenied(Message("access.no_file", name=Path(path).name))
+        if resolved.parent != own or not resolved.is_file():
+            raise AccessDenied(Message("access.no_file", name=Path(path).name[:80]))
     return resolved
 
 

@@ -5,10 +5,8 @@ Every function works without Streamlit, so the page stays a thin layer of widget
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from replearn_core.i18n import Message
 from replearn_core.runs.store import Run, RunStore
 from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 from replearn_core.transfer.encoders import encoder_runs, load_encoder
@@ -41,20 +39,12 @@ def encoder_choices(store: RunStore, user=None) -> dict[str, str]:
 def save_upload(name: str, data: bytes, user=None, store: RunStore | None = None) -> Path:
     """Store an uploaded checkpoint in the user's upload folder (``access.upload_dir``) under a safe name that
     starts with a digest of its bytes, so a second upload of the same name never overwrites the first; returns
-    its path."""
-    import hashlib
+    its path. Counted against a student's quota; see :mod:`replearn_core.uploads` (whose ``upload_checkpoint``
+    also checks the file before keeping it, as the page does)."""
+    from replearn_core.runs.access import LOCAL
+    from replearn_core.uploads import store_upload
 
-    from replearn_core.runs.access import LOCAL, upload_dir
-
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name).lstrip(".") or "checkpoint"
-    if not safe.endswith((".safetensors", ".pt", ".pth", ".bin", ".ckpt")):
-        raise ValueError(Message("upload.checkpoint_type", name=name))
-    path = upload_dir(store or RunStore(), user or LOCAL) / f"{hashlib.sha256(data).hexdigest()[:10]}-{safe}"
-    if not path.exists():
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(data)
-        partial.replace(path)
-    return path
+    return store_upload(store or RunStore(), user or LOCAL, name, data)
 
 
 def check_encoder(spec: str, backbone: str, store: RunStore | None = None) -> dict:
