@@ -11,6 +11,7 @@ from ui.classroom import current_user, limits_form
 from ui.common import get_store
 from ui.i18n import error_t, t
 from ui.routing import use_app_navigation
+from ui.uploads import quota_form
 
 use_app_navigation()  # a deep link on a fresh server: rerun it inside app.py's navigation
 
@@ -90,3 +91,5 @@ else:
                  epochs=own.max_epochs or t("teacher.no_epoch_limit"),
                  backbones=", ".join(own.allowed_backbones) or every) if own else t("teacher.student_class", name=student))
     limits_form(store, user, limits, student)
+
+quota_form(store, user)  # each student's upload quota, and their use
