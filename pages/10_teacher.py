@@ -1,13 +1,14 @@
 """Teacher (classroom mode): every run of the class with its owner and place in the queue; cancel, delete, share;
-the class limits. Every check is the engine's (replearn_core.runs.access): a student who opens this page by its
-URL is refused here and would be by each call."""
+the class limits; the sign-in codes (roster) and recent wrong sign-ins. Every check is the engine's
+(replearn_core.runs.access, replearn_core.runs.signin): a student who opens this page by its URL is refused here
+and would be by each call."""
 
 import pandas as pd
 import streamlit as st
 
 from replearn_core.runs import access
 from replearn_core.runs.access import ClassroomSettings
-from ui.classroom import current_user, limits_form
+from ui.classroom import current_user, limits_form, sign_in_panel
 from ui.common import get_store
 from ui.i18n import error_t, t
 from ui.routing import use_app_navigation
@@ -93,3 +94,6 @@ else:
     limits_form(store, user, limits, student)
 
 quota_form(store, user)  # each student's upload quota, and their use
+
+st.header(t("teacher.sign_ins"))
+sign_in_panel(user)  # the roster of sign-in codes and the recent wrong tries

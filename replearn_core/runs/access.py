@@ -5,16 +5,17 @@ run, as before. In classroom mode every run belongs to the student who started i
 
 - a student sees their own runs, the shipped reference runs and the runs the teacher shared with the class
   (read-only); they may cancel and delete only their own;
-- the teacher (unlocked by a password whose PBKDF2 hash is in ``REPLEARN_TEACHER_PASSWORD_HASH``) sees,
-  cancels, deletes and shares every run.
+- the teacher sees, cancels, deletes and shares every run.
+
+Who is who is :mod:`replearn_core.runs.signin`'s: the school's identity provider, sign-in codes the teacher hands
+out, or the teacher's password (its PBKDF2 hash in ``REPLEARN_TEACHER_PASSWORD_HASH``, :func:`hash_password`).
 
 The checks live here, in the engine, not in the pages: :func:`get_run` answers "no run with that id" for a
 run the user may not see (so an id cannot be probed), and :func:`require_change` refuses the rest. A run of
 another student's, or its checkpoints and files, is reached only through these.
 
 Settings (environment variables, documented in the README and docs/deploy.md):
-``REPLEARN_CLASSROOM=1``, ``REPLEARN_CLASS_CODE`` (students give it on their first visit),
-``REPLEARN_TEACHER_PASSWORD_HASH`` (``python -m replearn_core teacher-password`` makes one),
+``REPLEARN_CLASSROOM=1``, ``REPLEARN_TEACHER_PASSWORD_HASH`` (``python -m replearn_core teacher-password`` makes one),
 ``REPLEARN_MAX_ACTIVE_RUNS`` (per student, default 1), ``REPLEARN_MAX_EPOCHS`` (per run, default 0 = no limit),
 ``REPLEARN_ALLOWED_BACKBONES`` (comma-separated; empty = every backbone).
 The teacher may change these limits for this server from the Teacher page (:func:`save_limits`), for the whole
@@ -29,7 +30,6 @@ a student cannot read another student's upload, or any other file of the server,
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -78,10 +78,11 @@ LOCAL = User(None, "local")
 
 
 def valid_name(name: str) -> bool:
-    """1 to 40 letters, digits, spaces, '-', '_' or '.', not dots alone: ``.`` and ``..`` would name the uploads
-    folder itself or the data folder (:func:`upload_dir`)."""
+    """1 to 64 letters, digits, spaces, '-', '_', '.', '@' or '+' (an identity provider's account is named by
+    its e-mail), not dots alone: ``.`` and ``..`` would name the uploads folder itself or the data folder
+    (:func:`upload_dir`)."""
     name = name.strip() if isinstance(name, str) else ""
-    return bool(re.fullmatch(r"[\w .\-]{1,40}", name)) and bool(name.strip(". "))
+    return bool(re.fullmatch(r"[\w .@+\-]{1,64}", name)) and bool(name.strip(". "))
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ def _limits_of(saved: dict, base: Limits) -> Limits:
 @dataclass(frozen=True)
 class ClassroomSettings:
     enabled: bool = False
-    class_code: str | None = None
     teacher_password_hash: str | None = None
     max_active_runs: int = 1  # per student: queued + running
     max_epochs: int = 0  # per run; 0 = no limit
@@ -143,8 +143,7 @@ class ClassroomSettings:
             return int(text)
 
         backbones = tuple(b.strip() for b in env.get("REPLEARN_ALLOWED_BACKBONES", "").split(",") if b.strip())
-        settings = cls(enabled, env.get("REPLEARN_CLASS_CODE") or None,
-                       env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
+        settings = cls(enabled, env.get("REPLEARN_TEACHER_PASSWORD_HASH") or None,
                        whole("REPLEARN_MAX_ACTIVE_RUNS", 1), whole("REPLEARN_MAX_EPOCHS", 0), backbones)
         if root is None:
             return settings
@@ -238,61 +237,6 @@ def check_password(password: str, stored: str | None) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(candidate, digest)
-
-
-def sign_in(name: str, class_code: str | None = None, teacher_password: str | None = None,
-            settings: ClassroomSettings | None = None) -> User:
-    """The user a visitor becomes: LOCAL outside classroom mode; else a student (the class code must match) or,
-    with the right password, the teacher. ValueError says what was wrong."""
-    settings = settings or ClassroomSettings.from_env()
-    if not settings.enabled:
-        return LOCAL
-    if teacher_password is not None:
-        if not settings.teacher_password_hash:
-            raise ValueError(Message("access.no_password"))
-        if not check_password(teacher_password, settings.teacher_password_hash):
-            raise ValueError(Message("access.wrong_password"))
-        return User(name.strip() or "teacher", "teacher")
-    if settings.class_code and not hmac.compare_digest((class_code or "").strip(), settings.class_code):
-        raise ValueError(Message("access.wrong_code"))
-    if not valid_name(name):
-        raise ValueError(Message("access.give_name"))
-    return User(name.strip(), "student")
-
-
-# --- the browser keeps who it is: a signed token ------------------------------------
-def classroom_secret(root: Path) -> bytes:
-    """The key that signs users' tokens: REPLEARN_SECRET, else a random key made once in the data folder
-    (readable by its owner only)."""
-    if os.environ.get("REPLEARN_SECRET"):
-        return os.environ["REPLEARN_SECRET"].encode()
-    path = Path(root) / "classroom.key"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
-
-
-def issue_token(user: User, secret: bytes) -> str:
-    """``<payload>.<signature>``: who the user is, signed, for the URL (``?me=``) of their browser."""
-    payload = base64.urlsafe_b64encode(json.dumps([user.name, user.role]).encode()).decode().rstrip("=")
-    return f"{payload}.{hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]}"
-
-
-def read_token(token: str, secret: bytes) -> User | None:
-    """The user a token names, or None when it is malformed or its signature does not match (a forged or
-    edited token never becomes a user, least of all the teacher)."""
-    try:
-        payload, signature = token.rsplit(".", 1)
-        expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
-        if not hmac.compare_digest(signature, expected):
-            return None
-        name, role = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return User(name, role)
-    except (ValueError, TypeError):
-        return None
 
 
 # --- what a user may see and do ---------------------------------------------------

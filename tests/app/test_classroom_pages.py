@@ -9,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from replearn_core.i18n import translate
 from replearn_core.runs import access
+from replearn_core.runs.signin import SignIns
 from replearn_core.runs.store import RunStore
+from ui.classroom import SESSION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE, TEACHER = access.User("alice"), access.User("Ms Li", "teacher")
@@ -19,7 +21,6 @@ ALICE, TEACHER = access.User("alice"), access.User("Ms Li", "teacher")
 def classroom(monkeypatch, data_dir):
     """Classroom mode with no class code; runs are queued, never executed (no worker process)."""
     monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
-    monkeypatch.delenv("REPLEARN_CLASS_CODE", raising=False)
     monkeypatch.delenv("REPLEARN_MAX_EPOCHS", raising=False)
     monkeypatch.setenv("REPLEARN_MAX_ACTIVE_RUNS", "10")
     monkeypatch.setattr("replearn_core.runs.worker.submit", lambda kind, config, name=None, store=None, owner=None:
@@ -30,8 +31,9 @@ def classroom(monkeypatch, data_dir):
 
 
 def open_page(name: str, user: access.User, data_dir) -> AppTest:
+    """The page in a browser session where ``user`` has signed in (a server-side session, as after the form)."""
     at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=120)
-    at.query_params["me"] = access.issue_token(user, access.classroom_secret(data_dir))
+    at.session_state[SESSION_KEY] = SignIns(data_dir).open_session(user)
     return at.run()
 
 
