@@ -153,7 +153,8 @@ def test_a_student_named_dot_or_dot_dot_is_refused(name):
 def test_no_student_name_leads_out_of_their_own_upload_folder_or_into_anothers(store):
     uploads = (store.root / "uploads").resolve()
     folders = {}
-    for name in ("alice", "_teacher", "_local", "Ana Li", "Ana_Li", "ana.li.", "-x", "李雷", "J. Smith"):
+    for name in ("alice", "_teacher", "_local", "Ana Li", "Ana_Li", "ana.li.", "-x", "李雷", "J. Smith",
+                 "alice@school.org", "alice_school.org"):
         folder = access.upload_dir(store, User(name))
         assert folder.parent == uploads, f"{name!r}'s uploads would land in {folder}"
         folders[name] = folder
