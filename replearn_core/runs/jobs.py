@@ -23,6 +23,7 @@ JOBS: dict[str, str] = {
     "cyclegan": "replearn_core.cyclegan.job:run_cyclegan",  # CycleGAN training
     "metric": "replearn_core.metric.job:run_metric",  # metric learning (triplet, contrastive, ArcFace, SupCon)
     "adapt": "replearn_core.adaptation.job:run_adapt",  # domain adaptation comparison
+    "incremental": "replearn_core.incremental.job:run_incremental",  # incremental learning: strategies compared
 }
 
 
