@@ -243,8 +243,8 @@ def read_only_folder(tmp_path):
     else:
         data.chmod(0o555)
     yield data, run_id
-    if mounted:
-        subprocess.run(["umount", str(mount)], check=False)
+    if mounted:  # lazily: a page's cached store may still hold the database open
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
     else:
         data.chmod(0o755)
 
