@@ -66,17 +66,49 @@ def default_recipe(kind: str = "contrastive", hue_turn: bool = True) -> list[Aug
             AugSpec("grayscale", 0.2), AugSpec("blur", 0.1, 0.5)]
 
 
+RECIPE_FIELDS = ("op", "p", "strength")  # the keys of one recipe row (p and strength may be left out)
+
+
 def recipe_from_dicts(items: list[dict]) -> list[AugSpec]:
-    """Validate a recipe that came from a config file or the UI table."""
+    """Validate a recipe that came from a config file, the command line's ``--recipe`` or the UI table.
+
+    Anything else than a list of rows, a row without its ``op``, a key that is not a row's (``prob`` for ``p``
+    would otherwise be ignored in silence), a value that is not a finite number or out of range is a
+    ValueError that names the row's op and what it accepts. A blank ``p`` or ``strength`` (None, a new
+    table row) takes the default, 1.
+    """
+    from replearn_core.i18n import Message
+    from replearn_core.options import require_finite
+
+    if not isinstance(items, (list, tuple)):
+        raise ValueError(Message("recipe.not_list"))
     recipe = []
     for item in items:
-        spec = AugSpec(str(item["op"]), float(item.get("p", 1.0)), float(item.get("strength", 1.0)))
-        if spec.op not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {spec.op!r}; known: {', '.join(AUGMENTATIONS)}")
+        if not isinstance(item, dict):
+            raise ValueError(Message("recipe.not_row", row=repr(item)[:60]))
+        unknown = sorted(set(item) - set(RECIPE_FIELDS), key=str)
+        if unknown:
+            raise ValueError(Message("recipe.unknown_field", name=repr(unknown[0])[:60], fields=", ".join(RECIPE_FIELDS)))
+        op = item.get("op")
+        if not isinstance(op, str) or not op:
+            raise ValueError(Message("recipe.no_op", known=", ".join(AUGMENTATIONS)))
+        if op not in AUGMENTATIONS:
+            raise ValueError(Message("recipe.unknown_op", name=repr(op)[:60], known=", ".join(AUGMENTATIONS)))
+        values = {}
+        for key in ("p", "strength"):
+            value = item.get(key)
+            try:
+                if isinstance(value, bool):
+                    raise TypeError
+                values[key] = 1.0 if value is None else float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError(Message("recipe.number", op=op, key=key, value=repr(value)[:60])) from None
+            require_finite(f"{op} {key}", values[key])
+        spec = AugSpec(op, values["p"], values["strength"])
         if not 0.0 <= spec.p <= 1.0:
-            raise ValueError(f"{spec.op}: probability must be within 0..1, got {spec.p}")
+            raise ValueError(Message("recipe.p_range", op=op, value=f"{spec.p:g}"))
         if not 0.0 <= spec.strength <= 2.0:
-            raise ValueError(f"{spec.op}: strength must be within 0..2, got {spec.strength}")
+            raise ValueError(Message("recipe.strength_range", op=op, value=f"{spec.strength:g}"))
         recipe.append(spec)
     return recipe
 

@@ -13,19 +13,43 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 import torch
 
+from replearn_core.i18n import Message
+
+DEVICE_NAME = re.compile(r"cpu|mps|cuda(:[0-9]{1,2})?")  # what a run's "device" may name (None = the fastest)
+
+
+class DeviceError(ValueError):
+    """A device a run asked for that is not a device name, or is not on this machine; the text says which."""
+
+
+def check_device_name(choice) -> None:
+    """Refuse what is not a device name (``tpu``, ``cuda:x``): a run configuration's check, wherever the run
+    will execute (a worker elsewhere may have the GPU this machine lacks, so presence is :func:`pick_device`'s)."""
+    if choice is None or choice == "auto":
+        return
+    if not isinstance(choice, str) or not DEVICE_NAME.fullmatch(choice):
+        raise DeviceError(Message("device.unknown", name=repr(choice)[:80]))
+
 
 def pick_device(preferred: str | None = None) -> torch.device:
-    """The device runs should use: an explicit choice, else CUDA, MPS, CPU."""
+    """The device runs should use: an explicit choice, else CUDA, MPS, CPU.
+
+    A choice that is not a device name, or a device this machine lacks, is a :class:`DeviceError` (a
+    ValueError) that says so: the command line prints it as one line."""
     choice = preferred or os.environ.get("REPLEARN_DEVICE") or "auto"
     if choice != "auto":
+        check_device_name(choice)
         device = torch.device(choice)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("CUDA was asked for but no CUDA device is available")
+            raise DeviceError(Message("device.no_cuda"))
+        if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(Message("device.no_such_cuda", index=device.index, n=torch.cuda.device_count()))
         if device.type == "mps" and not mps_available():
-            raise RuntimeError("MPS was asked for but this machine has no Apple GPU")
+            raise DeviceError(Message("device.no_mps"))
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -16,12 +16,22 @@ adaptation, metric-learning and lab ``SETTINGS``); so are a transfer strategy's 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from replearn_core.i18n import Message
 
 OptionValue = bool | int | float | str
+
+
+def require_finite(name: str, value) -> None:
+    """Refuse a non-finite number (nan, inf, -inf) for the setting ``name``: the one check every range check of
+    the project goes through first, since ``nan`` passes any comparison written as ``not (x < low)`` and ``inf``
+    passes every lower bound (a weight decay of ``inf`` turns every weight into NaN at the first step)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and not math.isfinite(value):
+        raise ValueError(Message("opt.not_finite", name=name, value=str(value)))
 
 
 @dataclass(frozen=True)
@@ -61,14 +71,19 @@ class Option:
             number = kind(value)
             if kind is int and number != float(value):
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(Message("opt.whole" if kind is int else "opt.number", name=self.name,
                                      value=value)) from None
+        require_finite(self.name, number)
         if self.values and number not in self.values:
             raise ValueError(Message("opt.choice", name=self.name, choices=", ".join(map(str, self.values)),
                                      value=number))
-        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-            raise ValueError(Message("opt.range", name=self.name, low=self.low, high=self.high, value=number))
+        too_low, too_high = self.low is not None and number < self.low, self.high is not None and number > self.high
+        if too_low or too_high:
+            code = "opt.range" if self.low is not None and self.high is not None else \
+                "opt.min" if too_low else "opt.max"
+            raise ValueError(Message(code, name=self.name, low=self.low, high=self.high, value=f"{number:g}"
+                                     if isinstance(number, float) else str(number)))
         return number
 
     def accepts(self, value) -> bool:
@@ -96,9 +111,11 @@ def resolve_options(declared: Sequence[Option], given: Mapping | None, owner: st
     ``owner`` names the method in the error messages (``unknown option 'stop_gradeint' for simsiam; its
     options: stop_gradient``).
     """
+    if given is not None and not isinstance(given, Mapping):
+        raise ValueError(Message("opt.not_mapping", owner=owner))
     given = dict(given or {})
     by_name = {o.name: o for o in declared}
-    unknown = sorted(set(given) - set(by_name))
+    unknown = sorted(set(given) - set(by_name), key=str)
     if unknown:
         known = ", ".join(by_name) or "none"
         raise ValueError(Message("opt.unknown_many" if len(unknown) > 1 else "opt.unknown",

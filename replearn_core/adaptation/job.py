@@ -26,6 +26,7 @@ from replearn_core.backbones import BACKBONES, build_backbone
 from replearn_core.data import DatasetError, ImageDataset, load_dataset
 from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.features import encode_images
+from replearn_core.i18n import Message
 from replearn_core.options import setting
 from replearn_core.runs.config import RunConfig
 from replearn_core.runs.context import RunContext
@@ -60,22 +61,23 @@ class AdaptConfig(RunConfig):
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
 
     def validate(self) -> "AdaptConfig":
+        self.check_fields()
         if self.method != "all" and self.method not in ADAPT_METHODS:
-            raise ValueError(f"unknown adaptation method {self.method!r}; known: {', '.join(ADAPT_METHODS)}, all")
+            raise ValueError(Message("cfg.unknown_adapt_method", name=self.method, known=", ".join(ADAPT_METHODS)))
         if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
-        checks = [(self.epochs >= 1, "epochs must be at least 1"),
-                  (2 <= self.batch_size <= 4096, "batch size must be between 2 and 4096"),
-                  (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (self.weight_decay >= 0, "weight decay must be non-negative"),
-                  (self.trade_off is None or self.trade_off >= 0, "the trade-off weight must be non-negative"),
-                  (0 <= self.align_after < 1, "align_after must be in [0, 1)"),
-                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
-                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+            raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
+        self.require([(self.epochs >= 1, Message("cfg.epochs_min")),
+                      (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
+                      (self.optimizer in OPTIMIZERS, Message("cfg.optimizer", known=", ".join(OPTIMIZERS))),
+                      (0 < self.lr <= 1, Message("cfg.lr_range")),
+                      (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                      (self.trade_off is None or self.trade_off >= 0, Message("cfg.trade_off_nonneg")),
+                      (0 <= self.align_after < 1, Message("cfg.align_after_range")),
+                      (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                      (self.max_source_images is None or self.max_source_images >= 2,
+                       Message("cfg.max_source_min")),
+                      (self.eval_images >= 10, Message("cfg.eval_images_min")),
+                      (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive"))])
         return self
 
     def weight(self, method: str) -> float:

@@ -48,12 +48,23 @@ def _field_comments() -> dict[str, str]:
     return out
 
 
-def run(args) -> int:
+def validate(args):
+    """The checked adaptation run (an AdaptConfig): ranges, names, the device here, both domains."""
     from replearn_core.adaptation.job import AdaptConfig
+    from replearn_core.commands.preflight import check_dataset, check_device
+
+    config = AdaptConfig.from_dict({f.name: getattr(args, f.name) for f in fields(AdaptConfig)}).validate()
+    check_device(config.device)
+    check_dataset(config.source, config.image_size)
+    check_dataset(config.target, config.image_size)
+    return config
+
+
+def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
     from replearn_core.runs.store import RunStore
 
-    config = AdaptConfig.from_dict({f.name: getattr(args, f.name) for f in fields(AdaptConfig)}).validate()
+    config = args.config
     store = RunStore()
     run_id = store.create_run("adapt", config.to_dict(), name=f"adapt {config.method} {config.source}→{config.target}")
     methods = config.methods()

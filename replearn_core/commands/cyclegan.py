@@ -51,11 +51,21 @@ def add_arguments(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def validate(args) -> CycleGANConfig:
+    """The checked CycleGAN run: ranges and the device here (the domains are read, and named when wrong, as
+    the run starts)."""
+    from replearn_core.commands.preflight import check_device
+
+    config = CycleGANConfig(**{f.name: getattr(args, f.name) for f in fields(CycleGANConfig)}).validate()
+    check_device(config.device)
+    return config
+
+
 def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
     from replearn_core.runs.store import RunStore
 
-    config = CycleGANConfig(**{f.name: getattr(args, f.name) for f in fields(CycleGANConfig)}).validate()
+    config = args.config
     store = RunStore()
     run_id = store.create_run("cyclegan", config.to_dict(), name=f"cyclegan {config.dataset} {config.image_size}px")
     bar = None if args.quiet else ProgressBar(100, label=f"cyclegan on {config.dataset}")

@@ -53,10 +53,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
 
 
-def run(args) -> int:
-    from replearn_core.projection import coordinates_csv, map_run, projector_tsv
-    from replearn_core.runs.store import RunStore
+def validate(args) -> dict:
+    """The projection's parameters from the flags, checked against its declared options (range, a finite
+    number) as the page's are, and the number of points; a ValueError names what is wrong."""
+    from replearn_core.projection.maps import MAX_POINTS, projection_params
 
+    if not 3 <= args.points <= MAX_POINTS:
+        raise ValueError(f"--points must be between 3 and {MAX_POINTS:,}, got {args.points}")
     params = {"random_state": args.seed}
     for name, (_, methods) in projection_knobs().items():
         value = getattr(args, name)
@@ -65,6 +68,15 @@ def run(args) -> int:
         if args.method not in methods:
             raise ValueError(f"--{name.replace('_', '-')} applies to {' and '.join(methods)}, not {args.method}")
         params[name] = value
+    projection_params(args.method, params)
+    return params
+
+
+def run(args) -> int:
+    from replearn_core.projection import coordinates_csv, map_run, projector_tsv
+    from replearn_core.runs.store import RunStore
+
+    params = args.config
     store = RunStore()
     try:
         fmap = map_run(store, args.run, args.method, params, max_points=args.points, split=args.split,

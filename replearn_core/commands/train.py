@@ -95,22 +95,37 @@ def metric_config(config: TrainConfig):
 
 
 def config_from_args(args) -> TrainConfig:
+    """The run the flags describe, not yet checked (``--recipe`` read as JSON, ``--option`` as KEY=VALUE)."""
+    from replearn_core.commands.preflight import parse_json
+
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("recipe", "options")}
-    values["recipe"] = json.loads(args.recipe) if args.recipe else None
+    values["recipe"] = parse_json("--recipe", args.recipe)
     values["options"] = dict(_parse_option(o) for o in args.option)
     return TrainConfig(**values)
 
 
-def run(args) -> int:
-    from replearn_core.commands.progress import ProgressBar, run_in_foreground
+def validate(args):
+    """The checked run configuration (a TrainConfig, or a MetricConfig for a metric-learning loss): every
+    range, the options, the recipe, the device on this machine and the dataset (a folder's image count); a
+    ValueError names what is wrong. Nothing is stored."""
+    from replearn_core.commands.preflight import check_dataset, check_device
     from replearn_core.ssl.methods import METHODS
 
     config = config_from_args(args)
-    kind = "metric" if config.method in metric_methods() else "ssl"
-    if kind == "ssl":
-        config.validate(METHODS)
-    else:
-        config = metric_config(config)
+    config = metric_config(config) if config.method in metric_methods() else config.validate(METHODS)
+    check_device(config.device)
+    check_dataset(config.dataset, config.image_size)
+    if config.eval_dataset:
+        check_dataset(config.eval_dataset, config.image_size, ("all",))
+    return config
+
+
+def run(args) -> int:
+    from replearn_core.commands.progress import ProgressBar, run_in_foreground
+    from replearn_core.metric.config import MetricConfig
+
+    config = args.config
+    kind = "metric" if isinstance(config, MetricConfig) else "ssl"
     store = RunStore()
     run_id = store.create_run(kind, config.to_dict())
     bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")

@@ -77,6 +77,29 @@ def config_from_args(args) -> TransferConfig:
                           **{n: getattr(args, n) for n in names}).validate()
 
 
+def source_config(args) -> SupervisedConfig | None:
+    """The supervised source run ``--source`` asks for, checked; None without ``--source``."""
+    if not args.source:
+        return None
+    return SupervisedConfig(dataset=args.source, backbone=args.backbone, epochs=args.source_epochs,
+                            image_size=args.image_size, seed=args.seed, device=args.device).validate()
+
+
+def validate(args) -> TransferConfig:
+    """The checked comparison (and ``--source`` run): ranges, names, the device here, the datasets."""
+    from replearn_core.commands.preflight import check_dataset, check_device
+
+    config = config_from_args(args)
+    source = source_config(args)
+    check_device(config.device)
+    check_dataset(config.dataset, config.image_size)
+    if config.eval_dataset:
+        check_dataset(config.eval_dataset, config.image_size, ("all",))
+    if source is not None:
+        check_dataset(source.dataset, source.image_size)
+    return config
+
+
 def _execute(store: RunStore, kind: str, config: dict, label: str, quiet: bool) -> tuple[str, dict]:
     from replearn_core.commands.progress import ProgressBar
 
@@ -100,12 +123,11 @@ def _execute(store: RunStore, kind: str, config: dict, label: str, quiet: bool) 
 
 
 def run(args) -> int:
-    config = config_from_args(args)
+    config = args.config
+    source = source_config(args)
     store = RunStore()
     try:
-        if args.source:
-            source = SupervisedConfig(dataset=args.source, backbone=args.backbone, epochs=args.source_epochs,
-                                      image_size=args.image_size, seed=args.seed, device=args.device).validate()
+        if source is not None:
             config.encoder, _ = _execute(store, "supervised", source.to_dict(), f"supervised on {args.source}",
                                          args.quiet)
         run_id, summary = _execute(store, "transfer", config.to_dict(),

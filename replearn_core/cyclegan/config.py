@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from replearn_core.i18n import Message
 from replearn_core.options import setting
 from replearn_core.runs.config import RunConfig
 
@@ -45,26 +46,25 @@ class CycleGANConfig(RunConfig):
 
     def validate(self) -> "CycleGANConfig":
         """Check ranges; raises ValueError with a message a user can act on."""
-        checks = [(self.image_size in IMAGE_SIZES, f"image size must be one of {IMAGE_SIZES}"),
-                  (1 <= self.ngf <= 256, "generator width ngf must be between 1 and 256"),
-                  (1 <= self.ndf <= 256, "discriminator width ndf must be between 1 and 256"),
-                  (1 <= self.n_blocks <= 16, "residual blocks must be between 1 and 16 (paper: 6 or 9)"),
-                  (self.epochs >= 1, "epochs must be at least 1"),
-                  (1 <= self.batch_size <= 256, "batch size must be between 1 and 256"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "Adam betas must be in [0, 1)"),
-                  (0 <= self.decay_start <= 1, "decay start must be a fraction between 0 and 1"),
-                  (self.lambda_cycle >= 0 and self.lambda_identity >= 0, "loss weights must be non-negative"),
-                  (self.pool_size >= 0, "pool size must be non-negative"),
-                  (self.max_train_images is None or self.max_train_images >= 1,
-                   "max train images must be at least 1"),
-                  (self.sample_every >= 1, "sample every must be at least 1 step"),
-                  (1 <= self.sample_images <= 16, "sample images must be between 1 and 16"),
-                  (self.checkpoints >= 1, "keep at least one checkpoint"),
-                  (self.cpu_threads is None or self.cpu_threads >= 1, "cpu threads must be at least 1")]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        self.check_fields()
+        self.require([
+            (self.image_size in IMAGE_SIZES, Message("cfg.gan_image_size", sizes=", ".join(map(str, IMAGE_SIZES)))),
+            (1 <= self.ngf <= 256, Message("cfg.ngf_range")),
+            (1 <= self.ndf <= 256, Message("cfg.ndf_range")),
+            (1 <= self.n_blocks <= 16, Message("cfg.blocks_range")),
+            (self.epochs >= 1, Message("cfg.epochs_min")),
+            (1 <= self.batch_size <= 256, Message("cfg.gan_batch_range")),
+            (0 < self.lr <= 1, Message("cfg.lr_range")),
+            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, Message("cfg.betas_range")),
+            (0 <= self.decay_start <= 1, Message("cfg.decay_start_range")),
+            (self.lambda_cycle >= 0 and self.lambda_identity >= 0, Message("cfg.loss_weights_nonneg")),
+            (self.pool_size >= 0, Message("cfg.pool_nonneg")),
+            (self.max_train_images is None or self.max_train_images >= 1, Message("cfg.gan_max_train_min")),
+            (self.sample_every >= 1, Message("cfg.sample_every_min")),
+            (1 <= self.sample_images <= 16, Message("cfg.sample_images_range")),
+            (self.checkpoints >= 1, Message("cfg.checkpoints_min")),
+            (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
+            (self.cpu_threads is None or self.cpu_threads >= 1, Message("cfg.cpu_threads_min"))])
         return self
 
 

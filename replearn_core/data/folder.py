@@ -20,6 +20,7 @@ from replearn_core.data.images import read_image, skipped_note, unreadable_reaso
 
 __all__ = ["IMAGE_SUFFIXES", "load_folder", "read_image"]
 
+MIN_SPLIT_IMAGES = 2  # each split a run reads holds at least this many images
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 
 
@@ -29,12 +30,23 @@ def load_folder(path: str, split: str, image_size: int = 32) -> ImageDataset:
         raise DatasetError(f"folder:{path}: no such folder. Give a folder with one sub-folder per class.",
                            "folder_missing", path=str(path))
     if (root / "train").is_dir() and (root / "test").is_dir() and split in ("train", "test"):
-        return _read_tree(str((root / split).resolve()), image_size, _mtime(root / split))
+        return _enough(_read_tree(str((root / split).resolve()), image_size, _mtime(root / split)), path, split)
     full = _read_tree(str(root.resolve()), image_size, _mtime(root))
     if split == "all":
-        return full
+        return _enough(full, path, split)
     train_idx, test_idx = stratified_split(full.labels, 0.2, seed=0)
-    return full.subset(train_idx if split == "train" else test_idx)
+    return _enough(full.subset(train_idx if split == "train" else test_idx), path, split)
+
+
+def _enough(data: ImageDataset, path: str, split: str) -> ImageDataset:
+    """Refuse a split too small to train on or to score (a batch needs two images; a held-out split of none
+    left the run failing deep in PyTorch with 'Expected non-zero, positive output size')."""
+    if len(data) < MIN_SPLIT_IMAGES:
+        raise DatasetError(f"folder:{path}: only {len(data)} readable image(s) for the {split} split; a run needs "
+                           f"at least {MIN_SPLIT_IMAGES} in each split (a fifth of every class with two or more "
+                           f"images is held out). Add images: a few dozen per class.",
+                           "folder_too_few", path=str(path), n=len(data), split=split, need=MIN_SPLIT_IMAGES)
+    return data
 
 
 def _mtime(path: Path) -> float:

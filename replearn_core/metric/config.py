@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from replearn_core.i18n import Message
 from replearn_core.runs.config import RunConfig
 
 # settings that metric runs stored before they had this configuration of their own (they shared the
@@ -60,24 +61,27 @@ class MetricConfig(RunConfig):
         from replearn_core.metric import METRIC_METHODS
         from replearn_core.options import resolve_options
 
+        self.check_fields()
         if self.method not in METRIC_METHODS:
-            raise ValueError(f"unknown metric-learning method {self.method!r}; known: {', '.join(METRIC_METHODS)}")
+            raise ValueError(Message("cfg.unknown_metric_method", name=self.method, known=", ".join(METRIC_METHODS)))
         if self.backbone not in BACKBONES:
-            raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
+            raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
         declared = METRIC_METHODS[self.method]
         for name, value in declared.run_defaults().items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
-        checks = [(self.epochs >= 1, "epochs must be at least 1"),
-                  (4 <= self.batch_size <= 4096, "batch size must be between 4 and 4096"),
-                  (0 < self.lr <= 1, "learning rate must be in (0, 1]"),
-                  (self.weight_decay >= 0, "weight decay must be non-negative"),
-                  (8 <= self.image_size <= 512, "image size must be between 8 and 512"),
-                  (self.eval_every is None or self.eval_every >= 1, "evaluate at least every epoch"),
-                  (self.eval_images >= 10, "at least 10 evaluation images are needed")]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        self.require([(self.epochs >= 1, Message("cfg.epochs_min")),
+                      (4 <= self.batch_size <= 4096, Message("cfg.metric_batch_range")),
+                      (0 < self.lr <= 1, Message("cfg.lr_range")),
+                      (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                      (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                      (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
+                      (self.knn_k >= 1, Message("cfg.knn_k_min")),
+                      (self.knn_bank_images >= 1, Message("cfg.knn_bank_min")),
+                      (self.eval_images >= 10, Message("cfg.eval_images_min")),
+                      (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
+                      (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
+                      (self.checkpoint_every >= 1, Message("cfg.checkpoint_every_min"))])
         self.options = resolve_options(declared.options, self.options, self.method)
         if self.recipe is not None:
             from replearn_core.augment import recipe_from_dicts

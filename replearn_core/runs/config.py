@@ -5,11 +5,20 @@ Each capability has its own dataclass on it (``TrainConfig``, ``TransferConfig``
 
 from __future__ import annotations
 
+import numbers
+import types
+import typing
+from collections.abc import Iterable
 from dataclasses import asdict, fields
+
+from replearn_core.i18n import Message
+
+SEED_LIMIT = 2**32  # seeds are drawn into numpy's and torch's generators: 0 .. 2**32 - 1
 
 
 class RunConfig:
-    """What every run configuration dataclass shares: a plain dict for the run store and back.
+    """What every run configuration dataclass shares: a plain dict for the run store and back, and the checks
+    every setting gets before its own range check.
 
     ``from_dict`` refuses names it does not know, so a typo in a stored or hand-written
     configuration is an error that names it, not a setting silently ignored.
@@ -22,9 +31,70 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict):
+        if not isinstance(data, dict):
+            raise ValueError(Message("cfg.not_mapping"))
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known, key=str)
         if unknown:
             words = " ".join(w for w in ("unknown", cls.setting_kind, "setting(s)") if w)
-            raise ValueError(f"{words}: {', '.join(unknown)}")
+            raise ValueError(f"{words}: {', '.join(map(str, unknown))}")
         return cls(**data)
+
+    def check_fields(self) -> None:
+        """Refuse, before any range check, a value of the wrong type (a text where a number belongs: the
+        comparisons of the range checks would raise TypeError), a non-finite number in any field (``inf`` passes
+        ``weight_decay >= 0``, ``nan`` passes nothing but is named here the same way for every field), a seed
+        outside 0 .. 2**32 - 1 and a device that is not a device name. One check for every configuration, so a
+        field added later is checked too."""
+        from replearn_core.device import check_device_name
+        from replearn_core.options import require_finite
+
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            hint = hints.get(f.name)
+            if hint is not None and not _conforms(value, hint):
+                raise ValueError(Message("cfg.wrong_type", name=f.name, kind=_kind_name(hint),
+                                         value=repr(value)[:60]))
+            for number in value if isinstance(value, (list, tuple)) else [value]:
+                require_finite(f.name, number)
+        seed = getattr(self, "seed", None)
+        if seed is not None and not 0 <= seed < SEED_LIMIT:
+            raise ValueError(Message("cfg.seed_range", high=SEED_LIMIT - 1))
+        check_device_name(getattr(self, "device", None))
+
+    @staticmethod
+    def require(checks: Iterable[tuple[bool, str]]) -> None:
+        """Raise the first failing range check's message (a ValueError a user can act on)."""
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+def _conforms(value, hint) -> bool:
+    """Whether ``value`` is of the annotated kind: ``int`` takes whole numbers (not True/False), ``float`` any
+    real number, ``X | None`` also None, ``list[X]`` a list (or tuple) of X; other kinds are left to the
+    configuration's own checks."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is list or origin is list:
+        return isinstance(value, (list, tuple)) and (not args or all(_conforms(v, args[0]) for v in value))
+    if hint is dict or origin is dict:
+        return isinstance(value, dict)
+    return True
+
+
+def _kind_name(hint) -> str:
+    """A type annotation as a user reads it: ``int | None``, ``list[float]``."""
+    return getattr(hint, "__name__", None) if not typing.get_args(hint) else str(hint).replace("NoneType", "None")

@@ -54,6 +54,7 @@ class TrainConfig(RunConfig):
         """
         from replearn_core.backbones import BACKBONES
 
+        self.check_fields()
         if self.method not in methods:
             raise ValueError(Message("cfg.unknown_method", name=self.method, known=", ".join(methods)))
         if self.epochs is None:
@@ -78,10 +79,12 @@ class TrainConfig(RunConfig):
                    Message("cfg.view_size_range")),
                   (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
                   (self.knn_k >= 1, Message("cfg.knn_k_min")),
-                  (self.eval_images >= 10, Message("cfg.eval_images_min"))]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+                  (self.knn_bank_images >= 1, Message("cfg.knn_bank_min")),
+                  (self.eval_images >= 10, Message("cfg.eval_images_min")),
+                  (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
+                  (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
+                  (self.checkpoint_every >= 1, Message("cfg.checkpoint_every_min"))]
+        self.require(checks)
         from replearn_core.options import resolve_options
         self.options = resolve_options(methods[self.method].options, self.options, self.method)
         if self.recipe is not None:

@@ -42,6 +42,7 @@ class TransferConfig(RunConfig):
         from replearn_core.backbones import BACKBONES
         from replearn_core.transfer.strategies import STRATEGIES
 
+        self.check_fields()
         if not self.strategies:
             raise ValueError(Message("cfg.no_strategy"))
         unknown = [s for s in self.strategies if s not in STRATEGIES]
@@ -65,10 +66,9 @@ class TransferConfig(RunConfig):
                   (self.unfreeze_every >= 0, Message("cfg.unfreeze_every_min")),
                   (0 < self.probe_fraction < 1, Message("cfg.probe_fraction_range")),
                   (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                  (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
                   (self.eval_images >= 10, Message("cfg.eval_images_min"))]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        self.require(checks)
         return self
 
 
@@ -92,13 +92,14 @@ class SupervisedConfig(RunConfig):
     def validate(self) -> "SupervisedConfig":
         from replearn_core.backbones import BACKBONES
 
+        self.check_fields()
         if self.backbone not in BACKBONES:
             raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
-        checks = [(1 <= self.epochs <= 1000, Message("cfg.epochs_range")),
-                  (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
-                  (0 < self.lr <= 1, Message("cfg.lr_range")),
-                  (8 <= self.image_size <= 512, Message("cfg.image_size_range"))]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        self.require([(1 <= self.epochs <= 1000, Message("cfg.epochs_range")),
+                      (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
+                      (0 < self.lr <= 1, Message("cfg.lr_range")),
+                      (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                      (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                      (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
+                      (self.eval_images >= 10, Message("cfg.eval_images_min"))])
         return self
