@@ -19,7 +19,7 @@ ALICE, TEACHER = access.User("alice"), access.User("Ms Li", "teacher")
 
 @pytest.fixture
 def classroom(monkeypatch, data_dir):
-    """Classroom mode with no class code; runs are queued, never executed (no worker process)."""
+    """Classroom mode; runs are queued, never executed (no worker process)."""
     monkeypatch.setenv("REPLEARN_CLASSROOM", "1")
     monkeypatch.delenv("REPLEARN_MAX_EPOCHS", raising=False)
     monkeypatch.setenv("REPLEARN_MAX_ACTIVE_RUNS", "10")
