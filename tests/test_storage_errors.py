@@ -75,11 +75,10 @@ def small_disk(tmp_path):
 
 
 def fill(folder) -> None:
-    with open(folder / "filler", "wb") as f:
+    with open(folder / "filler", "wb", buffering=0) as f:  # unbuffered: closing it has nothing left to write
         try:
             while True:
                 f.write(bytes(1 << 16))
-                f.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
 

@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS metrics (
     time REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, key, step);
+-- the damaged metric rows only (edited outside the lab: a step or value that is not a number), kept by SQLite
+-- on every write, whoever makes it: listing the runs finds them without reading every metric
+CREATE INDEX IF NOT EXISTS metrics_damaged ON metrics (run_id, key)
+    WHERE NOT (typeof(step) = 'integer' AND typeof(value) IN ('real', 'integer', 'null'));
 CREATE TABLE IF NOT EXISTS artifacts (
     run_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -254,7 +258,7 @@ class RunStore:
             return [name for name in _ADDED_COLUMNS if name not in present]
 
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
-        if {"runs", "metrics", "artifacts", "metrics_by_run"} <= tables and not missing_columns():
+        if {"runs", "metrics", "artifacts", "metrics_by_run", "metrics_damaged"} <= tables and not missing_columns():
             return
         self._db.executescript(_SCHEMA)
         with self._transaction():  # two processes opening an old database must not both add a column
