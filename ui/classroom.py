@@ -128,6 +128,10 @@ def _sign_in_page(signins: SignIns, settings: ClassroomSettings, refused: BaseEx
     _forget_cookie()
     if refused is not None:
         st.warning(error_t(refused))
+        if st.user.is_logged_in and st.button(t("classroom.provider_sign_out"), key="provider_sign_out",
+                                              help=t("classroom.provider_sign_out_help")):
+            st.logout()  # Streamlit's cookie of the refused or ended account, so another can sign in
+            st.stop()
     found = providers()
     for provider in found:
         label = t("classroom.provider_sign_in") if provider is None else t("classroom.provider_sign_in_named",

@@ -40,12 +40,13 @@ import secrets
 import sqlite3
 import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from replearn_core.i18n import Message
 from replearn_core.runs.access import AccessDenied, ClassroomSettings, User, check_password, valid_name
+from replearn_core.storage_errors import explained_writes
 
 DB_FILE = "signin.sqlite"  # in the data folder
 KEY_FILE = "classroom.key"  # in the data folder, unless REPLEARN_SECRET is set
@@ -261,6 +262,13 @@ class SignIns:
         self.settings = settings or SignInSettings.from_env()
         self.clock = clock
 
+    @contextmanager
+    def _db(self):
+        """A connection to the sign-in database (made on first use); a full or read-only data folder raises the
+        StoreUnavailable that says so."""
+        with explained_writes(self.root), closing(self._connect()) as db:
+            yield db
+
     def _connect(self) -> sqlite3.Connection:
         path = self.root / DB_FILE
         fresh = str(path) not in _READY or not path.exists()
@@ -274,7 +282,8 @@ class SignIns:
         return db
 
     def _code_hash(self, name_key: str, code: str) -> str:
-        key = classroom_secret(self.root)
+        with explained_writes(self.root):
+            key = classroom_secret(self.root)
         return hmac.new(key, f"{name_key}\n{normalise_code(code)}".encode(), hashlib.sha256).hexdigest()
 
     # --- sessions ---------------------------------------------------------------------------
@@ -282,7 +291,7 @@ class SignIns:
         """A new session for the user: its id, for the browser's cookie (the server keeps only its hash)."""
         session_id = secrets.token_urlsafe(32)
         now = self.clock()
-        with closing(self._connect()) as db:
+        with self._db() as db:
             db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
             db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (_session_hash(session_id), user.name, _name_key(user.name or ""), user.role, via, now,
@@ -293,7 +302,7 @@ class SignIns:
         """The user of a live session; None for no id, a made-up or ended one, or one past its expiry."""
         if not isinstance(session_id, str) or not 16 <= len(session_id) <= 128:
             return None
-        with closing(self._connect()) as db:
+        with self._db() as db:
             row = db.execute("SELECT name, role, expires FROM sessions WHERE id_hash = ?",
                              (_session_hash(session_id),)).fetchone()
         if row is None or row[2] <= self.clock():
@@ -306,7 +315,7 @@ class SignIns:
     def end_session(self, session_id: str | None) -> None:
         """Sign out: the session is gone on the server, for every tab that holds its id."""
         if isinstance(session_id, str):
-            with closing(self._connect()) as db:
+            with self._db() as db:
                 db.execute("DELETE FROM sessions WHERE id_hash = ?", (_session_hash(session_id),))
 
     def _end_sessions_of(self, db: sqlite3.Connection, name_key: str) -> None:
@@ -323,7 +332,7 @@ class SignIns:
             raise ValueError(Message("signin.expired"))
         if self.clock() - issued >= self.settings.session_s:
             raise ValueError(Message("signin.expired"))
-        with closing(self._connect()) as db:
+        with self._db() as db:
             row = db.execute("SELECT at FROM signed_out WHERE name_key = ?", (_name_key(user.name),)).fetchone()
         if row is not None and issued < row[0]:
             raise ValueError(Message("signin.expired"))
@@ -331,14 +340,14 @@ class SignIns:
 
     def provider_signed_out(self, name: str) -> None:
         """The account signed out: every provider sign-in of it issued until now is over, in every tab."""
-        with closing(self._connect()) as db:
+        with self._db() as db:
             db.execute("INSERT OR REPLACE INTO signed_out VALUES (?, ?)", (_name_key(name), self.clock()))
 
     # --- codes and the password -------------------------------------------------------------
     def wait_s(self, client: str, name: str) -> float:
         """Seconds before this client may try this name again (0: now)."""
         now, waits, key = self.clock(), [0.0], _name_key(name)
-        with closing(self._connect()) as db:
+        with self._db() as db:
             fresh = db.execute("SELECT at FROM fresh_start WHERE name_key = ?", (key,)).fetchone()
             for column, value, policy, since in (("client", client, PER_CLIENT, now - PER_CLIENT.window_s),
                                                  ("name_key", key, PER_NAME, max(now - PER_NAME.window_s,
@@ -356,7 +365,7 @@ class SignIns:
     def _failed(self, client: str, name: str, kind: str, typed: str | None = None) -> None:
         """A wrong try, counted against ``name`` and shown with the name as ``typed``."""
         now = self.clock()
-        with closing(self._connect()) as db:
+        with self._db() as db:
             db.execute("INSERT INTO failures VALUES (?, ?, ?, ?, ?)",
                        (now, client, _name_key(name), (typed or name)[:80], kind))
             db.execute("DELETE FROM failures WHERE at < ?", (now - 7 * 24 * 3600,))
@@ -376,13 +385,13 @@ class SignIns:
         self._check_throttle(client, name)
         key = _name_key(name)
         given = self._code_hash(key, code or "")
-        with closing(self._connect()) as db:
+        with self._db() as db:
             row = db.execute("SELECT name, code_hash FROM roster WHERE name_key = ? AND revoked IS NULL",
                              (key,)).fetchone()
         if row is None or not hmac.compare_digest(given, row[1]):
             self._failed(client, name, "code")
             raise ValueError(Message("signin.wrong_code"))
-        with closing(self._connect()) as db:
+        with self._db() as db:
             self._fresh_start(db, key)
         user = User(row[0], "student")
         return user, self.open_session(user, "code")
@@ -425,7 +434,7 @@ class SignIns:
                 repeated.append(n)
             seen.add(_name_key(n))
         now, codes = self.clock(), {}
-        with closing(self._connect()) as db:
+        with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 taken = [n for n in wanted if db.execute("SELECT 1 FROM roster WHERE name_key = ?",
@@ -446,7 +455,7 @@ class SignIns:
         """A new code for a name on the roster (the old one and its sessions end): the new code, shown once."""
         self._require_teacher(teacher)
         key, code = _name_key(name), new_code()
-        with closing(self._connect()) as db:
+        with self._db() as db:
             changed = db.execute("UPDATE roster SET code_hash = ?, issued = ?, revoked = NULL WHERE name_key = ?",
                                  (self._code_hash(key, code), self.clock(), key)).rowcount
             if not changed:
@@ -459,7 +468,7 @@ class SignIns:
         """The name's code no longer signs in, and its sessions end now."""
         self._require_teacher(teacher)
         key = _name_key(name)
-        with closing(self._connect()) as db:
+        with self._db() as db:
             if not db.execute("UPDATE roster SET revoked = ? WHERE name_key = ?", (self.clock(), key)).rowcount:
                 raise ValueError(Message("signin.not_on_roster", name=name[:40]))
             self._end_sessions_of(db, key)
@@ -469,7 +478,7 @@ class SignIns:
         sessions), by name. Codes are not kept, so not shown."""
         self._require_teacher(teacher)
         now = self.clock()
-        with closing(self._connect()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT r.name, r.issued, r.revoked, (SELECT COUNT(*) FROM sessions s WHERE "
                               "s.name_key = r.name_key AND s.role = 'student' AND s.expires > ?) FROM roster r "
                               "ORDER BY r.name_key", (now,)).fetchall()
@@ -478,13 +487,13 @@ class SignIns:
 
     def has_roster(self) -> bool:
         """Whether any name has a code that signs in (the sign-in page offers the code form then)."""
-        with closing(self._connect()) as db:
+        with self._db() as db:
             return db.execute("SELECT 1 FROM roster WHERE revoked IS NULL LIMIT 1").fetchone() is not None
 
     def recent_failures(self, teacher: User, limit: int = 100) -> list[dict]:
         """Wrong codes and passwords, newest first: at (epoch s), client, name (as typed), kind (code, password)."""
         self._require_teacher(teacher)
-        with closing(self._connect()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT at, client, name, kind FROM failures ORDER BY at DESC LIMIT ?",
                               (int(limit),)).fetchall()
         return [{"at": at, "client": client, "name": name, "kind": kind} for at, client, name, kind in rows]
