@@ -33,6 +33,7 @@ from typing import Callable
 from replearn_core.i18n import Message
 from replearn_core.runs.access import AccessDenied, User, _read_limits, _write_limits, upload_dir
 from replearn_core.runs.store import RunStore
+from replearn_core.storage_errors import explained_writes
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
 QUOTA_ENV = "REPLEARN_UPLOAD_QUOTA_MB"
@@ -170,13 +171,15 @@ def store_upload(store: RunStore, user: User, name: str, data: bytes,
                                        size=f"{len(data) / MB:,.1f}", used=f"{used / MB:,.1f}",
                                        quota=f"{quota / MB:,.0f}"))
     incoming = Path(store.root) / "uploads" / INCOMING
-    incoming.mkdir(parents=True, exist_ok=True)
-    _remove_stale(incoming)
-    trial_dir = incoming / secrets.token_hex(8)
-    trial_dir.mkdir()
+    with explained_writes(store.root):  # a full or read-only disk gives the documented message
+        incoming.mkdir(parents=True, exist_ok=True)
+        _remove_stale(incoming)
+        trial_dir = incoming / secrets.token_hex(8)
+        trial_dir.mkdir()
     trial = trial_dir / final.name.split("-", 1)[1]  # the name the user gave (made plain): what errors show
     try:
-        trial.write_bytes(data)
+        with explained_writes(store.root):
+            trial.write_bytes(data)
         if check is not None:
             check(trial)
         trial.replace(final)  # same file system: atomic, the file appears whole or not at all

@@ -251,3 +251,20 @@ def test_the_quota_default_comes_from_the_environment(store, monkeypatch):
     with pytest.raises(AccessDenied, match="you use 0.0 MB of 0 MB"):
         uploads.upload_checkpoint(store, ALICE, "enc.pt", _checkpoint(0), "small_cnn")
     assert kept_files(store) == []
+
+
+def test_a_disk_that_fills_during_an_upload_gives_the_documented_message_and_keeps_nothing(store, monkeypatch):
+    from pathlib import Path
+
+    from replearn_core.i18n import translate
+    from replearn_core.storage_errors import StoreUnavailable
+    from replearn_core.uploads import upload_checkpoint
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    with pytest.raises(StoreUnavailable) as raised:
+        upload_checkpoint(store, ALICE, "enc.pt", _checkpoint(0), "small_cnn")
+    assert str(raised.value) == translate("msg.store.full", "en", root=str(store.root))
+    assert kept_files(store) == []
