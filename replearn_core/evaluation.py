@@ -50,15 +50,30 @@ def knn_accuracy(train_features, train_labels, test_features, test_labels, k: in
     correct = 0
     for start in range(0, len(test_features), 1024):
         query = F.normalize(test_features[start:start + 1024].float(), dim=1)
-        sim = query @ bank.T  # (q, N) cosine similarities
-        if exclude_self:
-            sim[torch.arange(len(query)), torch.arange(start, start + len(query))] = -float("inf")
-        top_sim, top_idx = sim.topk(k, dim=1)  # (q, k)
+        top_sim, top_idx = nearest_by_cosine(bank, query, k, normalised=True,
+                                             exclude=range(start, start + len(query)) if exclude_self else None)
         weights = (top_sim / temperature).exp()
         votes = torch.zeros(len(query), num_classes, device=query.device)
         votes.scatter_add_(1, train_labels[top_idx].to(query.device), weights)  # (q, C)
         correct += (votes.argmax(1).cpu() == test_labels[start:start + len(query)].cpu()).sum().item()
     return correct / len(test_features)
+
+
+def nearest_by_cosine(bank, query, k: int, exclude=None, normalised: bool = False):
+    """The k most cosine-similar bank rows of each query row: (similarities (q, k), indices (q, k)), most
+    similar first. The one neighbour search of kNN in replearn: :func:`knn_accuracy` votes with it, and the
+    feature maps show a point's neighbours with it (``replearn_core.projection.explore.point_neighbours``).
+
+    bank (N, D), query (q, D); tensors or arrays. exclude: for each query row, one bank row it may not pick
+    (its own, in leave-one-out), or None. normalised: the rows are l2-normalised already.
+    """
+    bank, query = torch.as_tensor(bank).float(), torch.as_tensor(query).float()
+    if not normalised:
+        bank, query = F.normalize(bank, dim=1), F.normalize(query, dim=1)
+    sim = query @ bank.T  # (q, N) cosine similarities
+    if exclude is not None:
+        sim[torch.arange(len(query)), torch.as_tensor(list(exclude), dtype=torch.long)] = -float("inf")
+    return sim.topk(k, dim=1)  # (q, k) each
 
 
 def linear_probe_accuracy(train_features, train_labels, test_features, test_labels) -> float:

@@ -3,15 +3,21 @@ exports, and :func:`map_run`, the function the Feature maps page and ``python -m
 both call."""
 
 from replearn_core.projection.export import coordinates_csv, projector_tsv, read_coordinates_csv, read_projector_tsv
+from replearn_core.projection.explore import (SelectionError, browser_payload, density_grid, map_clusters,
+                                              nearest_point, point_neighbours, selection_csv, selection_summary,
+                                              selection_zip, spatial_index)
 from replearn_core.projection.maps import (MAX_POINTS, PROJECTIONS, FeatureMap, FeatureMapError, Projection,
-                                           evaluation_config, make_projection, map_images, map_run,
-                                           projection_params, run_features, run_scores, start_warm_up, warm_up)
+                                           estimate_seconds, evaluation_config, fits, make_projection, map_images,
+                                           map_run, max_points, projection_limits, projection_params,
+                                           projection_ready, run_features, run_scores, start_warm_up, warm_up)
 from replearn_core.projection.pca import PCA
 from replearn_core.projection.scores import kmeans_nmi, map_silhouette, score_features
 from replearn_core.projection.tsne import TSNE
 from replearn_core.projection.umap import UMAP
 
-__all__ = ["MAX_POINTS", "PCA", "PROJECTIONS", "Projection", "TSNE", "UMAP", "FeatureMap", "FeatureMapError",
+__all__ = ["SelectionError", "browser_payload", "density_grid", "map_clusters", "nearest_point", "point_neighbours",
+           "selection_csv", "selection_summary", "selection_zip", "spatial_index", "estimate_seconds", "fits",
+           "max_points", "projection_limits", "projection_ready", "MAX_POINTS", "PCA", "PROJECTIONS", "Projection", "TSNE", "UMAP", "FeatureMap", "FeatureMapError",
            "coordinates_csv", "evaluation_config", "kmeans_nmi", "make_projection", "map_images", "map_run",
            "map_silhouette", "projection_params", "projector_tsv", "read_coordinates_csv", "read_projector_tsv", "run_features",
            "run_scores", "score_features", "start_warm_up", "warm_up"]

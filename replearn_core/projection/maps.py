@@ -30,10 +30,10 @@ from replearn_core.options import Option, resolve_options
 from replearn_core.projection.cache import ArrayCache
 from replearn_core.projection.pca import PCA
 from replearn_core.projection.scores import score_2d, score_features
-from replearn_core.projection.tsne import TSNE
+from replearn_core.projection.tsne import EXACT_BELOW, TSNE
 from replearn_core.projection.umap import UMAP
 
-MAX_POINTS = 10_000  # the most images a map shows
+MAX_POINTS = 100_000  # the most images a map shows (a split with more is sampled)
 SPLITS = ("test", "all")  # "all" = train and test images, for more points than the test split has
 
 
@@ -52,6 +52,10 @@ class Projection:
     animates: bool = False  # keeps snapshots of the layout while it fits (``snapshot_every``: the animation)
     places_new_points: bool = True  # False: the map is an optimisation over exactly these points (t-SNE)
     warms_up: bool = False  # its code is compiled or loaded in the background first (:func:`start_warm_up`)
+    # CPU seconds per 1,000 points of 256-d features, measured by bench/projection.py at 20,000 points on the
+    # 2-core development machine (warm); what :func:`estimate_seconds` scales
+    cpu_s_per_1000: float = 0.05
+    max_points: int = MAX_POINTS  # the most points it may map at all (t-SNE's optimisation grows past usefulness)
 
 
 PROJECTIONS: dict[str, Projection] = {
@@ -62,7 +66,7 @@ PROJECTIONS: dict[str, Projection] = {
                "clumps; large: an even spread.", 0.0, 0.99, step=0.01),
         _distance("How distance between features is measured: euclidean, or cosine (angle only)."),
         Option("random_state", 0, "Seed", "Seed of UMAP's random negative samples and of the subsample: same "
-               "seed, same map.", 0, 10_000)), warms_up=True),
+               "seed, same map.", 0, 10_000)), warms_up=True, cpu_s_per_1000=0.5),
     "tsne": Projection("tsne", "t-SNE", TSNE, (
         Option("perplexity", 30.0, "Perplexity", "About how many neighbours each point tries to keep close "
                "(5–50). Small: many tight little clumps; large: smoother, more global picture. Must be below "
@@ -70,11 +74,80 @@ PROJECTIONS: dict[str, Projection] = {
         _distance("How distance between features is measured before mapping: euclidean, or cosine (angle "
                   "only; what contrastive methods such as SimCLR optimise)."),
         Option("random_state", 0, "Seed", "Seed for the subsample (t-SNE itself starts from PCA, so it is "
-               "deterministic).", 0, 10_000)), animates=True, places_new_points=False, warms_up=True),
+               "deterministic).", 0, 10_000)), animates=True, places_new_points=False, warms_up=True,
+                       cpu_s_per_1000=0.75, max_points=50_000),
     "pca": Projection("pca", "PCA", PCA, (
         Option("random_state", 0, "Seed", "PCA is deterministic; the seed only picks the subsample of points.",
-               0, 10_000),)),
+               0, 10_000),), cpu_s_per_1000=0.02),
 }
+TIME_BUDGET_S = 60.0  # a map that would take longer than this on this machine is not offered (:func:`fits`)
+_REFERENCE_SPEED_S = 0.0065  # CPU seconds of :func:`machine_speed`'s workload on the machine that measured the costs
+
+
+def machine_speed() -> float:
+    """How much slower this machine's CPU is than the one that measured ``cpu_s_per_1000`` (1.0 = the same;
+    2.0 = twice as slow), from a fixed small workload timed in CPU seconds (so other jobs on the machine do not
+    count), measured once per process."""
+    if "speed" not in _machine:
+        keys = np.random.default_rng(0).random(300_000)
+        best = np.inf
+        for _ in range(3):  # single-threaded work (a sort, no BLAS); the fastest of three, in CPU seconds
+            t0 = time.process_time()
+            np.sort(np.sin(keys) * keys)
+            best = min(best, time.process_time() - t0)
+        _machine["speed"] = max(best, 1e-4) / _REFERENCE_SPEED_S
+    return _machine["speed"]
+
+
+_machine: dict = {}
+
+
+def estimate_seconds(method: str, points: int) -> float:
+    """About how many seconds ``method`` takes to map ``points`` points on this machine, warm (its compiled code
+    loaded): the measured CPU seconds per 1,000 points, scaled by :func:`machine_speed`. An estimate to choose
+    with, not a promise: a busy machine is slower."""
+    projection = PROJECTIONS[method]
+    return projection.cpu_s_per_1000 * points / 1000 * machine_speed()
+
+
+def max_points(method: str, budget_s: float = TIME_BUDGET_S) -> int:
+    """The most points ``method`` maps within ``budget_s`` seconds on this machine, and never more than its
+    ``max_points`` (t-SNE: 50,000) or :data:`MAX_POINTS`."""
+    projection = PROJECTIONS[method]
+    affordable = int(budget_s / max(projection.cpu_s_per_1000 * machine_speed(), 1e-9) * 1000)
+    return max(3, min(affordable, projection.max_points, MAX_POINTS))
+
+
+def fits(method: str, points: int, budget_s: float = TIME_BUDGET_S) -> bool:
+    """Whether ``method`` can map ``points`` points on this machine within ``budget_s`` seconds (the page offers
+    only the projections that fit the chosen number of points: :func:`projection_limits`)."""
+    return 3 <= int(points) <= max_points(method, budget_s)
+
+
+def projection_limits(budget_s: float = TIME_BUDGET_S) -> dict[str, dict]:
+    """For the page: per projection, ``max_points`` on this machine, the ``seconds`` estimated at 20,000
+    points, and ``ready`` (its compiled code is loaded: :func:`projection_ready`)."""
+    return {name: {"max_points": max_points(name, budget_s), "seconds_20k": round(estimate_seconds(name, 20_000), 1),
+                   "ready": projection_ready(name)} for name in PROJECTIONS}
+
+
+def fit_params_to_points(method: str, params: dict, points: int) -> tuple[dict, Message | None]:
+    """``params`` with the neighbourhood shrunk to the largest that ``points`` points allow, and a one-line note
+    saying so (None when nothing changed): UMAP's n_neighbors at most the number of points; t-SNE's
+    perplexity at most (points - 1) / 3 (t-SNE looks at 3 × perplexity neighbours)."""
+    params = dict(params)
+    if method == "umap" and int(params["n_neighbors"]) > points:
+        used = max(2, int(points))
+        note = Message("maps.fewer_points_umap", n=int(points), asked=int(params["n_neighbors"]), used=used)
+        params["n_neighbors"] = used
+        return params, note
+    if method == "tsne" and 3 * float(params["perplexity"]) > points - 1:
+        used = max(1.0, float(int((points - 1) / 3 * 10) / 10))
+        note = Message("maps.fewer_points_tsne", n=int(points), asked=f"{float(params['perplexity']):g}",
+                       used=f"{used:g}")
+        params["perplexity"] = used
+        return params, note
+    return params, None
 
 # the settings of a run's configuration that choose and score its evaluation images
 EVALUATION_SETTINGS = tuple(f.name for f in fields(EvaluationImages))
@@ -108,6 +181,10 @@ class FeatureMap:
     notes: list[str] = field(default_factory=list)  # subsampling and dropped rows, said plainly
     cached: bool = False  # the map came from the cache
     history: list[np.ndarray] = field(default_factory=list)  # t-SNE snapshots, for the animation
+    groups: np.ndarray | None = None  # (n,) int64 another colouring: the domain (0 source, 1 target) of an
+    group_names: list[str] = field(default_factory=list)  # adaptation run's points; None for other runs
+    fallback_from: str | None = None  # the projection asked for, when this map is PCA because it was not ready
+    images: np.ndarray | None = None  # (n, 3, H, W) uint8 when the points' images are stored with the map
 
     def summary(self) -> dict:
         """JSON-able: what the command line prints."""
@@ -115,7 +192,9 @@ class FeatureMap:
                 "params": self.params, "points": int(len(self.coords)), "dataset": self.dataset,
                 "split": self.split, "scores": self.scores, "wall_s": round(self.wall_s, 3),
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}, "cached": self.cached,
-                "notes": self.notes}
+                "notes": self.notes, "fallback_from": self.fallback_from,
+                "groups": None if self.groups is None else dict(zip(self.group_names,
+                                                                    np.bincount(self.groups).tolist()))}
 
 
 def make_projection(method: str, params: dict | None = None, snapshot_every: int = 0):
@@ -189,7 +268,7 @@ def _load_split(spec: str, split: str, size: int):
 
 def run_features(store, source: str, split: str = "test", backbone: str | None = None,
                  dataset: str | None = None, seed: int = 0, checkpoint: str | None = None) -> dict:
-    """Features of up to 10,000 images of the split: {"features" (N, D), "labels" (N,), "indices" (N,)} + info.
+    """Features of up to :data:`MAX_POINTS` images of the split: {"features" (N, D), "labels" (N,), "indices" (N,)} + info.
 
     Cached per (source, checkpoint, dataset, split, image size), in memory and on disk.
     """
@@ -275,24 +354,90 @@ def run_scores(store, source: str, backbone: str | None = None, dataset: str | N
 
 def map_images(feature_map: FeatureMap, positions) -> torch.Tensor:
     """The uint8 images (k, 3, H, W) of the map's points at ``positions`` (indices into the map)."""
+    if feature_map.images is not None:  # stored with the map (an adaptation run's two domains)
+        return torch.as_tensor(feature_map.images[np.asarray(positions, dtype=np.int64)])
     data = _load_split(feature_map.dataset, feature_map.split, feature_map.image_size)
     positions = np.asarray(positions, dtype=np.int64)
     return data.images[torch.as_tensor(feature_map.indices[positions])]
+
+
+def _is_adaptation(store, run_id: str) -> bool:
+    try:
+        return store.get_run(run_id).kind == "adaptation"
+    except KeyError:
+        return False
+
+
+def adaptation_features(store, run_id: str, name: str | None = None) -> dict:
+    """The features of an adaptation run's ``feature_map`` artifact (the last, or the one named): what
+    :func:`run_features` returns, plus ``groups`` (0 source, 1 target), ``group_names``, the stored ``images``
+    when there are, and ``scores`` from the run's summary. The artifact must hold ``features`` (N, D),
+    ``labels`` and ``domain``; one that holds only its 2-D PCA coordinates cannot be mapped again."""
+    from safetensors.numpy import load_file
+
+    run = store.get_run(run_id)
+    artifacts = [a for a in store.artifacts(run_id, kind="feature_map") if a.path.exists()]
+    if name:
+        artifacts = [a for a in artifacts if a.name == name]
+    if not artifacts:
+        raise FeatureMapError(Message("maps.no_adaptation_map", run_id=run_id))
+    artifact = artifacts[-1]
+    tensors = load_file(str(artifact.path))
+    if "features" not in tensors:
+        raise FeatureMapError(Message("maps.adaptation_without_features", run_id=run_id))
+    features = tensors["features"].astype(np.float32)
+    cfg, summary = run.config, run.summary or {}
+    method = artifact.meta.get("method") or artifact.name.removeprefix("map_")
+    out = {"features": features, "labels": tensors["labels"].astype(np.int64),
+           "indices": np.arange(len(features), dtype=np.int64), "groups": tensors["domain"].astype(np.int64),
+           "group_names": [f"source: {cfg.get('source')}", f"target: {cfg.get('target')}"],
+           "class_names": [str(c) for c in range(int(tensors["labels"].max()) + 1)],
+           "label": f"{method} · {run_id}", "checkpoint": artifact.name, "dataset": str(cfg.get("target")),
+           "image_size": int(cfg.get("image_size", 16)), "cached": False,
+           "scores": {"target_acc": (summary.get("target_acc") or {}).get(method),
+                      "domain_gap": summary.get("domain_gap_after"), "class_match": summary.get("class_match_after")}}
+    if "images" in tensors:
+        out["images"] = tensors["images"].astype(np.uint8)
+    return out
+
+
+def projection_ready(method: str) -> bool:
+    """Whether ``method`` can map now without compiling: PCA always; t-SNE and UMAP once their numba code is
+    compiled or loaded in this process (:func:`warm_up`). A page shows PCA (``map_run(..., fallback="pca")``)
+    until then rather than wait."""
+    if not PROJECTIONS[method].warms_up:
+        return True
+    if _warm_state["done"] and "error" not in _warm_state:
+        return True
+    from replearn_core.projection import tsne, umap
+
+    compiled = {"umap": (umap._optimize_layout,), "tsne": (tsne._attractive_forces, tsne._spread_charges,
+                                                            tsne._gather_potentials, tsne._gradient_step)}
+    return all(f.signatures for f in compiled.get(method, ()))
 
 
 # --- maps --------------------------------------------------------------------------------
 def map_run(store, source: str, method: str = "umap", params: dict | None = None, max_points: int = 5000,
             split: str = "test", backbone: str | None = None, dataset: str | None = None,
             checkpoint: str | None = None, snapshot_every: int = 0, use_cache: bool = True,
-            user=None) -> FeatureMap:
+            user=None, fallback: str | None = None) -> FeatureMap:
     """Map the features of a run (or the untrained control) to 2-D and score them.
 
     source: a run id, ``"init:<run id>"`` (that run's backbone, untrained) or ``"init"`` (``backbone``).
     user: who asks (``replearn_core.runs.access``; default: the local user, who sees every run): a run they
     may not see is "no run with that id", the same as an id that does not exist.
     params: the method's knobs (its declared options in :data:`PROJECTIONS`); ``random_state`` also seeds the subsample.
-    max_points: at most this many images (≤ 10,000); a seeded random subsample, said so in ``notes``.
+    max_points: at most this many images (≤ :data:`MAX_POINTS`, and the projection's own ``max_points``); a
+    seeded random subsample, said so in ``notes``. Fewer points than the neighbourhood asked for (UMAP's
+    n_neighbors, t-SNE's perplexity): the largest that fits is used, with a note (:func:`fit_params_to_points`).
     snapshot_every: for t-SNE, keep the map every this many iterations (the animation).
+    fallback: a projection to draw instead (``"pca"``) while ``method``'s compiled code is not loaded yet
+    (:func:`projection_ready`), so a page never waits on a compile: the map then has ``fallback_from`` =
+    ``method`` and a note, and the warm-up has been started; ask again when it is ready. None: wait for it.
+
+    An adaptation run (kind ``"adaptation"``) is mapped from the features its ``feature_map`` artifacts store
+    (``checkpoint`` names one, e.g. ``"map_dann"``; default the last), with ``groups`` = domain (0 source,
+    1 target) beside the classes; its feature scores are those of the run's summary, not recomputed.
     """
     from replearn_core.runs import access
 
@@ -304,10 +449,18 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     max_points = int(max_points)
     if not 3 <= max_points <= MAX_POINTS:
         raise FeatureMapError(f"the number of points must be between 3 and {MAX_POINTS:,}, got {max_points}")
+    if max_points > PROJECTIONS[method].max_points:
+        raise FeatureMapError(Message("maps.too_many_points", method=PROJECTIONS[method].title, n=max_points,
+                                      limit=PROJECTIONS[method].max_points))
     timings = {}
-    feats = run_features(store, source, split, backbone, dataset, 0, checkpoint)
+    adaptation = source != "init" and not source.startswith("init:") and _is_adaptation(store, source)
+    if adaptation:
+        feats = adaptation_features(store, source, checkpoint)
+    else:
+        feats = run_features(store, source, split, backbone, dataset, 0, checkpoint)
     timings["features_s"] = time.perf_counter() - start
     X, y, idx = feats["features"], feats["labels"], feats["indices"]
+    groups, images = feats.get("groups"), feats.get("images")
     notes = []
     finite = np.isfinite(X).all(axis=1)
     if not finite.all():
@@ -316,13 +469,20 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
                                   f"infinite values: the encoder has diverged. Use an earlier checkpoint.")
         notes.append(Message("maps.nonfinite", n=int((~finite).sum()), total=len(X)))
         X, y, idx = X[finite], y[finite], idx[finite]
+        groups = None if groups is None else groups[finite]
+        images = None if images is None else images[finite]
     total = len(X)
     if total > max_points:
         keep = np.sort(np.random.default_rng(seed).permutation(total)[:max_points])
         X, y, idx = X[keep], y[keep], idx[keep]
+        groups = None if groups is None else groups[keep]
+        images = None if images is None else images[keep]
         notes.append(Message("maps.sampled", n=max_points, total=total, split=split, seed=seed))
-    elif total < max_points and split == "test":
+    elif total < max_points and split == "test" and not adaptation:
         notes.append(Message("maps.all_test", total=total))
+    params, fitted_note = fit_params_to_points(method, params, len(X))
+    if fitted_note:
+        notes.append(fitted_note)
 
     key_features = json.dumps({"features": feats["checkpoint"], "source": source, "dataset": feats["dataset"],
                                "split": split, "n": int(len(X)), "ids": hashlib.sha1(idx.tobytes()).hexdigest(),
@@ -330,6 +490,14 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     key = json.dumps({"of": key_features, "method": method, "params": params, "snap": snapshot_every,
                       "scores": "2-D only"}, sort_keys=True)
     hit = _maps.get(key) if use_cache else None
+    if hit is None and fallback and fallback != method and not projection_ready(method):
+        start_warm_up()  # compiled in the background; this call draws the fallback now
+        fmap = map_run(store, source, fallback, {"random_state": seed}, max_points, split, backbone, dataset,
+                       checkpoint, 0, use_cache, user, None)
+        fmap.fallback_from = method
+        fmap.notes.append(Message("maps.fallback", method=PROJECTIONS[method].title,
+                                  fallback=PROJECTIONS[fallback].title))
+        return fmap
     history = []
     if hit is not None:
         arrays, meta = hit
@@ -356,13 +524,15 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
             arrays["history"] = np.stack(history)
         _maps.put(key, arrays, {"scores": scores, "timings": {k: v for k, v in timings.items() if k != "features_s"}})
     t0 = time.perf_counter()
-    scores = {**run_scores(store, source, backbone, dataset, checkpoint), **scores}
+    feature_scores = feats["scores"] if adaptation else run_scores(store, source, backbone, dataset, checkpoint)
+    scores = {**feature_scores, **scores}
     timings["feature_scores_s"] = time.perf_counter() - t0
     return FeatureMap(source=source, source_label=feats["label"], checkpoint=feats["checkpoint"], method=method,
                       params=params, coords=coords, labels=y, class_names=feats["class_names"], indices=idx,
                       features=X, dataset=feats["dataset"], split=split, image_size=feats["image_size"],
                       scores=scores, wall_s=time.perf_counter() - start, timings=timings, notes=notes,
-                      cached=cached, history=history)
+                      cached=cached, history=history, groups=groups, group_names=feats.get("group_names", []),
+                      images=images)
 
 
 # --- warm-up -----------------------------------------------------------------------------
@@ -380,10 +550,14 @@ def wait_for_warm_up(timeout: float = 60.0) -> None:
 def warm_up() -> float:
     """Compile (or load from the disk cache) the numba code of t-SNE and UMAP on tiny data; seconds taken."""
     t0 = time.perf_counter()
+    from replearn_core.projection.neighbors import approximate_knn
+
     X = np.random.default_rng(0).standard_normal((200, 8)).astype(np.float32)
     TSNE(perplexity=10, n_iter=20).fit(X)
+    TSNE(perplexity=10, n_iter=2).fit(np.random.default_rng(0).standard_normal((EXACT_BELOW + 1, 8)))  # FFT path
     umap = UMAP(n_neighbors=10, n_epochs=5).fit(X)
     umap.transform(X[:5])
+    approximate_knn(X, 5, trees=1, descent_rounds=1)
     return time.perf_counter() - t0
 
 

@@ -181,7 +181,7 @@ def _optimize_layout(head_emb, tail_emb, heads, tails, epochs_per_sample, a, b, 
     attraction along edge (i, j), d² = ||y_i - y_j||²:  -2ab d^{2(b-1)} / (1 + a d^{2b}) · (y_i - y_j)
     repulsion from a random point k:                     2b / ((0.001 + d²)(1 + a d^{2b})) · (y_i - y_k)
     """
-    np.random.seed(seed)
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x2545F4914F6CDD1D)  # xorshift64 state
     n_edges = heads.shape[0]
     n_tail = tail_emb.shape[0]
     epochs_per_negative = epochs_per_sample / negative_rate
@@ -212,7 +212,10 @@ def _optimize_layout(head_emb, tail_emb, heads, tails, epochs_per_sample, a, b, 
 
             n_negative = int((epoch - next_negative[e]) / epochs_per_negative[e])
             for _ in range(n_negative):
-                k = np.random.randint(n_tail)
+                state ^= state << np.uint64(13)  # xorshift64 (Marsaglia 2003): a fast, seeded random point
+                state ^= state >> np.uint64(7)
+                state ^= state << np.uint64(17)
+                k = np.int64(state % np.uint64(n_tail))
                 if move_other and k == i:
                     continue
                 dx = head_emb[i, 0] - tail_emb[k, 0]

@@ -332,8 +332,27 @@ def serve(lock_fd: int, token: str) -> int:
     for name in PRELOAD_DATASETS:
         for split in ("train", "test"):
             _preload(load_dataset, name, split, PRELOAD_IMAGE_SIZE)
+    compile_projections()
     worker.mark_ready()
     return worker.loop()
+
+
+def compile_projections() -> None:
+    """Compile the feature maps' numba code (t-SNE, UMAP, the approximate kNN) into the data folder's on-disk
+    cache, in a separate short-lived process started now: the first Feature maps page then loads it in about a
+    second instead of compiling for half a minute. Not in this process: numba's parallel code starts a thread
+    pool, which a forked run would not survive. It is in the worker's process group: stopping the worker stops it.
+    ``REPLEARN_COMPILE_MAPS=0`` turns it off (a test suite that starts many workers on fresh data folders)."""
+    import subprocess
+
+    if os.environ.get("REPLEARN_COMPILE_MAPS", "1") == "0":
+        return
+    try:
+        subprocess.Popen([sys.executable, "-c", "from replearn_core.projection.maps import warm_up; warm_up()"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         close_fds=True)
+    except OSError as exc:  # only costs the first map some seconds
+        print(f"replearn: could not compile the feature maps' code ahead: {exc}", file=sys.stderr)
 
 
 def _preload(load, *args) -> None:

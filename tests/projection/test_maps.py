@@ -71,7 +71,7 @@ def test_bad_input_gives_clear_errors(store, make_run):
     queued = store.create_run("ssl", {"method": "simclr", "dataset": "shapes"})
     with pytest.raises(FeatureMapError, match="no stored encoder checkpoint"):
         map_run(store, queued, "pca")
-    with pytest.raises(FeatureMapError, match="no run with id"):
+    with pytest.raises((FeatureMapError, KeyError), match="no run with id"):  # KeyError: the access gate's
         map_run(store, "no-such-run", "pca")
     run_id = make_run()
     with pytest.raises(FeatureMapError, match="unknown projection"):
@@ -80,10 +80,21 @@ def test_bad_input_gives_clear_errors(store, make_run):
         map_run(store, run_id, "pca", {"perplexity": 5})
     with pytest.raises(FeatureMapError, match="perplexity"):  # typed and in range, as the page offers it
         map_run(store, run_id, "tsne", {"perplexity": 500})
-    with pytest.raises(FeatureMapError, match="fewer points"):
-        map_run(store, run_id, "umap", {"n_neighbors": 50}, max_points=20)
     with pytest.raises(FeatureMapError, match="number of points"):
-        map_run(store, run_id, "pca", max_points=50_000)
+        map_run(store, run_id, "pca", max_points=500_000)
+    with pytest.raises(FeatureMapError, match="t-SNE maps at most"):
+        map_run(store, run_id, "tsne", max_points=90_000)
+
+
+def test_too_few_points_draw_with_the_largest_setting_and_say_so(store, make_run):
+    run_id = make_run()
+    fmap = map_run(store, run_id, "umap", {"n_neighbors": 50}, max_points=20)
+    assert fmap.params["n_neighbors"] == 20 and len(fmap.coords) == 20
+    assert any(getattr(n, "code", "") == "maps.fewer_points_umap" for n in fmap.notes)
+    assert "fewer points (20) than neighbours (n_neighbors=50)" in " ".join(fmap.notes)
+    fmap = map_run(store, run_id, "tsne", {"perplexity": 30}, max_points=10)
+    assert fmap.params["perplexity"] == 3.0 and np.isfinite(fmap.coords).all()
+    assert any(getattr(n, "code", "") == "maps.fewer_points_tsne" for n in fmap.notes)
 
 
 def test_diverged_encoder_is_reported_not_crashed(store, make_run):
