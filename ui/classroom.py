@@ -148,19 +148,19 @@ def _sign_in_page(signins: SignIns, settings: ClassroomSettings, refused: BaseEx
             code = st.text_input(t("classroom.code"), type="password", help=t("classroom.code_help"))
             submitted = st.form_submit_button(t("classroom.sign_in"), type="primary")
         if submitted:
-            _start(signins, lambda: signins.sign_in_with_code(name, code, _client(signins)))
+            _start(lambda: signins.sign_in_with_code(name, code, _client(signins)))
     if settings.teacher_password_hash:
         with st.expander(t("classroom.teacher_title")), st.form("teacher_sign_in"):
             name = st.text_input(t("classroom.teacher_name"), help=t("classroom.teacher_name_help"))
             password = st.text_input(t("classroom.teacher"), type="password", help=t("classroom.teacher_help"))
             submitted = st.form_submit_button(t("classroom.sign_in_teacher"))
         if submitted:
-            _start(signins, lambda: signins.sign_in_as_teacher(name, password, _client(signins), settings))
+            _start(lambda: signins.sign_in_as_teacher(name, password, _client(signins), settings))
     elif not found:
         st.info(t("classroom.no_teacher_way"))
 
 
-def _start(signins: SignIns, sign_in) -> None:
+def _start(sign_in) -> None:
     try:
         _, session_id = sign_in()
     except ValueError as exc:
