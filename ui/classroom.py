@@ -14,11 +14,11 @@ the same lifetime and sign-out by the engine.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import streamlit as st
 
+from replearn_core.escape import script_json
 from replearn_core.runs import access
 from replearn_core.runs.access import LOCAL, ClassroomSettings, User
 from replearn_core.runs.signin import SignIns, SignInSettings, client_of, codes_csv
@@ -100,7 +100,7 @@ def _signed_in_sidebar(signins: SignIns, user: User, session_id: str | None) -> 
             st.session_state[_ENDED_KEY] = session_id
             st.rerun()
         if session_id is not None and st.context.cookies.get(COOKIE) != session_id:
-            _cookie_script(f"document.cookie = {json.dumps(f'{COOKIE}={session_id}')} + "
+            _cookie_script(f"document.cookie = {script_json(f'{COOKIE}={session_id}')} + "
                            f"'; Path=/; Max-Age={int(signins.settings.session_s)}; SameSite=Strict' + secure;")
 
 
@@ -114,7 +114,7 @@ def _forget_cookie() -> None:
     """On the sign-in page: a cookie that holds an ended session is cleared (only if it still holds that one)."""
     ended = st.session_state.get(_ENDED_KEY) or st.context.cookies.get(COOKIE)
     if ended:
-        held = json.dumps(f"{COOKIE}={ended}")
+        held = script_json(f"{COOKIE}={ended}")  # a cookie is the browser's text: escaped
         _cookie_script(f"if (document.cookie.split('; ').includes({held})) "
                        f"document.cookie = '{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict' + secure;")
 

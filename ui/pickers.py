@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from replearn_core.data import DATASETS
+from replearn_core.escape import markdown_text
 from ui.i18n import t
 from ui.presets import preset_index
 
@@ -68,7 +69,7 @@ def encoder_picker(store, user) -> tuple[str, str, bool]:
     if upload is not None:
         try:  # kept only once it is measured and loads into the architecture; a refused file is never kept
             encoder = upload_checkpoint(store, user, upload.name, upload.getvalue(), backbone)
-            st.success(t("transfer.upload_fits", name=upload.name, backbone=backbone))
+            st.success(t("transfer.upload_fits", name=markdown_text(upload.name), backbone=backbone))
             usable = True
         except (CheckpointError, ValueError, PermissionError) as exc:
             st.error(error_t(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from replearn_core import uploads
+from replearn_core.escape import markdown_text
 from replearn_core.runs.access import User
 from ui.i18n import error_t, t
 
@@ -36,7 +37,7 @@ def my_uploads(store, user: User) -> None:
                 except (PermissionError, ValueError) as exc:
                     st.error(error_t(exc))
                     return
-                st.toast(t("uploads.deleted", name=upload.name))
+                st.toast(t("uploads.deleted", name=markdown_text(upload.name)))
                 st.rerun()
 
 
