@@ -508,7 +508,9 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         if PROJECTIONS[method].warms_up:
             wait_for_warm_up()
         t0 = time.perf_counter()
-        estimator = make_projection(method, params, snapshot_every)
+        # params were checked above, then perhaps shrunk below the page's range to fit few points
+        snapshots = {"snapshot_every": snapshot_every} if PROJECTIONS[method].animates and snapshot_every else {}
+        estimator = PROJECTIONS[method].estimator(**params, **snapshots)
         try:
             coords = estimator.fit_transform(X)[:, :2].astype(np.float32)
         except ValueError as exc:
