@@ -241,7 +241,8 @@ def project_2d(features: torch.Tensor) -> torch.Tensor:
 
 
 def feature_map(net: AdaptNet, data: DomainData, device: torch.device) -> dict[str, torch.Tensor]:
-    """2-D coordinates of source and target test features with their domain (0 source, 1 target) and class."""
+    """2-D coordinates of source and target test features with their domain (0 source, 1 target) and class, and
+    the features and uint8 images they come from."""
     src = data.source_test.take(MAP_POINTS, seed=3)
     tgt = data.target_test.take(MAP_POINTS, seed=3)
     fs, _ = predict(net, src.images, device)
@@ -252,6 +253,8 @@ def feature_map(net: AdaptNet, data: DomainData, device: torch.device) -> dict[s
     class_match = (src.labels[nearest_source] == tgt.labels).float().mean()
     return {"coords": project_2d(features), "domain": torch.cat([torch.zeros(len(fs)), torch.ones(len(ft))]).long(),
             "labels": torch.cat([src.labels, tgt.labels]),
+            # the features and images themselves, so the Feature maps page can map them again (UMAP, t-SNE)
+            "features": features.float().contiguous(), "images": torch.cat([src.images, tgt.images]).contiguous(),
             "domain_gap": mk_mmd(F.normalize(fs, dim=1), F.normalize(ft, dim=1)).reshape(1),
             "class_match": class_match.reshape(1)}
 

@@ -363,7 +363,7 @@ def map_images(feature_map: FeatureMap, positions) -> torch.Tensor:
 
 def _is_adaptation(store, run_id: str) -> bool:
     try:
-        return store.get_run(run_id).kind == "adaptation"
+        return store.get_run(run_id).kind == "adapt"
     except KeyError:
         return False
 
@@ -435,7 +435,7 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     (:func:`projection_ready`), so a page never waits on a compile: the map then has ``fallback_from`` =
     ``method`` and a note, and the warm-up has been started; ask again when it is ready. None: wait for it.
 
-    An adaptation run (kind ``"adaptation"``) is mapped from the features its ``feature_map`` artifacts store
+    An adaptation run (kind ``"adapt"``) is mapped from the features its ``feature_map`` artifacts store
     (``checkpoint`` names one, e.g. ``"map_dann"``; default the last), with ``groups`` = domain (0 source,
     1 target) beside the classes; its feature scores are those of the run's summary, not recomputed.
     """

@@ -92,6 +92,12 @@ def test_a_dann_run_reports_before_and_after_and_stores_feature_maps(store):
     # class match: the share of target images whose nearest source image (cosine) has their class
     assert float(fmap["class_match"][0]) == pytest.approx(summary["class_match_after"], abs=1e-4)
     assert store.artifact(run_id, "map_source_only") is not None
+    # the Feature maps page maps the same features again, coloured by domain, with the images under the points
+    from replearn_core.projection.maps import map_run
+
+    fm = map_run(store, run_id, method="pca")
+    assert fm.coords.shape == (80, 2) and list(fm.groups) == [0] * 40 + [1] * 40
+    assert fm.images is not None and fm.images.shape[0] == 80 and str(fm.images.dtype) == "uint8"
 
 
 def test_coral_and_mmd_ramp_their_alignment_weight_from_zero(store):

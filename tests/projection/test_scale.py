@@ -73,7 +73,7 @@ def test_adaptation_runs_are_mapped_by_domain(store):
     from replearn_core.runs.context import RunContext
 
     rng = np.random.default_rng(0)
-    run_id = store.create_run("adaptation", {"source": "printed-digits", "target": "digits", "image_size": 16})
+    run_id = store.create_run("adapt", {"source": "printed-digits", "target": "digits", "image_size": 16})
     ctx = RunContext(store, run_id, torch.device("cpu"))
     ctx.save_tensors("map_dann", {"coords": torch.zeros(60, 2), "domain": torch.arange(60) // 30,
                                   "labels": torch.arange(60) % 10}, kind="feature_map", meta={"method": "dann"})
