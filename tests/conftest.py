@@ -26,6 +26,7 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("REPLEARN_DEVICE", "cpu")
     monkeypatch.setenv("REPLEARN_WARM_WORKER", "0")
     monkeypatch.setenv("REPLEARN_WARM_IDLE_S", "60")
+    monkeypatch.setenv("REPLEARN_COMPILE_MAPS", "0")  # a warm worker on each fresh folder would compile the maps' code
     yield folder
     from replearn_core.runs.warm import stop_warm_workers
 
