@@ -21,6 +21,7 @@ PAGE_ICONS = {
     "cyclegan": "🍎",
     "metric_learning": "📏",
     "domain_adaptation": "🌉",
+    "incremental": "🧩",
     "claims": "📜",
     "lessons": "🎓",
     "teacher": "🧑‍🏫",

@@ -18,8 +18,8 @@ Layers, bottom to top; a module imports only from its own layer or the ones belo
    and ``RunConfig`` (``runs/config.py``), the base of every run configuration.
 2. Capabilities, one folder each, none importing another (not even inside a function):
    ``ssl/`` (self-supervised pretraining: config, losses, methods, trainer, job, lab),
-   ``transfer/``, ``cyclegan/``, ``metric/``, ``adaptation/``, ``projection/``
-   (feature maps).
+   ``transfer/``, ``cyclegan/``, ``metric/``, ``adaptation/``, ``incremental/`` (learning tasks one after
+   another: forgetting and its remedies), ``projection/`` (feature maps).
 3. ``claims/``: the articles' claims, measured. It plans and scores runs of the capabilities (their
    configurations and methods), so it sits above them; no capability imports it.
 4. The command line: ``commands/`` (one module per command), ``cli.py``, ``__main__.py``.

@@ -24,6 +24,7 @@ COMMANDS = {
     "cyclegan": "replearn_core.commands.cyclegan",
     "translate": "replearn_core.commands.translate",
     "adapt": "replearn_core.commands.adapt",
+    "incremental": "replearn_core.commands.incremental",
     "teacher-password": "replearn_core.commands.teacher_password",
 }
 

@@ -34,6 +34,7 @@ PAGE_FILES = {
     "metric_learning": "pages/6_metric_learning.py",
     "domain_adaptation": "pages/7_domain_adaptation.py",
     "claims": "pages/8_claims.py",
+    "incremental": "pages/11_incremental.py",
 }
 CYCLEGAN_CARD = Path(__file__).resolve().parents[1] / "assets" / "cyclegan" / "card.json"
 
@@ -123,6 +124,12 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("domain_adaptation", "domain_adaptation", {"method": "dann", "source": "printed-digits",
                                                       "target": "digits"}, 2,
            (), {"kind": "adapt"}, (), minutes_cpu=3.0, answer_measured=False),
+    Lesson("forgetting", "incremental", {"scenario": "class", "strategies": "sequential,replay,joint"}, 2,
+           _claim("incremental_forgetting", ("sequential average accuracy", "evidence.inc_sequential"),
+                  ("replay average accuracy", "evidence.inc_replay"), ("joint average accuracy", "evidence.inc_joint"),
+                  ("sequential forgetting", "evidence.inc_forgetting")),
+           {"kind": "incremental", "scenario": "class"}, ("acc_class_sequential", "acc_class_replay"),
+           minutes_cpu=1.5),
     Lesson("cyclegan", "cyclegan", {"lambda_cycle": "0", "tab": "train", "epochs": "1"}, 3,
            (Evidence("cyclegan", "loss_cycle", "evidence.cycle_loss"),
             Evidence("cyclegan", "steps", "evidence.steps")),

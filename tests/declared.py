@@ -21,16 +21,24 @@ def declared_option_groups():
     groups += [("adapt", m.options) for m in ADAPT_METHODS.values()]
     groups += [("adapt", ADAPT_SETTINGS), ("cyclegan", CYCLEGAN_SETTINGS), ("metric", METRIC_SETTINGS),
                ("ssl", SSL_SETTINGS)]
+    from replearn_core.incremental import SETTINGS as INCREMENTAL_SETTINGS
+    from replearn_core.incremental import STRATEGIES as INCREMENTAL_STRATEGIES
+
+    groups += [(key, s.options) for key, s in INCREMENTAL_STRATEGIES.items()]
+    groups += [("incremental", INCREMENTAL_SETTINGS)]
     return groups
 
 
 def declared_cards():
-    """The card of every trainable thing: each SSL method, metric-learning loss, adaptation method and transfer
-    strategy (replearn_core.cards.Card)."""
+    """The card of every trainable thing: each SSL method, metric-learning loss, adaptation method, transfer
+    strategy and incremental-learning strategy (replearn_core.cards.Card)."""
     from replearn_core.adaptation import ADAPT_METHODS
     from replearn_core.metric import METRIC_METHODS
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
+    from replearn_core.incremental import STRATEGIES as INCREMENTAL_STRATEGIES
+
     return ([cls.card() for cls in METHODS.values()] + [m.card() for m in METRIC_METHODS.values()]
-            + [m.card() for m in ADAPT_METHODS.values()] + [s.card() for s in STRATEGIES.values()])
+            + [m.card() for m in ADAPT_METHODS.values()] + [s.card() for s in STRATEGIES.values()]
+            + [s.card() for s in INCREMENTAL_STRATEGIES.values()])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "replearn_core"
-CAPABILITIES = {"adaptation", "cyclegan", "metric", "projection", "ssl", "transfer"}
+CAPABILITIES = {"adaptation", "cyclegan", "incremental", "metric", "projection", "ssl", "transfer"}
 CLAIMS = {"claims"}  # measures the capabilities' runs: above them, below the command line
 COMMAND_LINE = {"commands", "cli", "__main__"}
 LAYERS = [CAPABILITIES, CLAIMS, COMMAND_LINE]  # bottom to top, above the shared base (every other area)

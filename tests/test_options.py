@@ -63,7 +63,8 @@ def test_every_registry_gives_a_complete_card_of_the_same_kind():
     from replearn_core.cards import Card
 
     cards = declared_cards()
-    assert {card.key.split(".")[0] for card in cards} == {"method", "metric_method", "adapt_method", "strategy"}
+    assert {card.key.split(".")[0] for card in cards} == {"method", "metric_method", "adapt_method", "strategy",
+                                                          "inc_strategy"}
     for card in cards:
         assert isinstance(card, Card) and card.title and card.summary, card.key
         assert all(isinstance(o, Option) for o in card.options), card.key

@@ -5,7 +5,8 @@ Sources (the five Chinese articles of the course, ``seeds/000…004``):
 - the first article (000, 深度学习表示学习:特征学习与迁移学习): table 3.1 (自监督方法对比: SimCLR, MoCo,
   Barlow Twins by 预训练效果, 微调效果, 计算成本), table 3.2 (迁移学习策略对比: 特征提取, 全微调, 分层微调
   by 数据效率, 计算成本, 适用场景), table 3.3 (度量学习效果: Triplet Loss, Siamese, ArcFace by 检索准确率,
-  训练难度, 适用场景), section 4.1 (``choose_representation_learning``) and section 5 (总结);
+  训练难度, 适用场景), section 1.3 (增量学习: incremental learning forgets, replay recovers),
+  section 4.1 (``choose_representation_learning``) and section 5 (总结);
 - the third article (003, 《深度学习进阶》第9集): SimCLR pre-training, then a linear classifier, against
   random initialisation;
 - SimSiam's stop-gradient (Chen & He 2021, https://arxiv.org/abs/2011.10566), the method the second
@@ -20,7 +21,7 @@ collapse meter.
 from __future__ import annotations
 
 from replearn_core.claims.spec import (BASELINES, METHOD_NAMES, METRIC_VARIANTS, STRATEGY_NAMES, Claim, Measured,
-                                       Results, fraction_label, metric_run, ssl_run, transfer_run)
+                                       Results, fraction_label, incremental_run, metric_run, ssl_run, transfer_run)
 from replearn_core.claims.verdicts import NOT_REPRODUCED, REVERSED, AllOf, Exceeds, levels
 
 
@@ -442,7 +443,42 @@ ARCFACE_BEST = Claim(
 )
 
 
+# --- the first article, section 1.3: incremental learning (增量学习: 逐步学习新任务) ------------------------------
+
+CLASS_INCREMENTAL = incremental_run("class", ["sequential", "replay", "joint"])
+
+
+def measure_forgetting(results: Results) -> Measured:
+    key = CLASS_INCREMENTAL.key
+    seq, replay, joint = (results.values(key, f"acc_class_{s}") for s in ("sequential", "replay", "joint"))
+    halfway = [None if None in (s, j) else (s + j) / 2 for s, j in zip(seq, joint)]
+    return Measured({"sequential average accuracy": seq, "replay average accuracy": replay,
+                     "joint average accuracy": joint, "half-way from sequential to joint": halfway,
+                     "sequential forgetting": [None if r.status != "finished" else
+                                               r.summary["results"]["class"]["sequential"]["mean_forgetting"]
+                                               for r in results.runs(key)]})
+
+
+FORGETTING = Claim(
+    id="incremental_forgetting",
+    text="Class-incremental sequential training forgets the old classes, and replay recovers most of it.",
+    text_zh="类增量学习中,逐个任务顺序训练会遗忘旧类别,而回放(重放少量旧样本)能挽回其中大部分。",
+    source=f"{ARTICLE_1}, 1.3 (增量学习: 逐步学习新任务); van de Ven & Tolias 2019 (split MNIST)",
+    setting="the default incremental comparison on digits (five tasks of two digits, class-incremental: one head "
+            "for every digit seen), {seeds} seed(s); average accuracy over the five tasks after the last one, for "
+            "sequential fine-tuning, replay (20 images kept per class) and joint training (the ceiling)",
+    runs=(CLASS_INCREMENTAL,),
+    measure=measure_forgetting,
+    rule=AllOf((Exceeds("joint average accuracy", "sequential average accuracy", 0.2),
+                Exceeds("replay average accuracy", "half-way from sequential to joint", 0.02))),
+    why={NOT_REPRODUCED: "On digits, either sequential training did not fall far below joint training or replay did "
+                         "not close more than half of the gap: {detail}.",
+         REVERSED: "On digits replay ended below the half-way point, or sequential training above joint training "
+                   "({detail}), which points to a training problem of those runs rather than to the strategies."},
+)
+
+
 CLAIMS: list[Claim] = [SSL_VS_BASELINES, PRETRAINING_QUALITY, FINETUNING_QUALITY, COMPUTE_COST, MOCO_BEST,
                        DATA_EFFICIENCY, STRATEGY_COST, SCENARIOS, TRANSFER_SMALL_DATA, SIMSIAM_STOP_GRADIENT, ADVICE,
-                       ARCFACE_BEST]
+                       ARCFACE_BEST, FORGETTING]
 CLAIMS_BY_ID = {c.id: c for c in CLAIMS}

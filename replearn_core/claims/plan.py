@@ -70,7 +70,7 @@ def plan_runs(claims: list[Claim], budget_s: float = DEFAULT_BUDGET_S, seeds: in
         for spec in claim.runs:
             specs.setdefault(spec.key, spec)
             users.setdefault(spec.key, []).append(claim.id)
-    order = {"ssl": 0, "metric": 1, "baseline": 2, "transfer": 3}
+    order = {"ssl": 0, "metric": 1, "incremental": 2, "baseline": 3, "transfer": 4}
     planned = []
     for spec in sorted(specs.values(), key=lambda s: order[s.kind]):
         for seed in range(ssl_seeds if spec.kind == "ssl" else seeds):
@@ -93,6 +93,10 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
         from replearn_core.metric.config import MetricConfig
 
         return MetricConfig(**{**spec.config, **overrides.get("metric", {}), "seed": seed}).validate().to_dict()
+    if spec.kind == "incremental":  # a default comparison: the engine's epochs, memory and split
+        from replearn_core.incremental.config import IncrementalConfig
+
+        return IncrementalConfig(**{**spec.config, **overrides.get("incremental", {}), "seed": seed}).validate().to_dict()
     if spec.kind == "transfer":
         source = TrainConfig(**{**specs[spec.encoder].config, **overrides.get("ssl", {})})
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,
@@ -106,13 +110,15 @@ def estimate_seconds(plan: list[PlannedRun]) -> float:
     """A rough duration of a plan on 2 CPU cores: each ssl run its budget plus ~20 s (start, data, the untrained
     score, the final probe); a transfer row ~5 s per strategy and fraction, ~15 s at 100 % of the labels for a
     strategy that trains the encoder; the baselines ~40 s (a logistic regression on raw pixels); a default
-    metric-learning run ~90 s."""
+    metric-learning run ~90 s; an incremental comparison ~30 s per strategy."""
     total = 0.0
     for run in plan:
         if run.spec.kind == "ssl":
             total += run.config["time_budget_s"] + 20
         elif run.spec.kind == "metric":
             total += 90
+        elif run.spec.kind == "incremental":
+            total += 30 * len(run.config["strategies"])
         elif run.spec.kind == "baseline":
             total += 40
         else:

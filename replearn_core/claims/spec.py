@@ -35,12 +35,12 @@ def fraction_label(fraction: float) -> str:
 class RunSpec:
     """One run a claim needs, before seeds and budgets are filled in.
 
-    kind "ssl", "metric" and "transfer" are ordinary runs of the run store; "baseline" (raw pixels and the
+    kind "ssl", "metric", "transfer" and "incremental" are ordinary runs of the run store; "baseline" (raw pixels and the
     untrained encoder) is computed in a few seconds when a table is measured and is no run.
     """
 
     key: str  # unique within a plan; claims that name the same key share the run
-    kind: str  # "ssl", "metric", "transfer" or "baseline"
+    kind: str  # "ssl", "metric", "transfer", "incremental" or "baseline"
     title: str  # how the run is named in the store and on the page
     config: dict = field(default_factory=dict)  # overrides of the kind's default config (no hyper-parameters)
     encoder: str | None = None  # transfer: the key of the ssl spec whose encoder it starts from
@@ -75,6 +75,14 @@ def transfer_run(encoder: RunSpec, strategies: list[str], fractions: list[float]
     title = f"{what} from {encoder.title} at {', '.join(fraction_label(f) for f in fractions)} of the labels"
     return RunSpec(key, "transfer", title, {"strategies": list(strategies), "fractions": list(fractions)},
                    encoder=encoder.key)
+
+
+def incremental_run(scenario: str, strategies: list[str]) -> RunSpec:
+    """An incremental-learning comparison with the engine's defaults (digits, five tasks of two classes), for
+    one scenario and some strategies."""
+    key = f"incremental/{scenario}/{','.join(strategies)}"
+    title = f"{', '.join(strategies)}, {scenario}-incremental (incremental learning, default run)"
+    return RunSpec(key, "incremental", title, {"scenario": scenario, "strategies": list(strategies)})
 
 
 BASELINES = RunSpec("baseline/pixels-and-random-init", "baseline",

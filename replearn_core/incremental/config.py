@@ -26,7 +26,7 @@ class IncrementalConfig(RunConfig):
     class_order: str = "natural"  # "natural" (the dataset's), "random" (shuffled by the seed) or names "1,7,3,..."
     scenario: str = "class"  # "class" (one growing head), "task" (the task is given at test time) or "both"
     strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))  # keys of STRATEGIES
-    encoder: str = "random"  # where the encoder starts: "random", a finished run's id, or file:PATH
+    encoder: str = "random"  # where the encoder starts: "random", a finished ssl/supervised/metric run's id, file:PATH
     backbone: str = "small_cnn"  # the architecture for "random" and file: encoders (a run brings its own)
     epochs: int = 10  # passes over each task's training images (joint: over everything seen so far)
     batch_size: int = 64  # new images per step (replay adds as many from its memory)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from replearn_core.augment import plain
+from replearn_core.backbones import build_backbone
 from replearn_core.checkpoints import encoder_tensors
 from replearn_core.data import held_out_images, training_images
 from replearn_core.device import prepare_model, to_device_batch
@@ -161,13 +162,34 @@ def train_strategy(key: str, scenario: str, config: IncrementalConfig, data: Inc
     return result
 
 
-def load_start(config: IncrementalConfig, ctx: RunContext) -> tuple[torch.nn.Module, dict]:
-    """The encoder every strategy starts from (random weights seeded by the run's seed, a run's, a file's)."""
-    from replearn_core.transfer.encoders import load_encoder
+def load_start(config: IncrementalConfig, store) -> tuple[torch.nn.Module, dict]:
+    """The encoder every strategy starts from: random weights seeded by the run's seed, the latest encoder
+    checkpoint of a finished run (its own architecture), or a checkpoint file for ``backbone`` (safetensors, or a
+    torch file read with ``weights_only=True``)."""
+    from pathlib import Path
 
-    encoder, info = load_encoder(config.encoder, config.backbone, ctx.store, seed=config.seed)
-    config.backbone = info["backbone"]
-    return encoder.train(), info
+    from replearn_core.checkpoints import (CheckpointError, checkpoint_artifacts, load_into, load_run_encoder,
+                                           read_state_file, untrained_encoder)
+
+    spec = (config.encoder or "random").strip()
+    if spec == "random":
+        return untrained_encoder(config.backbone, config.seed).train(), {"encoder": "random"}
+    if spec.startswith("file:"):
+        path = Path(spec[len("file:"):]).expanduser()
+        model = build_backbone(config.backbone)
+        try:
+            load_into(model, read_state_file(path))
+        except CheckpointError as exc:
+            raise CheckpointError(f"{path.name} as {config.backbone}: {exc}") from exc
+        return model.train(), {"encoder": f"file:{path.name}"}
+    run = store.get_run(spec)  # RunNotFound (a KeyError) names the id
+    if run.status != "finished" and not checkpoint_artifacts(store, spec):
+        raise CheckpointError(f"run {spec} is {run.status} and has no encoder checkpoint yet")
+    final = any(a.name == "checkpoint_final" for a in checkpoint_artifacts(store, spec))
+    model, run_config = load_run_encoder(store, spec, "checkpoint_final" if final else None)
+    config.backbone = run_config.get("backbone", config.backbone)
+    return model.train(), {"encoder": spec, "source": run_config.get("method") or run.kind,
+                           "source_dataset": run_config.get("dataset")}
 
 
 def run_incremental(config_dict: dict, ctx: RunContext) -> dict:
@@ -175,7 +197,7 @@ def run_incremental(config_dict: dict, ctx: RunContext) -> dict:
     started = time.perf_counter()
     ctx.progress(0.0, "loading the dataset and splitting its classes into tasks")
     data = prepare_data(config)
-    encoder, info = load_start(config, ctx)
+    encoder, info = load_start(config, ctx.store)
     torch.manual_seed(config.seed)
     initial_state = IncrementalNet(encoder, data.split.n_classes).state_dict()
     initial_state = {k: v.clone() for k, v in initial_state.items()}

@@ -20,7 +20,7 @@ def check_comparison(config: dict | IncrementalConfig, store: RunStore | None = 
     """Everything that can be refused before a run is queued: the settings, the dataset, the task split (fewer
     classes than tasks, an unknown class in the order), a replay memory larger than a class's images, and an
     encoder run the user may not see (the same answer as for a run that does not exist)."""
-    from replearn_core.data import check_dataset_spec
+    from replearn_core.data import DATASETS, check_dataset_spec
     from replearn_core.incremental.job import prepare_data
     from replearn_core.runs.access import LOCAL, get_run
 
@@ -28,9 +28,11 @@ def check_comparison(config: dict | IncrementalConfig, store: RunStore | None = 
         config = IncrementalConfig.from_dict(config)
     config.validate()
     check_dataset_spec(config.dataset)
-    if config.encoder not in ("random", "imagenet") and not config.encoder.startswith("file:"):
+    if config.encoder != "random" and not config.encoder.startswith("file:"):
         get_run(store or RunStore(), user or LOCAL, config.encoder)
-    prepare_data(config)
+    info = DATASETS.get(config.dataset)
+    if info is None or info.offline:  # a folder or a built-in set is read now (and cached); a download waits
+        prepare_data(config)  # for the worker, which then checks the same
     return config
 
 
@@ -51,7 +53,21 @@ def comparison_runs(store: RunStore, user=None) -> list[Run]:
     return list_runs(store, user or LOCAL, kind="incremental")
 
 
-def run_label(run: Run) -> str:
+ENCODER_KINDS = ("ssl", "supervised", "metric")  # run kinds whose checkpoints are encoders
+
+
+def encoder_runs(store: RunStore, user=None) -> list[Run]:
+    """Finished runs the user may see that stored an encoder checkpoint, newest first: where a comparison may
+    start ("does a self-supervised encoder forget less?")."""
+    from replearn_core.checkpoints import checkpoint_artifacts
+    from replearn_core.runs.access import LOCAL, list_runs
+
+    runs = [r for kind in ENCODER_KINDS for r in list_runs(store, user or LOCAL, kind=kind, status="finished")]
+    runs.sort(key=lambda r: r.created, reverse=True)
+    return [r for r in runs if checkpoint_artifacts(store, r.id)]
+
+
+def comparison_label(run: Run) -> str:
     cfg = run.config
     return f"{run.id} · {cfg.get('dataset')} · {cfg.get('scenario')} · {', '.join(cfg.get('strategies', []))} · " \
            f"{run.status}"
@@ -102,12 +118,14 @@ def matrix_figure(matrix: list[list[float]], n_tasks: int, title: str, task_labe
 
 
 def average_figure(results: dict[str, dict], n_tasks: int, title: str, x_label: str = "after task",
-                   y_label: str = "average accuracy") -> go.Figure:
-    """Average accuracy over the tasks seen, after each task, one line per strategy."""
+                   y_label: str = "average accuracy", names: dict[str, str] | None = None) -> go.Figure:
+    """Average accuracy over the tasks seen, after each task, one line per strategy (``names``: the strategies'
+    names in the page's language)."""
     fig = go.Figure()
     for key, result in results.items():
         curve = result.get("average_curve") or average_curve(result.get("matrix", []))
-        fig.add_scatter(x=list(range(1, len(curve) + 1)), y=curve, mode="lines+markers", name=strategy_title(key),
+        fig.add_scatter(x=list(range(1, len(curve) + 1)), y=curve, mode="lines+markers",
+                        name=(names or {}).get(key) or strategy_title(key),
                         line=dict(color=COLOURS.get(key)))
     fig.update_layout(title=title, xaxis_title=x_label, yaxis_title=y_label, yaxis_range=[0, 1.05],
                       xaxis=dict(tickmode="linear", tick0=1, dtick=1, range=[0.8, n_tasks + 0.2]), **LAYOUT)
@@ -115,13 +133,14 @@ def average_figure(results: dict[str, dict], n_tasks: int, title: str, x_label: 
 
 
 def forgetting_figure(results: dict[str, dict], title: str, x_label: str = "task",
-                      y_label: str = "forgetting (best − final)") -> go.Figure:
+                      y_label: str = "forgetting (best − final)", names: dict[str, str] | None = None) -> go.Figure:
     """Each task's forgetting (its best accuracy before the last task minus its final one), bars per strategy."""
     fig = go.Figure()
     for key, result in results.items():
         values = result.get("forgetting") or forgetting(result.get("matrix", []))
         shown = values[:-1] if values else []
-        fig.add_bar(x=[str(j + 1) for j in range(len(shown))], y=shown, name=strategy_title(key),
+        fig.add_bar(x=[str(j + 1) for j in range(len(shown))], y=shown,
+                    name=(names or {}).get(key) or strategy_title(key),
                     marker_color=COLOURS.get(key))
     fig.update_layout(title=title, xaxis_title=x_label, yaxis_title=y_label, barmode="group", **LAYOUT)
     return fig
@@ -154,3 +173,21 @@ def feature_map_figure(store: RunStore, run_id: str, scenario: str, strategy: st
 def comparison_rows(run: Run) -> list[dict]:
     """The finished comparison's table: one row per scenario and strategy."""
     return [dict(row) for row in run.summary.get("table", [])]
+
+
+def reading(results: dict[str, dict], lang: str = "en") -> str | None:
+    """One line that reads a scenario's comparison: how far sequential training fell, how much it forgot, and
+    which strategy kept the most (None without sequential training and one other strategy to compare)."""
+    from replearn_core.i18n import translate, translate_or
+
+    seq = results.get("sequential")
+    others = {k: r for k, r in results.items()
+              if k not in ("sequential", "joint") and r.get("average_accuracy") is not None}
+    if not seq or seq.get("average_accuracy") is None or not others or seq.get("mean_forgetting") is None:
+        return None
+    best = max(others, key=lambda k: others[k]["average_accuracy"])
+    title = translate_or(f"inc_strategy.{best}.title", strategy_title(best), lang)
+    line = translate("inc.reading", lang, seq=f"{seq['average_accuracy']:.2f}", forgot=f"{seq['mean_forgetting']:.2f}",
+                     best=title, best_acc=f"{others[best]['average_accuracy']:.2f}")
+    joint = results.get("joint", {}).get("average_accuracy")
+    return line + (translate("inc.reading_joint", lang, joint=f"{joint:.2f}") if joint is not None else "")

@@ -1,4 +1,4 @@
-"""The Lessons page: eleven lessons in the seeds' order; each button opens its page with exactly its settings."""
+"""The Lessons page: twelve lessons in the seeds' order; each button opens its page with exactly its settings."""
 
 from pathlib import Path
 
@@ -19,10 +19,10 @@ def reference_runs(monkeypatch):
     monkeypatch.setenv("REPLEARN_REFERENCE_RUNS", str(SHIPPED_REFERENCE_RUNS))
 
 
-def test_eleven_lessons_in_the_order_of_the_seeds_each_with_all_its_texts():
+def test_twelve_lessons_in_the_order_of_the_seeds_each_with_all_its_texts():
     assert [lesson.id for lesson in LESSONS] == [
         "representation", "simclr", "augmentations", "collapse", "compare_methods", "generative", "transfer",
-        "metric_learning", "domain_adaptation", "cyclegan", "choose"]
+        "metric_learning", "domain_adaptation", "forgetting", "cyclegan", "choose"]
     for lang in ("en", "zh"):
         missing = [lesson.key(part) for lesson in LESSONS for part in TEXT_PARTS
                    if lesson.key(part) not in catalogue(lang)]
@@ -121,6 +121,11 @@ def test_the_pages_show_the_settings_the_lessons_name(reference_runs):
     assert widget(at.selectbox, "Loss").value == "triplet"
     assert widget(at.selectbox, "Dataset").value == "digits"
     assert widget(at.slider, "Epochs").value == 5
+
+    at = open_lesson("forgetting")
+    at.button(key="open_forgetting").click().run()
+    assert widget(at.radio, "Scenario").value == "class"
+    assert widget(at.multiselect, "Strategies").value == ["sequential", "replay", "joint"]
 
     at = open_lesson("augmentations")
     at.button(key="open_augmentations").click().run()

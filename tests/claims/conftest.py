@@ -45,6 +45,11 @@ def synthetic_results(seeds: int = 3) -> Results:
             results.append(RunResult(run.key, run.seed, f"{run.key}-{run.seed}", "finished",
                                      {"map_at_r": map_at_r + noise, "precision_at_1": p_at_1 + noise,
                                       "map_at_r_init": 0.02}))
+        elif run.spec.kind == "incremental":
+            accuracy = {"sequential": 0.20, "replay": 0.90 + noise, "joint": 0.98}  # split-MNIST-like numbers
+            results.append(RunResult(run.key, run.seed, f"{run.key}-{run.seed}", "finished",
+                                     {**{f"acc_class_{k}": v for k, v in accuracy.items()},
+                                      "results": {"class": {"sequential": {"mean_forgetting": 0.99}}}}))
         elif run.spec.kind == "baseline":
             results.append(RunResult(run.key, run.seed, None, "finished",
                                      {"pixels_knn": 0.24, "pixels_probe": 0.30, "random_knn": 0.30 + noise,

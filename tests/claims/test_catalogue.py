@@ -40,6 +40,7 @@ def test_verdicts_of_known_numbers(synthetic_table):
     assert verdicts["choose_representation_learning"] == REPRODUCED
     assert verdicts["table32_scenarios"] == NOT_REPRODUCED  # full 0.85 vs layer-wise 0.84 at 100 %
     assert verdicts["table33_arcface_best_retrieval"] == REPRODUCED  # MAP@R 0.40 vs at most 0.35
+    assert verdicts["incremental_forgetting"] == REPRODUCED  # sequential 0.20, replay 0.90, joint 0.98
     for row in synthetic_table["rows"]:
         assert row["verdict"] in VERDICTS
         assert (row["why"] is None) == (row["verdict"] == REPRODUCED), row["id"]
@@ -128,3 +129,31 @@ def test_submitting_a_claim_queues_encoders_before_their_transfers(store, monkey
     assert [config["encoder"] for kind, config in queued if kind == "transfer"] == ssl_ids
     assert queued[0][1]["time_budget_s"] == 30
     assert {r.name for r in store.list_runs()} == {name for name, _ in out}
+
+
+def test_forgetting_claim_needs_a_fall_and_replay_past_half_way():
+    """Sequential must end 0.2 below joint, and replay clear the point half-way between them."""
+    from replearn_core.claims.verdicts import Stat
+
+    rule = CLAIMS_BY_ID["incremental_forgetting"].rule
+
+    def judge(seq, replay, joint):
+        stats = {"sequential average accuracy": Stat.of(seq), "replay average accuracy": Stat.of(replay),
+                 "joint average accuracy": Stat.of(joint),
+                 "half-way from sequential to joint": Stat.of([(s + j) / 2 for s, j in zip(seq, joint)])}
+        return rule.judge(stats).verdict
+
+    assert judge([0.20, 0.20, 0.20], [0.90, 0.91, 0.92], [0.98, 0.98, 0.98]) == REPRODUCED
+    assert judge([0.20, 0.20, 0.20], [0.50, 0.51, 0.52], [0.98, 0.98, 0.98]) == NOT_REPRODUCED  # replay below half
+    assert judge([0.90, 0.90, 0.90], [0.95, 0.95, 0.95], [0.98, 0.98, 0.98]) == NOT_REPRODUCED  # no forgetting
+
+
+def test_the_forgetting_claims_runs_are_default_comparisons_of_three_strategies():
+    from replearn_core.incremental import IncrementalConfig
+
+    runs = plan_runs([CLAIMS_BY_ID["incremental_forgetting"]], budget_s=90, seeds=3)
+    assert [r.seed for r in runs] == [0, 1, 2] and {r.spec.kind for r in runs} == {"incremental"}
+    defaults = IncrementalConfig()
+    for run in runs:
+        assert run.config["strategies"] == ["sequential", "replay", "joint"] and run.config["scenario"] == "class"
+        assert run.config["epochs"] == defaults.epochs and run.config["memory_per_class"] == 20

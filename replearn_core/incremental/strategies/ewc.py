@@ -22,7 +22,8 @@ class EWC(Strategy):
     title = "EWC (Elastic Weight Consolidation)"
     paper = "Kirkpatrick et al. 2017, Overcoming catastrophic forgetting in neural networks, " \
             "https://arxiv.org/abs/1612.00796"
-    formula = r"\mathcal{L}_t = \mathcal{L}_{CE}(D_t) + \frac{\lambda}{2}\sum_{k<t}\sum_i F_{k,i}\,(\theta_i - \theta^*_{k,i})^2"
+    formula = (r"\mathcal{L}_t = \mathcal{L}_{CE}(D_t) + \frac{\lambda}{2}\sum_{k<t}\sum_i F_{k,i}\,"
+               r"(\theta_i - \theta^*_{k,i})^2")
     options = (setting(IncrementalConfig, "ewc_lambda", "EWC: penalty weight λ",
                        "How strongly weights important to earlier tasks are held in place.", low=0.0,
                        high=1e7, format="%.0f"),

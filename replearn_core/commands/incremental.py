@@ -1,0 +1,99 @@
+"""``python -m replearn_core incremental``: learn a dataset's classes task after task with several strategies,
+print the accuracy matrices and the comparison table."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+HELP = "incremental learning: sequential, joint, replay, LwF and EWC compared task after task (forgetting)"
+
+_FLAG_HELP = {
+    "dataset": "dataset whose classes are split into tasks: digits, shapes, printed-digits, ... or folder:PATH",
+    "scenario": "class (one growing head), task (the task is given at test time) or both",
+    "encoder": "where the encoder starts: random, RUN_ID of a finished ssl/supervised/metric run, or file:PATH",
+}
+_OPTIONAL = {"max_train_images": int, "time_budget_s": float, "device": str}
+
+
+def add_arguments(p) -> None:
+    from replearn_core.incremental import STRATEGIES, IncrementalConfig
+
+    defaults = IncrementalConfig()
+    comments = _field_comments()
+    for f in fields(IncrementalConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{_FLAG_HELP.get(f.name) or comments.get(f.name, f.name)} (default: {default})"
+        if f.name == "strategies":
+            own = "; ".join(f"{key}: {', '.join('--' + o.name.replace('_', '-') for o in s.options)}"
+                            for key, s in STRATEGIES.items() if s.options)
+            p.add_argument(flag, default=",".join(default),
+                           help=f"comma-separated: {', '.join(STRATEGIES)} (default: {','.join(default)}); "
+                                f"their own settings: {own}")
+            continue
+        kind = _OPTIONAL.get(f.name, type(default))
+        p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _field_comments() -> dict[str, str]:
+    import inspect
+
+    from replearn_core.incremental import config
+
+    out = {}
+    for line in inspect.getsource(config.IncrementalConfig).splitlines():
+        stripped = line.strip()
+        if ":" in stripped and "#" in stripped and not stripped.startswith(("#", "def", "@")):
+            out[stripped.split(":", 1)[0]] = stripped.split("#", 1)[1].strip()
+    return out
+
+
+def validate(args):
+    """The checked comparison (an IncrementalConfig): ranges, names, the dataset and its task split, the memory."""
+    from replearn_core.incremental import IncrementalConfig
+    from replearn_core.incremental.lab import check_comparison
+
+    values = {f.name: getattr(args, f.name) for f in fields(IncrementalConfig)}
+    values["strategies"] = [s.strip() for s in str(values["strategies"]).split(",") if s.strip()]
+    return check_comparison(IncrementalConfig.from_dict(values))
+
+
+def run(args) -> int:
+    from replearn_core.commands.progress import ProgressBar, run_in_foreground
+    from replearn_core.runs.store import RunStore
+
+    config = getattr(args, "config", None) or validate(args)
+    store = RunStore()
+    run_id = store.create_run("incremental", config.to_dict(),
+                              name=f"incremental {config.scenario} {','.join(config.strategies)} on {config.dataset}")
+    bar = None if args.quiet else ProgressBar(1000, label=f"{config.dataset}, {config.n_tasks} tasks")
+
+    def on_log(step, metrics):
+        if bar is not None:
+            run = store.get_run(run_id)
+            bar.update(int(run.progress * 1000), (run.message or "")[:70])
+
+    code = run_in_foreground(store, run_id, on_log, bar, args.json, ())
+    run = store.get_run(run_id)
+    if not args.json and run.status == "finished":
+        print(results_text(run.summary))
+    return code
+
+
+def results_text(summary: dict) -> str:
+    """Each accuracy matrix, then the comparison table, as plain text."""
+    lines = [f"tasks: {' | '.join(','.join(names) for names in summary.get('tasks', []))}"]
+    for scenario, by_key in summary.get("results", {}).items():
+        for key, result in by_key.items():
+            lines.append(f"\n{scenario}-incremental · {key}: accuracy matrix (row: after task t, column: task j)")
+            for t, row in enumerate(result["matrix"]):
+                lines.append(f"  after {t + 1}: " + " ".join(f"{v:5.2f}" for v in row))
+    lines.append(f"\n{'scenario':>9} {'strategy':>10} {'avg acc':>8} {'forgetting':>10} {'BWT':>7} {'time (s)':>9}")
+    for row in summary.get("table", []):
+        def f(v, spec):
+            return format(v, spec) if v is not None else "-".rjust(int(spec.split(".")[0][1:] or 0))
+        lines.append(f"{row['scenario']:>9} {row['strategy']:>10} {f(row['average_accuracy'], '>8.3f')} "
+                     f"{f(row['mean_forgetting'], '>10.3f')} {f(row['bwt'], '>+7.3f')} {row['train_time_s']:>9.1f}")
+    return "\n".join(lines)
