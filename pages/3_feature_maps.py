@@ -1,9 +1,10 @@
-"""Feature maps: t-SNE, UMAP and PCA of what a run learned, side by side, with scores under each map."""
+"""Feature maps: t-SNE, UMAP and PCA of what a run learned, side by side, up to 100,000 points, with scores under
+each map; the map viewer shows images, neighbours in feature space and selections (ui/feature_map_view.py)."""
 
 import streamlit as st
 
 from replearn_core.checkpoints import checkpoint_artifacts
-from replearn_core.projection import PROJECTIONS, start_warm_up
+from replearn_core.projection import MAX_POINTS, PROJECTIONS, fits, max_points, projection_ready, start_warm_up
 from replearn_core.runs import access
 from ui.common import live_fragment, refresh_seconds, run_label
 from ui.feature_map_view import draw_map
@@ -13,6 +14,7 @@ from ui.options import option_controls
 from ui.panels import open_page
 from ui.presets import preset
 
+POINTS = (500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
 warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
 # a student maps their own, shared and reference runs only; mapping needs no training worker
 page = open_page("maps.title", t("maps.caption"), warm_worker=False)
@@ -43,7 +45,8 @@ names = list(PROJECTIONS)  # UMAP first: the default
 method = c1.radio(t("maps.projection"), names, horizontal=True,  # ?projection=pca: a lesson's choice
                   index=names.index(preset("projection", names[0], choices=names.__contains__)),
                   format_func=lambda m: PROJECTIONS[m].title, help=t("maps.projection_help"))
-points = c2.select_slider(t("maps.points"), [500, 1000, 2000, 5000, 10000], value=5000, help=t("maps.points_help"))
+points = c2.select_slider(t("maps.points"), [p for p in POINTS if p <= MAX_POINTS], value=5000,
+                          format_func="{:,}".format, help=t("maps.points_help"))
 split = c3.radio(t("maps.images"), ["test", "all"], horizontal=True,
                  format_func={"test": t("maps.split_test"), "all": t("maps.split_all")}.get,
                  help=t("maps.images_help"))
@@ -54,8 +57,13 @@ if not projection.places_new_points:
     st.info(t("maps.tsne_note"), icon="ℹ️")
 animate = projection.animates and st.toggle(t("maps.animate"), help=t("maps.animate_help"))
 live = st.toggle(t("maps.live"), value=True, help=t("maps.live_help", seconds=f"{refresh_seconds():g}"))
-if not warm["done"]:
-    st.caption(t("maps.preparing"))
+# what this machine maps at this size within a minute (the engine's estimate)
+fitting = [t("maps.fit_item", title=p.title, limit=f"{max_points(name):,}") for name, p in PROJECTIONS.items()
+           if fits(name, points)]
+st.caption(t("maps.fits", n=f"{points:,}", fits=", ".join(fitting) or t("maps.fits_none")))
+if not fits(method, points):
+    st.warning(t("maps.too_many_for", title=projection.title, limit=f"{max_points(method):,}"))
+    st.stop()
 
 if not chosen:
     st.info(t("maps.pick"))
@@ -63,13 +71,17 @@ if not chosen:
 
 
 any_active = any(run.active for run in access.get_runs(store, page.user, [options[c] for c in chosen]).values())
+# while t-SNE or UMAP compiles the maps are PCA; the fragment looks again every 2 s and draws the real map
+compiling = projection.warms_up and not projection_ready(method)
 
 
-@live_fragment(run_every=refresh_seconds() if live and any_active else None)
+@live_fragment(run_every=2.0 if compiling else refresh_seconds() if live and any_active else None)
 def maps():
     columns = st.columns(len(chosen))
     for slot, (column, label) in enumerate(zip(columns, chosen)):
         draw_map(page, column, options[label], method, params, points, split, animate, slot)
+    if compiling and projection_ready(method):  # the real maps are drawn: stop looking every 2 s
+        st.rerun()
 
 
 maps()

@@ -1,9 +1,11 @@
-"""Plotly figures for feature maps: one trace per class (so the legend toggles classes), and the
-t-SNE animation. Drawing only; nothing here computes a map."""
+"""Drawing feature maps: the map viewer (``viewer/index.html``, one self-contained page of HTML and JavaScript,
+built here with its data: :func:`viewer_data`, :func:`viewer_html`), Plotly figures (one trace per class, so the
+legend toggles classes) and the t-SNE animation. Drawing only; nothing here computes a map."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import plotly.express as px
@@ -121,34 +123,106 @@ def thumbnail_atlas(images, tile: int = 32, columns: int = 100) -> tuple[bytes, 
     return buf.getvalue(), columns
 
 
-def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
-    """A self-contained canvas scatter (no external scripts) that shows the image under the mouse; its legend
-    chips hide and show classes.
+VIEWER_DIR = Path(__file__).parent / "viewer"  # index.html: the map viewer, also served as a Streamlit component
+SPRITES_UP_TO = 20_000  # maps this large carry every thumbnail in one sprite sheet; larger ones fetch on demand
+IMAGES_ON_MAP_UP_TO = 2_000  # the viewer starts with images drawn on the map up to this many points
+VIEWER_TEXT = ("pan", "box", "lasso", "images", "density", "clusters", "search", "reset", "clear", "by_class",
+               "by_domain", "legend_hint", "label", "image", "loading", "neighbours_title", "distance", "selected",
+               "matches", "no_match", "finding", "loaded")
+GROUP_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]  # source, target (a domain adaptation run's points)
 
-    Plotly cannot show images in its hover labels, so this view draws the points on an HTML canvas and,
-    on mouse move, the nearest point's thumbnail (cut from one sprite sheet), class and image index.
-    """
+
+def _b64(array: np.ndarray) -> str:
     import base64
+
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
+
+
+def map_key(fmap: FeatureMap) -> str:
+    """Names one drawn map: the viewer reloads its arrays only when this changes."""
     import hashlib
     import json
 
-    key = (fmap.source, fmap.checkpoint, fmap.method, json.dumps(fmap.params, sort_keys=True), height,
-           hashlib.sha1(fmap.coords.tobytes() + fmap.indices.tobytes()).hexdigest())
-    if key in _HOVER_CACHE:  # live pages redraw every few seconds: do not rebuild the same sprite sheet
+    digest = hashlib.sha1(np.ascontiguousarray(fmap.coords, dtype=np.float32).tobytes()
+                          + np.ascontiguousarray(fmap.indices).tobytes())
+    digest.update(json.dumps([fmap.source, fmap.checkpoint, fmap.method, fmap.params, fmap.split],
+                             sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def viewer_data(fmap: FeatureMap, images=None, height: int = 520, lang: str = "en", density: bool = True,
+                clusters: bool = True) -> dict:
+    """Everything the map viewer draws, compactly: the engine's browser payload (coordinates float32, labels
+    uint16, image numbers int32 and the hover grid's arrays, as little-endian base64, :func:`browser_payload`),
+    the colours, the density grid (uint8 base64, :func:`density_grid`), the k-means cluster labels
+    (:func:`map_clusters`), the viewer's words in ``lang``, and for maps of at most :data:`SPRITES_UP_TO` points
+    with ``images`` (uint8 (N, 3, H, W)) one JPEG sprite sheet of every thumbnail. Larger maps send no image:
+    the viewer asks for the ones it shows (:func:`thumbnails`).
+
+    100,000 points without images: about 2.5 MB of text, against ~6 MB for the coordinates alone as JSON numbers.
+    """
+    from replearn_core.projection.explore import browser_payload, density_grid, map_clusters
+
+    n = len(fmap.coords)
+    data = browser_payload(fmap)
+    data.update(key=map_key(fmap), colours=class_colors(len(fmap.class_names)), height=int(height),
+                group_colours=GROUP_COLOURS, images_on_map_up_to=IMAGES_ON_MAP_UP_TO,
+                text={key: translate(f"viewer.{key}", lang) for key in VIEWER_TEXT})
+    if density and n:
+        grid = density_grid(fmap.coords, size=128)
+        values = np.clip(np.round(grid["values"] * 255), 0, 255).astype(np.uint8)  # (size, size) rows bottom to top
+        data["density"] = {k: grid[k] for k in ("x0", "y0", "x1", "y1", "size")}
+        data["density"].update(values=_b64(values), thresholds=[float(v) for v in grid["thresholds"]])
+    if clusters and n >= 2:
+        found = map_clusters(fmap.coords, n_clusters=int(np.clip(len(fmap.class_names), 2, 20)),
+                             labels=fmap.labels, class_names=fmap.class_names)
+        data["clusters"] = {"centres": found["centres"].astype(float).round(5).tolist(),
+                            "names": [str(name) for name in found["names"]],
+                            "purity": found["purity"].astype(float).round(3).tolist()}
+    if images is not None and 0 < n <= SPRITES_UP_TO:
+        import base64
+
+        tile = 32 if n <= 5000 else 24
+        sheet, columns = thumbnail_atlas(images, tile)
+        data["sprites"] = {"jpeg": base64.b64encode(sheet).decode(), "tile": tile, "columns": columns}
+    return data
+
+
+def viewer_html(data: dict) -> str:
+    """The viewer as one standalone page (no external script, style or fetch) with ``data``
+    (:func:`viewer_data`) in it. The data goes in last, as script-safe JSON (:func:`script_json`), so nothing in it
+    is ever read as markup; the script shows every name with textContent or draws it on the canvas."""
+    template = (VIEWER_DIR / "index.html").read_text(encoding="utf-8")
+    return template.replace("/*__DATA__*/null", script_json(data), 1)
+
+
+def thumbnails(fmap: FeatureMap, positions, size: int = 64) -> dict[str, str]:
+    """{position: PNG as base64} of the map's points at ``positions`` (what the viewer asks for on hover, for a
+    point's neighbours and a selection when the map has no sprite sheet). Images smaller than ``size`` are sent
+    as they are; larger ones are shrunk to ``size``."""
+    import base64
+
+    from replearn_core.projection.maps import map_images
+
+    positions = [int(p) for p in positions]
+    if not positions:
+        return {}
+    images = map_images(fmap, positions)
+    if images.shape[-1] > size:
+        from replearn_core.data import resize_uint8
+
+        images = resize_uint8(images, size)
+    return {str(p): base64.b64encode(png_bytes(np.asarray(image))).decode() for p, image in zip(positions, images)}
+
+
+def hover_map_html(fmap: FeatureMap, images, height: int = 520, lang: str = "en") -> str:
+    """The map viewer as a standalone page (the map, its images, hover, zoom, selection, density and clusters;
+    without the Streamlit round trip a click shows the neighbours on the map only). Cached per map: live pages
+    redraw every few seconds."""
+    key = (map_key(fmap), height, lang)
+    if key in _HOVER_CACHE:
         return _HOVER_CACHE[key]
-    tile = 32 if len(fmap.coords) <= 5000 else 24
-    atlas, columns = thumbnail_atlas(images, tile)
-    xy = fmap.coords.astype(np.float64)
-    lo, span = xy.min(0), np.maximum(np.ptp(xy, axis=0), 1e-9)
-    data = {"x": np.round((xy[:, 0] - lo[0]) / span[0], 5).tolist(),
-            "y": np.round((xy[:, 1] - lo[1]) / span[1], 5).tolist(),
-            "label": fmap.labels.astype(int).tolist(), "index": fmap.indices.astype(int).tolist(),
-            "names": list(fmap.class_names), "colors": class_colors(len(fmap.class_names)),
-            "columns": columns, "tile": tile, "aspect": float(span[1] / span[0])}
-    # the data (class names are folder names a student chose) goes in last, as script-safe JSON, so nothing in it
-    # is ever read as markup or as another placeholder; the script shows names with textContent only
-    html = _HOVER_TEMPLATE.replace("__ATLAS__", base64.b64encode(atlas).decode()).replace(
-        "__HEIGHT__", str(height - 20)).replace("__DATA__", script_json(data))
+    html = viewer_html(viewer_data(fmap, images, height, lang))
     if len(_HOVER_CACHE) >= 8:
         _HOVER_CACHE.pop(next(iter(_HOVER_CACHE)))
     _HOVER_CACHE[key] = html
@@ -156,61 +230,3 @@ def hover_map_html(fmap: FeatureMap, images, height: int = 520) -> str:
 
 
 _HOVER_CACHE: dict[tuple, str] = {}
-
-
-_HOVER_TEMPLATE = """<div id="legend" style="font:12px sans-serif;margin-bottom:4px"></div>
-<div style="position:relative;font:12px sans-serif">
-<canvas id="map" style="width:100%;height:__HEIGHT__px;cursor:crosshair"></canvas>
-<div id="tip" style="position:absolute;display:none;background:#fff;border:1px solid #bbb;border-radius:4px;
-padding:4px;pointer-events:none;box-shadow:0 2px 6px rgba(0,0,0,.2)"><canvas id="thumb" width="96" height="96"
-style="image-rendering:pixelated;display:block"></canvas>
-<div id="lab"><b id="lab-name"></b><span id="lab-info"></span><br><span id="lab-image"></span></div></div></div>
-<script>
-const D = __DATA__;
-const atlas = new Image(); atlas.src = "data:image/jpeg;base64,__ATLAS__";
-const c = document.getElementById("map"), g = c.getContext("2d");
-const tip = document.getElementById("tip"), th = document.getElementById("thumb").getContext("2d");
-const labName = document.getElementById("lab-name"), labInfo = document.getElementById("lab-info");
-const labImage = document.getElementById("lab-image");
-let P = [];
-const hidden = new Set();
-const legend = document.getElementById("legend");
-D.names.forEach((name, c) => {
-  const chip = document.createElement("span");
-  chip.style.cssText = "display:inline-block;margin:0 8px 2px 0;cursor:pointer;user-select:none";
-  const dot = document.createElement("span");
-  dot.style.cssText = "display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:3px";
-  dot.style.background = D.colors[c];
-  chip.append(dot, document.createTextNode(name));
-  chip.title = "click to hide or show this class";
-  chip.onclick = () => { if (hidden.has(c)) hidden.delete(c); else hidden.add(c);
-    chip.style.opacity = hidden.has(c) ? 0.35 : 1; layout(); };
-  legend.appendChild(chip);
-});
-function layout() {
-  c.width = c.clientWidth; c.height = c.clientHeight;
-  const m = 12, w = c.width - 2 * m, h = c.height - 2 * m;
-  let sx = w, sy = w * D.aspect; if (sy > h) { sy = h; sx = h / D.aspect; }
-  const ox = m + (w - sx) / 2, oy = m + (h - sy) / 2;
-  P = D.x.map((x, i) => [ox + x * sx, oy + (1 - D.y[i]) * sy]);
-  g.clearRect(0, 0, c.width, c.height); g.globalAlpha = 0.8;
-  const r = D.x.length > 2000 ? 2 : 3;
-  P.forEach((p, i) => { if (hidden.has(D.label[i])) return; g.fillStyle = D.colors[D.label[i]]; g.beginPath(); g.arc(p[0], p[1], r, 0, 6.283); g.fill(); });
-}
-c.addEventListener("mousemove", e => {
-  const b = c.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
-  let best = -1, bd = 144;
-  for (let i = 0; i < P.length; i++) { if (hidden.has(D.label[i])) continue; const dx = P[i][0] - mx, dy = P[i][1] - my, d = dx * dx + dy * dy;
-    if (d < bd) { bd = d; best = i; } }
-  if (best < 0) { tip.style.display = "none"; return; }
-  const t = D.tile, col = best % D.columns, row = Math.floor(best / D.columns);
-  th.imageSmoothingEnabled = false; th.clearRect(0, 0, 96, 96); th.drawImage(atlas, col * t, row * t, t, t, 0, 0, 96, 96);
-  labName.textContent = D.names[D.label[best]];
-  labInfo.textContent = " (label " + D.label[best] + ")";
-  labImage.textContent = "image " + D.index[best];
-  tip.style.display = "block";
-  tip.style.left = Math.min(mx + 14, c.width - 110) + "px"; tip.style.top = Math.max(my - 60, 0) + "px";
-});
-c.addEventListener("mouseleave", () => { tip.style.display = "none"; });
-window.addEventListener("resize", layout); layout();
-</script>"""

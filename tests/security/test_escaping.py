@@ -65,12 +65,14 @@ def test_the_hover_map_of_hostile_class_names_holds_no_markup_of_theirs():
     parsed = Elements()
     parsed.feed(page)
     assert [tag for tag, _ in parsed.tags if tag == "script"] == ["script"]  # one script: the map's own
-    assert {tag for tag, _ in parsed.tags} <= {"div", "canvas", "script", "b", "span", "br"}
+    assert {tag for tag, _ in parsed.tags} <= {"html", "head", "meta", "title", "style", "body", "div", "canvas",
+                                              "script", "b", "span", "br", "button", "label", "input", "select"}
     assert not [attrs for _, attrs in parsed.tags if any(name.startswith("on") for name in attrs)]
     script = parsed.scripts[0]
     assert "innerHTML" not in script and "outerHTML" not in script and "insertAdjacentHTML" not in script
-    data = json.loads(re.search(r"const D = (\{.*?\});\n", script).group(1))
-    assert data["names"] == HOSTILE  # shown as typed, through textContent / text nodes
+    data = json.loads(re.search(r"const EMBEDDED = (\{.*?\});\n", script).group(1))
+    assert data["class_names"] == HOSTILE  # shown as typed, through textContent / text nodes
+    assert set(data["clusters"]["names"]) <= set(HOSTILE)  # cluster labels: drawn on the canvas, as text
     assert "textContent" in script and "createTextNode" in script
 
 
