@@ -137,7 +137,7 @@ def test_hostile_names_run_no_script_on_any_page_that_shows_them(tmp_path, data_
                       ("transfer", translate("transfer.recommendation", "en")),
                       ("metric_learning", shown),
                       ("teacher", translate("teacher.runs", "en")),
-                      (f"feature_maps?run={runs['ssl']}&projection=pca", translate("maps.hover_hint", "en"))]
+                      (f"feature_maps?run={runs['ssl']}&projection=pca", translate("maps.viewer_hint", "en"))]
             for path, text in visits:
                 name = path.split("?")[0]
                 try:
