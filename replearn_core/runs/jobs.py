@@ -58,7 +58,11 @@ def execute_run(store: RunStore, run_id: str, on_log=None, device=None) -> dict:
     and do not raise; any other error is recorded as failed and re-raised.
     """
     run = store.get_run(run_id)
-    device = device or pick_device(run.config.get("device"))
+    try:
+        device = device or pick_device(run.config.get("device"))
+    except ValueError as exc:  # a device this worker lacks (cuda on a CPU machine): the run fails and says so
+        store.finish(run_id, "failed", error=message_of(exc))
+        raise
     if run.status == "queued":
         store.mark_running(run_id, describe(device))
     else:

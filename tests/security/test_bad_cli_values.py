@@ -108,3 +108,18 @@ def test_a_folder_holding_one_image_is_refused_before_training(capsys, tmp_path)
 
 def test_a_hostile_value_cannot_forge_a_second_line(capsys):
     refused_in_process(capsys, "train", *TINY, "--dataset", "shapez\nrun finished\x1b[2K", words=("shapez",))
+
+
+def test_a_queued_run_asking_for_a_device_the_worker_lacks_fails_and_says_so(store, monkeypatch):
+    """From a page the device is only checked by name (the worker may be another machine): a worker without it
+    ends the run as failed with the device's message, instead of leaving it queued."""
+    import torch
+
+    from replearn_core.runs.jobs import execute_run
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    run_id = store.create_run("ssl", {"method": "simclr", "dataset": "shapes", "device": "cuda"})
+    with pytest.raises(ValueError, match="CUDA"):
+        execute_run(store, run_id)
+    run = store.get_run(run_id)
+    assert run.status == "failed" and "CUDA" in str(run.error)
