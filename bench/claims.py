@@ -5,9 +5,9 @@
     .venv/bin/python bench/claims.py --budget-s 3 --seeds 1 --max-train-images 256   # a smoke run (~1 min)
     .venv/bin/python bench/claims.py --list             # the claims, their rules and the runs they need
 
-What each claim needs is declared in replearn_core/claims/catalogue.py: ordinary "ssl", "metric" and "transfer" runs
-with the engine's default configurations (only the time budget of the self-supervised runs and the seeds
-are set here), executed in this process by the same jobs as the app's, except that each self-supervised
+What each claim needs is declared in replearn_core/claims/catalogue.py: ordinary "ssl", "metric", "incremental"
+and "transfer" runs with the engine's default configurations (only the time budget of the self-supervised runs
+and the seeds are set here), executed in this process by the same jobs as the app's, except that each self-supervised
 run gets a fresh process so that its peak memory can be read. Runs shared by several claims run once.
 Seeds: runs under a minute (transfers, baselines) get ``--seeds``; self-supervised runs get ``--ssl-seeds``
 (default 1 when the budget is a minute or more). The verdict rules and their thresholds are printed with
@@ -61,7 +61,8 @@ def main() -> int:
             p.error("a smoke table (--max-train-images) is not to be shipped; leave out --publish")
         small = {"max_train_images": args.max_train_images, "eval_images": 200, "knn_bank_images": args.max_train_images}
         overrides = {"ssl": small, "transfer": {"max_train_images": args.max_train_images, "eval_images": 200},
-                     "metric": {**small, "epochs": 1}}
+                     "metric": {**small, "epochs": 1},
+                     "incremental": {"max_train_images": args.max_train_images, "eval_images": 200}}
     plan = plan_runs(claims, args.budget_s, args.seeds, args.ssl_seeds, overrides)
     if args.list:
         for claim in claims:

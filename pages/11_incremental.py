@@ -39,9 +39,11 @@ with st.sidebar:
         encoder = st.selectbox(t("inc.encoder"), list(starts), format_func=starts.get, help=t("inc.encoder_help"))
         backbone = st.selectbox(t("lab.backbone"), list(BACKBONES), list(BACKBONES).index(defaults.backbone),
                                 help=t("inc.backbone_help"), disabled=encoder != "random")
+        # digits' own 8 px by default, 32 for other images, an encoder run's own size when starting from one
         own_size = runs[encoder].config.get("image_size") if encoder in runs else None
-        image_size = st.select_slider(t("common.image_size"), [8, 16, 32, 64], own_size or defaults.image_size,
-                                      key=f"inc_size_{encoder}", help=t("inc.image_size_help"))
+        size = own_size or (defaults.image_size if dataset == defaults.dataset else 32)
+        image_size = st.select_slider(t("common.image_size"), [8, 16, 32, 64], size if size in (8, 16, 32, 64) else 32,
+                                      key=f"inc_size_{encoder}_{dataset}", help=t("inc.image_size_help"))
 
 st.markdown(t("inc.scenarios_explained"))
 for key in strategies:

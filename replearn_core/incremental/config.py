@@ -31,7 +31,7 @@ class IncrementalConfig(RunConfig):
     epochs: int = 10  # passes over each task's training images (joint: over everything seen so far)
     batch_size: int = 64  # new images per step (replay adds as many from its memory)
     lr: float = 1e-3  # Adam learning rate (van de Ven & Tolias 2019's), a fresh optimizer for each task
-    image_size: int = 16  # pixels a side (digits has 8×8 to give); from an encoder run, use the run's own size
+    image_size: int = 8  # pixels a side: digits' own 8×8 (photos, shapes and a lab run's encoder: 32)
     memory_per_class: int = 20  # replay: M training images kept per class seen
     lwf_weight: float = 1.0  # LwF: weight of the distillation loss beside the new task's cross-entropy
     lwf_temperature: float = 2.0  # LwF: softmax temperature T of the distillation
