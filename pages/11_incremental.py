@@ -68,7 +68,7 @@ if past:
 
 
 def show_results(run):
-    results = results_of(run, page.store)
+    results = results_of(run, page.store, page.user)
     n_tasks = int(run.config.get("n_tasks", defaults.n_tasks))
     if run.summary.get("tasks"):
         st.caption(t("inc.tasks_are", tasks=" · ".join(f"{i + 1}: {', '.join(names)}"
@@ -94,7 +94,8 @@ def show_results(run):
                           width="stretch", key=f"matrix_{run.id}_{scenario_key}")
         after = right.slider(t("inc.map_after"), 1, max(done, 2), done, key=f"map_{run.id}_{scenario_key}",
                              help=t("inc.map_help"), disabled=done < 2)
-        fig = feature_map_figure(page.store, run.id, scenario_key, chosen, after, title=t("inc.map_title", task=after))
+        fig = feature_map_figure(page.store, run.id, scenario_key, chosen, after, title=t("inc.map_title", task=after),
+                                 user=page.user)
         if fig is not None:
             right.plotly_chart(fig, width="stretch", key=f"fmap_{run.id}_{scenario_key}_{chosen}")
     if run.status == "finished" and run.summary.get("table"):

@@ -73,11 +73,13 @@ def comparison_label(run: Run) -> str:
            f"{run.status}"
 
 
-def live_matrices(store: RunStore, run_id: str) -> dict[str, dict[str, list[list[float]]]]:
-    """{scenario: {strategy: accuracy matrix so far}} from the run's logged cells: a running comparison's
-    matrices fill in row by row, cell by cell."""
+def live_matrices(store: RunStore, run_id: str, user=None) -> dict[str, dict[str, list[list[float]]]]:
+    """{scenario: {strategy: accuracy matrix so far}} from the run's logged cells, if the user may see the run
+    (default: the local user): a running comparison's matrices fill in row by row, cell by cell."""
+    from replearn_core.runs.access import LOCAL, run_metrics
+
     cells: dict[tuple[str, str], dict[tuple[int, int], float]] = {}
-    for key, (steps, values) in store.metrics(run_id).items():
+    for key, (steps, values) in run_metrics(store, user or LOCAL, run_id).items():
         parts = key.split("/")
         if len(parts) != 4 or parts[0] != "acc":
             continue
@@ -91,11 +93,12 @@ def live_matrices(store: RunStore, run_id: str) -> dict[str, dict[str, list[list
     return out
 
 
-def results_of(run: Run, store: RunStore) -> dict[str, dict[str, dict]]:
+def results_of(run: Run, store: RunStore, user=None) -> dict[str, dict[str, dict]]:
     """{scenario: {strategy: summary of its matrix}}: the finished run's summary, else what has been logged."""
     if run.status == "finished" and run.summary.get("results"):
         return run.summary["results"]
-    return {s: {k: summarise(m) for k, m in by_key.items()} for s, by_key in live_matrices(store, run.id).items()}
+    return {s: {k: summarise(m) for k, m in by_key.items()}
+            for s, by_key in live_matrices(store, run.id, user).items()}
 
 
 def strategy_title(key: str) -> str:
@@ -147,19 +150,21 @@ def forgetting_figure(results: dict[str, dict], title: str, x_label: str = "task
 
 
 def feature_map_figure(store: RunStore, run_id: str, scenario: str, strategy: str, task: int,
-                       class_names: list[str] | None = None, title: str = "") -> go.Figure | None:
+                       class_names: list[str] | None = None, title: str = "", user=None) -> go.Figure | None:
     """The PCA map of the encoder's features of the test images of the tasks seen after ``task`` (1-based),
-    coloured by class; None when the run has not stored it (yet)."""
+    coloured by class, if the user may see the run; None when the run has not stored it (yet)."""
     from safetensors.torch import load_file
 
-    artifact = next((a for a in store.artifacts(run_id, kind="feature_map") if a.name == f"map_{scenario}_{strategy}"),
-                    None)
+    from replearn_core.runs.access import LOCAL, run_artifacts
+
+    artifact = next((a for a in run_artifacts(store, user or LOCAL, run_id, kind="feature_map")
+                     if a.name == f"map_{scenario}_{strategy}"), None)
     if artifact is None or not artifact.path.exists():
         return None
     data = load_file(str(artifact.path))
     if f"coords_{task}" not in data:
         return None
-    xy, units = data[f"coords_{task}"].numpy(), data[f"units_{task}"].numpy()
+    xy, units = data[f"coords_{task}"].numpy(), data[f"units_{task}"].long().numpy()
     fig = go.Figure()
     for unit in sorted(set(units.tolist())):
         m = units == unit
