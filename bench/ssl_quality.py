@@ -1,6 +1,6 @@
 """Quality of each self-supervised method: kNN accuracy at initialisation and after a fixed training time.
 
-    .venv/bin/python bench/ssl_quality.py                         # 10 methods × 3 datasets, 120 s each
+    .venv/bin/python bench/ssl_quality.py                         # every registered method × 3 datasets, 120 s each
     .venv/bin/python bench/ssl_quality.py --budget-s 30 --datasets shapes --methods simclr,byol
     .venv/bin/python bench/ssl_quality.py --backbone resnet18_cifar --budget-s 300
     .venv/bin/python bench/ssl_quality.py --defaults            # each method's default run, as the lab starts it
@@ -37,7 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CIFAR = ROOT.parent / "shared" / "data" / "cifar10"
-METHODS = ["simclr", "moco", "byol", "simsiam", "barlow_twins", "rotation", "autoencoder", "mae", "vae", "jigsaw"]
+
+
+def registered_methods() -> list[str]:
+    """Every method of the lab's registry (replearn_core.ssl.methods.METHODS), in its order: the grid's rows."""
+    sys.path.insert(0, str(ROOT))
+    from replearn_core.ssl.methods import METHODS as REGISTRY
+
+    return list(REGISTRY)
+
+
 DATASETS = ["shapes", "digits", "cifar10-folder"]
 
 
@@ -56,7 +65,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=100_000,
                         help="epochs per run; the default is so large that the budget ends every run. Note the "
                              "schedule: warm-up is min(10%% of all steps, 100) steps, so a short budget ends inside it")
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
+    parser.add_argument("--methods", default="", help="comma-separated method names (default: every registered one)")
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated: " + ", ".join(DATASETS))
     parser.add_argument("--backbone", default="small_cnn", help="small_cnn, resnet18_cifar or resnet18")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -88,7 +97,7 @@ def main() -> int:
 
     device = pick_device()
     store = RunStore(scratch)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] or registered_methods()
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     print(f"device: {describe(device)}; backbone {args.backbone}; budget {args.budget_s:.0f} s per run, "
           f"at most {args.epochs} epochs; "
@@ -163,7 +172,8 @@ def run_defaults(args) -> int:
     sys.path.insert(0, str(ROOT))
     os.environ["REPLEARN_DATA"] = str(scratch)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if args.methods == ",".join(METHODS):  # the whole table: SimSiam without its stop-gradient too
+    if not methods:  # the whole table: every registered method, SimSiam without its stop-gradient too
+        methods = registered_methods()
         methods += list(VARIANTS)
         if (CIFAR / "train").is_dir() and not args.no_cifar:  # and SimCLR on real photos
             methods.append(CIFAR_ROW)

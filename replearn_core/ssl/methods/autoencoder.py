@@ -35,6 +35,7 @@ class Decoder(nn.Module):
 class DenoisingAutoencoder(SSLMethod):
     name = "autoencoder"
     title = "Denoising autoencoder"
+    order = 70
     paper = "Vincent et al. 2008, Extracting and Composing Robust Features with Denoising Autoencoders"
     summary = ("The encoder squeezes a noisy image into a feature vector and a decoder must rebuild the image "
                "from it. By default its colours are scrambled first and the decoder redraws only the image's "

@@ -1,11 +1,12 @@
 from replearn_core.options import Option
-from replearn_core.ssl.losses import barlow_twins
+from replearn_core.ssl.losses.barlow_twins import barlow_twins
 from replearn_core.ssl.methods.base import SSLMethod, mlp
 
 
 class BarlowTwins(SSLMethod):
     name = "barlow_twins"
     title = "Barlow Twins"
+    order = 50
     paper = "Zbontar et al. 2021, Barlow Twins: Self-Supervised Learning via Redundancy Reduction"
     summary = ("Make the cross-correlation matrix between the embeddings of two views as close to the "
                "identity as possible: each feature invariant to augmentation (diagonal = 1) and no two "

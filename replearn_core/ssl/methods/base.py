@@ -30,6 +30,8 @@ def mlp(dim_in: int, dim_hidden: int, dim_out: int, last_bn: bool = False) -> nn
 class SSLMethod(nn.Module):
     name = "base"
     title = "Base method"
+    order = 1000  # where the registry, the lab and the command line list it: lower first, then by name
+    short_title: str | None = None  # its name in tables and run titles where ``title`` is long (None: the title)
     paper = ""
     summary = ""  # two or three sentences shown on the page
     formula = ""  # LaTeX of the loss, shown on the page

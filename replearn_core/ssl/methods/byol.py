@@ -4,13 +4,14 @@ import math
 import torch
 
 from replearn_core.options import Option
-from replearn_core.ssl.losses import byol
+from replearn_core.ssl.losses.byol import byol
 from replearn_core.ssl.methods.base import SSLMethod, ema_update, mlp
 
 
 class BYOL(SSLMethod):
     name = "byol"
     title = "BYOL"
+    order = 30
     paper = "Grill et al. 2020, Bootstrap Your Own Latent"
     summary = ("No negatives at all: an online network predicts the projection that a target network, an "
                "exponential moving average of the online one, gives the other view. The predictor and "

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from replearn_core.options import Option
-from replearn_core.ssl.losses import permutation_cross_entropy
+from replearn_core.ssl.losses.jigsaw import permutation_cross_entropy
 from replearn_core.ssl.methods.base import SSLMethod
 
 
@@ -58,6 +58,8 @@ def inverse_permutations(permutations: torch.Tensor) -> torch.Tensor:
 class Jigsaw(SSLMethod):
     name = "jigsaw"
     title = "Jigsaw puzzles (拼图复原)"
+    order = 100
+    short_title = "Jigsaw"
     paper = "Noroozi & Favaro 2016, Unsupervised Learning of Visual Representations by Solving Jigsaw Puzzles"
     summary = ("A pretext task: cut each image into 2×2 tiles, shuffle them by one of a fixed set of "
                "permutations (chosen to differ from one another as much as possible) and make the network say "

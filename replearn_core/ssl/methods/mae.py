@@ -3,7 +3,7 @@ from torch import nn
 
 from replearn_core.augment import denormalize
 from replearn_core.backbones import TransformerBlock, VisionTransformer, sincos_positions
-from replearn_core.ssl.losses import masked_reconstruction
+from replearn_core.ssl.losses.masked_reconstruction import masked_reconstruction
 from replearn_core.options import Option
 from replearn_core.ssl.methods.base import SSLMethod
 
@@ -41,6 +41,8 @@ def random_masking(batch: int, tokens: int, ratio: float, generator: torch.Gener
 class MaskedAutoencoder(SSLMethod):
     name = "mae"
     title = "Masked autoencoder (MAE)"
+    order = 80
+    short_title = "MAE"
     paper = "He et al. 2022, Masked Autoencoders Are Scalable Vision Learners"
     summary = ("Cut the image into 4×4-pixel patches, hide most of them (75 % by default) and let a Vision "
                "Transformer see only the rest; a small decoder must paint the hidden patches back. The loss "

@@ -4,13 +4,15 @@ import torch
 import torch.nn.functional as F
 
 from replearn_core.options import Option
-from replearn_core.ssl.losses import info_nce
+from replearn_core.ssl.losses.info_nce import info_nce
 from replearn_core.ssl.methods.base import SSLMethod, ema_update, mlp
 
 
 class MoCo(SSLMethod):
     name = "moco"
     title = "MoCo v2"
+    order = 20
+    short_title = "MoCo"
     paper = "He et al. 2019 (MoCo) and Chen et al. 2020 (MoCo v2, Improved Baselines with Momentum Contrast)"
     summary = ("A query encoder learns to match each image's key, made by a slowly moving momentum copy "
                "of itself, against a queue of keys from earlier batches: many negatives without a huge batch.")

@@ -8,6 +8,7 @@ from replearn_core.ssl.methods.base import SSLMethod
 class RotationPrediction(SSLMethod):
     name = "rotation"
     title = "Rotation prediction"
+    order = 60
     paper = "Gidaris et al. 2018, Unsupervised Representation Learning by Predicting Image Rotations"
     summary = ("A pretext task: each image is rotated by 0, 90, 180 or 270 degrees and the network must "
                "say which. To do so it has to recognise objects and their usual orientation.")

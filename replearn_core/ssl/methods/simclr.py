@@ -1,10 +1,11 @@
-from replearn_core.ssl.losses import nt_xent
+from replearn_core.ssl.losses.nt_xent import nt_xent
 from replearn_core.ssl.methods.base import SSLMethod, mlp
 
 
 class SimCLR(SSLMethod):
     name = "simclr"
     title = "SimCLR"
+    order = 10
     paper = "Chen et al. 2020, A Simple Framework for Contrastive Learning of Visual Representations"
     summary = ("Two augmented views of each image are pulled together and pushed away from the views of "
                "every other image in the batch. Big batches (many negatives) and strong colour "

@@ -1,11 +1,12 @@
 from replearn_core.options import Option
-from replearn_core.ssl.losses import negative_cosine
+from replearn_core.ssl.losses.negative_cosine import negative_cosine
 from replearn_core.ssl.methods.base import SSLMethod, mlp
 
 
 class SimSiam(SSLMethod):
     name = "simsiam"
     title = "SimSiam"
+    order = 40
     paper = "Chen & He 2020, Exploring Simple Siamese Representation Learning"
     summary = ("BYOL without the momentum encoder: one network, a predictor on one branch and a "
                "stop-gradient on the other. Remove the stop-gradient (the switch below) and every image "

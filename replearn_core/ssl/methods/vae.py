@@ -3,7 +3,7 @@ from torch import nn
 
 from replearn_core.augment import denormalize
 from replearn_core.options import Option
-from replearn_core.ssl.losses import elbo
+from replearn_core.ssl.losses.elbo import elbo
 from replearn_core.ssl.methods.autoencoder import Decoder
 from replearn_core.ssl.methods.base import SSLMethod
 
@@ -11,6 +11,8 @@ from replearn_core.ssl.methods.base import SSLMethod
 class VariationalAutoencoder(SSLMethod):
     name = "vae"
     title = "Variational autoencoder (β-VAE)"
+    order = 90
+    short_title = "VAE"
     paper = ("Kingma & Welling 2014, Auto-Encoding Variational Bayes; Higgins et al. 2017, β-VAE: Learning Basic "
              "Visual Concepts with a Constrained Variational Framework")
     summary = ("The encoder gives each image a small cloud in a latent space (a mean and a spread per dimension) "
