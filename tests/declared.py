@@ -42,3 +42,18 @@ def declared_cards():
     return ([cls.card() for cls in METHODS.values()] + [m.card() for m in METRIC_METHODS.values()]
             + [m.card() for m in ADAPT_METHODS.values()] + [s.card() for s in STRATEGIES.values()]
             + [s.card() for s in INCREMENTAL_STRATEGIES.values()])
+
+
+def declared_texts() -> dict[str, str]:
+    """Every English text declared in code, by its catalogue key: each card's title and summary (and a method's
+    paper), each declared option's label and help, each claim's source, setting and explanations. Read from the
+    registries, so a new method, strategy or claim is covered without a line here; ``zh.json`` translates each
+    under the same key and ``en.json`` copies none."""
+    from replearn_core.claims.catalogue import CLAIMS
+
+    texts = {f"{card.key}.{part}": getattr(card, part) for card in declared_cards() for part in ("title", "summary")}
+    texts |= {f"{card.key}.paper": card.paper for card in declared_cards() if card.key.startswith("method.")}
+    texts |= {f"option.{namespace}.{o.name}.{part}": getattr(o, part)
+              for namespace, options in declared_option_groups() for o in options for part in ("label", "help")}
+    texts |= {key: text for claim in CLAIMS for key, text in claim.texts().items()}
+    return texts

@@ -20,9 +20,11 @@ collapse meter.
 
 from __future__ import annotations
 
-from replearn_core.claims.spec import (BASELINES, METHOD_NAMES, METRIC_VARIANTS, STRATEGY_NAMES, Claim, Measured,
-                                       Results, fraction_label, incremental_run, metric_run, ssl_run, transfer_run)
+from replearn_core.claims.spec import (BASELINES, METRIC_VARIANTS, STRATEGY_NAMES, Claim, Measured, Results,
+                                       fraction_label, incremental_run, method_name, metric_run, ssl_run,
+                                       transfer_run)
 from replearn_core.claims.verdicts import NOT_REPRODUCED, REVERSED, AllOf, Exceeds, levels
+from replearn_core.i18n import declare
 
 
 def choose_representation_learning(task_type: str, data_size: int) -> str:
@@ -55,7 +57,7 @@ STRATEGIES_FROM_SIMCLR = transfer_run(SSL["simclr"], TABLE_32_STRATEGIES, FRACTI
 
 
 def _name(method: str) -> str:
-    return METHOD_NAMES[method]
+    return method_name(method)
 
 
 def _per_seed(*columns: list) -> list[tuple]:
@@ -482,3 +484,4 @@ CLAIMS: list[Claim] = [SSL_VS_BASELINES, PRETRAINING_QUALITY, FINETUNING_QUALITY
                        DATA_EFFICIENCY, STRATEGY_COST, SCENARIOS, TRANSFER_SMALL_DATA, SIMSIAM_STOP_GRADIENT, ADVICE,
                        ARCFACE_BEST, FORGETTING]
 CLAIMS_BY_ID = {c.id: c for c in CLAIMS}
+declare({key: text for claim in CLAIMS for key, text in claim.texts().items()})  # their English lives here

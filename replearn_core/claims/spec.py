@@ -14,8 +14,6 @@ from typing import Callable
 from replearn_core.claims.verdicts import AllOf, Exceeds
 from replearn_core.i18n import DEFAULT_LANGUAGE, translate
 
-METHOD_NAMES = {"simclr": "SimCLR", "moco": "MoCo", "barlow_twins": "Barlow Twins", "byol": "BYOL",
-                "simsiam": "SimSiam", "mae": "MAE", "vae": "VAE", "jigsaw": "Jigsaw"}
 # metric-learning rows (the rows of bench/metric.py): key -> (method, options, name)
 METRIC_VARIANTS = {"triplet-batch_hard": ("triplet", {"mining": "batch_hard"}, "triplet (batch-hard)"),
                    "triplet-batch_all": ("triplet", {"mining": "batch_all"}, "triplet (batch-all)"),
@@ -24,6 +22,14 @@ METRIC_VARIANTS = {"triplet-batch_hard": ("triplet", {"mining": "batch_hard"}, "
                    "supcon": ("supcon", {}, "SupCon")}
 STRATEGY_NAMES = {"linear": "feature extraction", "full": "full fine-tuning", "llrd": "layer-wise LR",
                   "scratch": "from scratch"}
+
+
+def method_name(method: str) -> str:
+    """A self-supervised method's name in the claims' tables and run titles: its registry's short title."""
+    from replearn_core.ssl.methods import METHODS
+
+    cls = METHODS.get(method)
+    return (cls.short_title or cls.title) if cls else method
 
 
 def fraction_label(fraction: float) -> str:
@@ -49,7 +55,7 @@ class RunSpec:
 def ssl_run(method: str, **options) -> RunSpec:
     """A self-supervised run of a method with the engine's defaults (options: method-specific switches)."""
     suffix = "".join(f"-{k}={v}" for k, v in sorted(options.items()))
-    title = METHOD_NAMES.get(method, method) + "".join(
+    title = method_name(method) + "".join(
         f" without {k.replace('_', '-')}" if v is False else f" {k}={v}" for k, v in sorted(options.items()))
     config = {"method": method, **({"options": dict(options)} if options else {})}
     from replearn_core.ssl.methods import METHODS
@@ -159,6 +165,13 @@ class Claim:
     measure: Callable[[Results], Measured]
     rule: Exceeds | AllOf
     why: dict[str, str]  # verdict → one sentence; may use {detail}, {budget_s}, {dataset} and the measured facts
+
+    def texts(self) -> dict[str, str]:
+        """Its English by catalogue key (``claim.<id>.source|setting|why.<verdict>``): declared here, translated
+        in ``zh.json``."""
+        key = f"claim.{self.id}"
+        return {f"{key}.source": self.source, f"{key}.setting": self.setting,
+                **{f"{key}.why.{verdict.replace(' ', '_')}": text for verdict, text in self.why.items()}}
 
     def rule_text(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """The verdict rule with its thresholds, in words, in ``lang``."""

@@ -10,6 +10,11 @@ catalogue test compares two dicts, and a teacher who fixes a translation edits o
 editor can check. gettext's strengths (plural forms, msgid = English text) buy little here: Chinese has no
 plural forms, and stable keys survive rewording the English.
 
+English that is declared in code (a method's card, an option's label and help, a strategy, a claim) has its
+home there and is not copied into ``en.json``: a caller passes it (:func:`translate_or`), or the registry that
+declares it hands it over once at import (:func:`declare`). ``zh.json`` holds its translation under the same key,
+and the catalogue test checks every declared text against it (``catalogue_problems(declared)``).
+
 The library never imports Streamlit: :func:`translate` takes the language as an argument, and
 ``ui/i18n.py`` supplies the page's current language. The command line stays English (``lang="en"``).
 
@@ -46,8 +51,24 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads((CATALOGUE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
+_DECLARED: dict[str, str] = {}  # key → English declared in code (declare()), beside en.json's own texts
+
+
+def declare(texts) -> None:
+    """Register English texts that live in code under their catalogue keys ({key: text}), so that a lookup by
+    key finds them without a copy in ``en.json`` (claims declare their source, setting and explanations so)."""
+    _DECLARED.update(texts)
+
+
+def english(key: str) -> str | None:
+    """The English text of ``key``: the catalogue's own, else the one declared in code; None when neither."""
+    text = catalogue(DEFAULT_LANGUAGE).get(key)
+    return _DECLARED.get(key) if text is None else text
+
+
 def has_key(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
-    return key in catalogue(normalise_language(lang))
+    lang = normalise_language(lang)
+    return key in catalogue(lang) or (lang == DEFAULT_LANGUAGE and key in _DECLARED)
 
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
@@ -59,17 +80,20 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
     lang = normalise_language(lang)
     text = catalogue(lang).get(key)
     if text is None:
-        text = catalogue(DEFAULT_LANGUAGE).get(key)
+        text = english(key)
         if text is None:
             raise KeyError(f"no catalogue entry {key!r}")
-        _log.warning("replearn: %r has no %s text; showing English", key, lang)
+        if lang != DEFAULT_LANGUAGE:
+            _log.warning("replearn: %r has no %s text; showing English", key, lang)
     return text.format(**params) if params else text
 
 
 def translate_or(key: str, fallback: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
-    """Like :func:`translate`, but ``fallback`` (already in English) when no catalogue has the key: for texts
-    declared in code, such as a method added without catalogue entries yet."""
-    if key in catalogue(normalise_language(lang)) or key in catalogue(DEFAULT_LANGUAGE):
+    """The text of ``key`` in ``lang``, with ``fallback`` as its English: how a text declared in code (a card,
+    an option) is shown. Its English is ``fallback`` itself (``en.json`` keeps no copy); a language without the
+    key shows it too."""
+    lang = normalise_language(lang)
+    if lang != DEFAULT_LANGUAGE and key in catalogue(lang):
         return translate(key, lang, **params)
     return fallback.format(**params) if params else fallback
 
@@ -87,11 +111,18 @@ def placeholders(text: str) -> set[str]:
     return fields
 
 
-def catalogue_problems() -> list[str]:
+def catalogue_problems(declared=None) -> list[str]:
     """Every difference between the catalogues: keys missing in a language, empty texts, placeholders that
-    differ. Empty when they agree."""
-    en, zh = catalogue("en"), catalogue("zh")
-    problems = [f"{key}: missing in zh" for key in sorted(set(en) - set(zh))]
+    differ. Empty when they agree.
+
+    ``declared`` ({key: English}) are the texts declared in code (every card, option and claim, read from the
+    registries): each needs its Chinese in ``zh.json`` with the same placeholders, and none may be copied into
+    ``en.json``."""
+    declared = dict(declared or {})
+    copied = sorted(set(catalogue("en")) & set(declared))
+    en, zh = {**catalogue("en"), **declared}, catalogue("zh")
+    problems = [f"{key}: copied into en.json (its English lives in code)" for key in copied]
+    problems += [f"{key}: missing in zh" for key in sorted(set(en) - set(zh))]
     problems += [f"{key}: missing in en" for key in sorted(set(zh) - set(en))]
     for key in sorted(set(en) & set(zh)):
         if not en[key].strip() or not zh[key].strip():
@@ -212,5 +243,5 @@ def error_text(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 __all__ = ["CATALOGUE_DIR", "DEFAULT_LANGUAGE", "LANGUAGES", "CodedError", "Message", "catalogue",
-           "catalogue_problems", "error_text", "has_key", "message", "message_of", "message_text",
-           "normalise_language", "placeholders", "translate", "translate_or"]
+           "catalogue_problems", "declare", "english", "error_text", "has_key", "message", "message_of",
+           "message_text", "normalise_language", "placeholders", "translate", "translate_or"]

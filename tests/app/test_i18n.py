@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from replearn_core import i18n
 from replearn_core.i18n import catalogue, catalogue_problems, placeholders, translate
-from tests.declared import declared_cards, declared_option_groups
+from tests.declared import declared_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 # pages other engineers are converting: listed here until they are, then removed (the lead's step)
@@ -31,7 +31,7 @@ ENGINE_ENGLISH: dict[str, set[str]] = {}
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():
-    assert catalogue_problems() == []
+    assert catalogue_problems(declared_texts()) == []
 
 
 def test_placeholders_are_read_from_both_styles():
@@ -58,19 +58,43 @@ def test_lookup_fills_placeholders_and_falls_back_to_english(monkeypatch):
         translate("no.such.key", "en")
 
 
-def test_every_card_option_and_projection_parameter_has_catalogue_text():
-    keys = set(catalogue("en")) & set(catalogue("zh"))
-    needed = [f"{card.key}.{part}" for card in declared_cards() for part in ("title", "summary")]
-    needed += [f"{card.key}.paper" for card in declared_cards() if card.key.startswith("method.")]
-    needed += [f"option.{namespace}.{o.name}.{part}" for namespace, options in declared_option_groups()
-               for o in options for part in ("label", "help")]
-    assert [key for key in needed if key not in keys] == []
+def test_every_declared_text_has_its_chinese_and_no_english_copy():
+    """Cards, options, strategies and claims keep their English in code: zh.json translates each (same
+    placeholders), en.json holds none of them, and a declared text without its Chinese is reported."""
+    declared = declared_texts()
+    zh = catalogue("zh")
+    assert len(declared) > 250  # read from every registry
+    assert [key for key in declared if key not in zh] == []
+    assert [key for key in declared if key in catalogue("en")] == []
+    assert [key for key, text in declared.items() if placeholders(text) != placeholders(zh[key])] == []
+
+
+def test_a_declared_text_without_chinese_or_with_other_placeholders_is_reported():
+    problems = catalogue_problems({"method.newmethod.title": "New method",
+                                   "claim.ssl_beats_random_and_pixels.setting": "{budget_s:.0f} s on {other}"})
+    assert "method.newmethod.title: missing in zh" in problems
+    assert any(p.startswith("claim.ssl_beats_random_and_pixels.setting: placeholders differ") for p in problems)
+    assert any(p.endswith("copied into en.json (its English lives in code)")
+               for p in catalogue_problems({"runs.cancel": "⏹ Cancel {n} active run(s)"}))
+
+
+def test_a_declared_text_is_shown_from_code_in_english_and_from_zh_json_in_chinese():
+    from replearn_core.i18n import has_key, translate_or
+    from replearn_core.ssl.methods import METHODS
+
+    card = METHODS["simclr"].card()
+    assert translate_or("method.simclr.summary", card.summary, "en") == card.summary
+    assert translate_or("method.simclr.summary", card.summary, "zh") == catalogue("zh")["method.simclr.summary"]
+    import replearn_core.claims.catalogue  # noqa: F401 - the claims declare their English on import
+
+    assert has_key("claim.simsiam_stop_gradient.source")
+    assert translate("claim.simsiam_stop_gradient.source", "zh") == catalogue("zh")["claim.simsiam_stop_gradient.source"]
 
 
 def test_chinese_texts_are_chinese():
     zh = catalogue("zh")
     # a Chinese entry identical to the English one must be a name, a formula or a symbol, not a sentence
-    same = [k for k, v in catalogue("en").items() if zh[k] == v and len(v.split()) > 3]
+    same = [k for k, v in {**catalogue("en"), **declared_texts()}.items() if zh[k] == v and len(v.split()) > 3]
     assert same == []
 
 
@@ -147,7 +171,7 @@ def visible_strings(at: AppTest) -> list[str]:
 
 def untranslated(strings: list[str]) -> list[str]:
     """Catalogue English (texts that differ in Chinese and are long enough to be sentences) found in strings."""
-    en, zh = catalogue("en"), catalogue("zh")
+    en, zh = {**catalogue("en"), **declared_texts()}, catalogue("zh")
     english = [v.split("{")[0].strip() for k, v in en.items() if zh[k] != v]
     english = [e for e in english if len(e) >= 12]
     return sorted({e for e in english for s in strings if e in s})
@@ -198,18 +222,6 @@ def test_engine_errors_with_a_code_are_shown_in_the_pages_language(tmp_path):
     plain = ValueError("lr must be positive")  # no code: English text after a translated lead
     assert error_text(plain, "en") == "lr must be positive"
     assert error_text(plain, "zh") == translate("error.engine", "zh", detail="lr must be positive")
-
-
-def test_catalogue_english_matches_the_engines_own_text():
-    """Texts declared in code (method cards, options, settings, strategies, projection help) are copied into the
-    catalogue to be translated: when the code's English changes, this fails until both catalogues follow."""
-    en = catalogue("en")
-    declared = {f"{card.key}.{part}": getattr(card, part) for card in declared_cards()
-                for part in ("title", "summary")}
-    declared |= {f"{card.key}.paper": card.paper for card in declared_cards() if card.key.startswith("method.")}
-    declared |= {f"option.{namespace}.{o.name}.{part}": getattr(o, part)
-                 for namespace, options in declared_option_groups() for o in options for part in ("label", "help")}
-    assert [key for key, text in declared.items() if en.get(key) != text] == []
 
 
 def test_engine_messages_keep_their_code_through_the_run_store(tmp_path):
