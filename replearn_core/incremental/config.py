@@ -48,6 +48,7 @@ class IncrementalConfig(RunConfig):
         from replearn_core.backbones import BACKBONES
         from replearn_core.incremental.strategies import STRATEGIES
 
+        self.check_fields()  # types, finite numbers, the seed's range, the device's name
         if not self.strategies:
             raise ValueError(Message("inc.no_strategy"))
         unknown = [s for s in self.strategies if s not in STRATEGIES]
@@ -70,6 +71,7 @@ class IncrementalConfig(RunConfig):
                   (self.ewc_lambda >= 0, Message("inc.ewc_range")),
                   (1 <= self.fisher_images <= 100_000, Message("inc.fisher_range")),
                   (self.max_train_images is None or self.max_train_images >= 1, Message("inc.max_train_range")),
+                  (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
                   (self.eval_images >= 10, Message("cfg.eval_images_min"))]
         for ok, message in checks:
             if not ok:
