@@ -1,12 +1,13 @@
 """replearn: the Streamlit entry point. Navigation over the files in pages/ and a home page."""
 
+import os
 from pathlib import Path
 
 import streamlit as st
 
 from replearn_core.i18n import translate_or
 from replearn_core.storage_errors import StoreUnavailable
-from ui.i18n import error_t, language_switch
+from ui.i18n import current_language, error_t, language_switch
 
 st.set_page_config(page_title="replearn", page_icon="🧪", layout="wide")
 
@@ -35,10 +36,16 @@ def page_number(path: Path) -> tuple:
     return (int(number) if number.isdigit() else 1_000_000, path.stem)
 
 
-def page_entries(lang: str = "en") -> list:
-    from replearn_core.runs.access import ClassroomSettings
+def classroom_mode(env=None) -> bool:
+    """REPLEARN_CLASSROOM as ``replearn_core.runs.access.ClassroomSettings.from_env`` reads it, without importing
+    the run store (and torch with it): the navigation is drawn before anything heavy is imported, so the first
+    frame of a fresh server already shows it (tests/browser/test_first_visit.py keeps the two readings equal)."""
+    env = os.environ if env is None else env
+    return env.get("REPLEARN_CLASSROOM", "").strip().lower() in ("1", "true", "yes", "on")
 
-    classroom = ClassroomSettings.from_env().enabled
+
+def page_entries(lang: str = "en") -> list:
+    classroom = classroom_mode()
     entries = [st.Page("home.py", title=translate_or("nav.home", "Home", lang), icon="🏠", default=True)]
     for path in sorted((p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")), key=page_number):
         key = path.stem.split("_", 1)[1] if path.stem[:1].isdigit() else path.stem
@@ -49,8 +56,17 @@ def page_entries(lang: str = "en") -> list:
     return entries
 
 
+# The navigation first, before anything heavy is imported: Streamlit's own list of pages/ is turned off
+# (client.showSidebarNavigation in .streamlit/config.toml, which hides st.navigation's list too), so these links
+# are the first thing the sidebar shows, in the page's language, the Teacher page only in classroom mode
+entries = page_entries(current_language())
+current = st.navigation(entries, position="hidden")
+with st.sidebar:
+    for entry in entries:
+        st.page_link(entry)
+    st.divider()
 lang = language_switch()  # English / 简体中文 in the sidebar of every page, kept in ?lang= and the session
 try:
-    st.navigation(page_entries(lang)).run()
+    current.run()
 except StoreUnavailable as exc:  # a full disk, a database held by another program: say what to do, not a traceback
     st.error(error_t(exc), icon="💾")

@@ -62,7 +62,7 @@ def test_every_page_and_lesson_in_chinese_has_real_glyphs(app_url, tmp_path):
             page.locator("h1").first.wait_for(timeout=120_000)
             page.wait_for_timeout(1500)  # the rest of the page after its title
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            nav = page.locator("[data-testid='stSidebarNav']").first.inner_text()
+            nav = page.locator("[data-testid='stSidebarUserContent']").first.inner_text()
             if translate("nav.lessons", "zh") not in nav:
                 problems.append(f"{name}: the navigation is not in Chinese: {nav[:80]!r}")
             if name.startswith("zh_lesson_") or name in ("zh_page_home", "zh_page_lessons", "zh_page_runs"):

@@ -55,10 +55,10 @@ def test_every_page_opens_by_url_on_a_fresh_server_with_the_apps_navigation(data
 
 
 def _check_page(tab, path: str, title: str, icon: str, pages: dict) -> None:
-    nav = tab.get_by_test_id("stSidebarNav")
+    nav = tab.get_by_test_id("stSidebarUserContent")  # app.py's links (st.page_link)
     # the app's own labels (not Streamlit's file names such as "ssl lab") once app.py's navigation has run
     nav.get_by_text("Self-supervised lab", exact=True).wait_for(timeout=120_000)
-    links = [text.strip() for text in nav.get_by_test_id("stSidebarNavLink").all_inner_texts()]
+    links = [text.strip() for text in nav.get_by_test_id("stPageLink-NavLink").all_inner_texts()]
     assert [" ".join(link.split()) for link in links] == [f"{i} {t}" for t, i in pages.values()], path
     heading = tab.locator("h1").first
     heading.wait_for(timeout=120_000)
