@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-START_LABELS = ("lab.train", "transfer.compare", "cyclegan.train", "da.adapt")  # a page's primary start button
+# a page's primary start button
+START_LABELS = ("lab.train", "transfer.compare", "cyclegan.train", "da.adapt", "inc.compare")
 TARGET_MINUTES_CPU = 5.0
 
 
