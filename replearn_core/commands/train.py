@@ -13,7 +13,8 @@ HELP = "train an encoder with a self-supervised or metric-learning method, with 
 _FLAG_HELP = {
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
     "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
-    "backbone": "cnn4, small_cnn, resnet18_cifar, resnet18 or vit (MAE needs vit)",
+    "backbone": "cnn4, small_cnn, resnet18_cifar, resnet18 or vit; left out, the method's own backbone (MAE: vit), "
+                "else small_cnn",
 }
 
 
@@ -47,7 +48,11 @@ def add_arguments(p) -> None:
         help_text = _FLAG_HELP.get(f.name) or _field_comment(f.name)
         if f.name == "method":
             help_text = f"method: {', '.join(METHODS)} (metric learning: {', '.join(metric_methods())})"
-        p.add_argument(flag, dest=f.name, type=kind, default=default, help=f"{help_text} (default: {default})")
+        if f.name == "backbone":  # None: the method's own backbone (config_from_args), so `--method mae` works
+            default = None
+        p.add_argument(flag, dest=f.name, type=kind, default=default,
+                       help=(help_text if default is None and f.name == "backbone"
+                             else f"{help_text} (default: {default})").replace("%", "%%"))  # argparse reads %
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(
@@ -60,13 +65,20 @@ def add_arguments(p) -> None:
 
 
 def _field_comment(name: str) -> str:
+    """The field's comment in ssl/config.py, with the comment lines that continue it (a whole sentence)."""
     import inspect
 
     import replearn_core.ssl.config as module
-    for line in inspect.getsource(module).splitlines():
+    lines = inspect.getsource(module).splitlines()
+    for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith(name + ":") and "#" in stripped:
-            return stripped.split("#", 1)[1].strip()
+            parts = [stripped.split("#", 1)[1].strip()]
+            for more in lines[i + 1:]:
+                if not more.strip().startswith("#"):
+                    break
+                parts.append(more.strip()[1:].strip())
+            return " ".join(parts)
     return name
 
 
@@ -100,6 +112,11 @@ def config_from_args(args) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("recipe", "options")}
     values["recipe"] = parse_json("--recipe", args.recipe)
     values["options"] = dict(_parse_option(o) for o in args.option)
+    if values.get("backbone") is None:  # not chosen: the one the method needs (MAE trains only the ViT)
+        from replearn_core.ssl.methods import METHODS
+
+        usable = getattr(METHODS.get(values.get("method")), "backbones", None)
+        values["backbone"] = usable[0] if usable else TrainConfig().backbone
     return TrainConfig(**values)
 
 
