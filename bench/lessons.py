@@ -43,9 +43,9 @@ def measure_lesson(lesson, lang: str, timeout_s: float) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from replearn_core.i18n import translate
-    from replearn_core.runs.store import RunStore
+    from replearn_core.runs.reference import open_store
 
-    store = RunStore()
+    store = open_store()
     before = {run.id for run in store.list_runs()}
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout_s)
     at.query_params["lang"] = lang

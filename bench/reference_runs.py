@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     length = f"{args.epochs} epochs" if args.epochs else f"{args.times:g} × the default epochs"
     print(f"device: {describe(device)}; {length} per method on {args.dataset}; "
           f"target {target}", flush=True)
-    store = RunStore(scratch, reference_runs=False)  # the scratch store needs no copy of the shipped runs
+    store = RunStore(scratch)  # a plain store: the scratch folder needs no copy of the shipped runs
     rows = []
     for method in methods:
         folder = target / method

@@ -53,7 +53,6 @@ def main() -> int:
     os.environ.setdefault("REPLEARN_DATA", args.data or tempfile.mkdtemp(prefix="replearn_bench_"))
 
     from replearn_core.runs.jobs import execute_run
-    from replearn_core.runs.store import RunStore
     from replearn_core.ssl.config import TrainConfig
     from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 
@@ -61,7 +60,9 @@ def main() -> int:
         args.epochs = 2 if args.suite == "cifar10" else TransferConfig.epochs
     if args.min_steps is None:
         args.min_steps = 40 if args.suite == "cifar10" else TransferConfig.min_steps
-    store = RunStore()
+    from replearn_core.runs.reference import open_store
+
+    store = open_store()
     started = time.perf_counter()
     if args.suite == "cifar10":
         if not (CIFAR / "train").is_dir():

@@ -14,13 +14,16 @@ import re
 import struct
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from replearn_core.backbones import build_backbone
 from replearn_core.i18n import Message
-from replearn_core.runs.store import RunStore
+
+if TYPE_CHECKING:  # only named in annotations: the run store's code never needs this module's
+    from replearn_core.runs.store import RunStore
 
 PREFIX = "backbone."
 
@@ -225,6 +228,18 @@ def load_into(backbone: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
                                       shapes=show(wrong_shape)))
     backbone.load_state_dict(state)
     return backbone
+
+
+def load_encoder_file(path: str | Path, backbone: str) -> nn.Module:
+    """A checkpoint file (checked before it is read, never unpickled) loaded into a fresh ``backbone``; a
+    CheckpointError names the file, the backbone and what does not fit."""
+    path = Path(path)
+    model = build_backbone(backbone)
+    try:
+        load_into(model, read_state_file(path))
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path.name} as {backbone}: {exc}") from exc
+    return model
 
 
 def checkpoint_artifacts(store: RunStore, run_id: str):

@@ -202,7 +202,7 @@ def upload_checkpoint(store: RunStore, user: User, name: str, data: bytes, backb
     """The transfer page's checkpoint upload: keep it only if it is a checkpoint that loads into ``backbone``
     (measured before it is read, never unpickled); returns the encoder spec ``file:<path>``. CheckpointError
     (a ValueError) or AccessDenied say why not, and nothing is kept."""
-    from replearn_core.transfer.lab import check_encoder
+    from replearn_core.checkpoints import load_encoder_file
 
-    path = store_upload(store, user, name, data, check=lambda trial: check_encoder(f"file:{trial}", backbone, store))
+    path = store_upload(store, user, name, data, check=lambda trial: load_encoder_file(trial, backbone))
     return f"file:{path}"

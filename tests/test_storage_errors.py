@@ -49,7 +49,7 @@ def earlier_run(store) -> str:
 
 
 def assert_intact(root, run_id) -> None:
-    store = RunStore(root, reference_runs=False)
+    store = RunStore(root)
     try:
         assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         run = store.get_run(run_id)
@@ -86,7 +86,7 @@ def fill(folder) -> None:
 @pytest.mark.parametrize("when", ["before the run is created", "after the run is created"])
 def test_a_full_disk_gives_a_clear_error_and_keeps_earlier_runs(small_disk, when):
     root = small_disk / "replearn_data"
-    store = RunStore(root, reference_runs=False)
+    store = RunStore(root)
     earlier = earlier_run(store)
     run_id = store.create_run("writes", {}) if when == "after the run is created" else None
     fill(small_disk)
@@ -163,7 +163,7 @@ def test_a_short_lock_by_another_process_is_waited_out_and_nothing_is_lost(store
 def test_a_lock_held_too_long_is_a_clear_error_and_reads_go_on(store, lock_holder, monkeypatch, capsys):
     monkeypatch.setattr(_Database, "BUSY_TIMEOUT_S", 0.5)  # the lab waits 30 s; the test has no such patience
     earlier = earlier_run(store)
-    slow = RunStore(store.root, reference_runs=False)
+    slow = RunStore(store.root)
     lock_holder(60)
     with pytest.raises(StoreUnavailable, match="runs.sqlite is locked by another program.*Nothing was lost"):
         slow.create_run("ssl", {})

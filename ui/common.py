@@ -7,6 +7,7 @@ import os
 
 import streamlit as st
 
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import Run, RunStore
 from replearn_core.storage_errors import StoreUnavailable
 from ui.i18n import error_t, t
@@ -14,7 +15,7 @@ from ui.i18n import error_t, t
 
 @st.cache_resource
 def _store_for(root: str) -> RunStore:
-    return RunStore(root)
+    return open_store(root)  # the shipped reference runs registered: listed from the first start
 
 
 def get_store() -> RunStore:

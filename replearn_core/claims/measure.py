@@ -29,6 +29,7 @@ from replearn_core.claims.plan import (DEFAULT_BUDGET_S, DEFAULT_SEEDS, PlannedR
                                        plan_runs)
 from replearn_core.claims.spec import Claim, Measured, Results, RunResult
 from replearn_core.claims.verdicts import NOT_MEASURED, REPRODUCED, Stat, not_measured_text
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
@@ -115,7 +116,7 @@ def isolated_main(argv: list[str] | None = None) -> int:
     import replearn_core.transfer.job  # noqa: F401
 
     run_id = (argv or sys.argv[1:])[0]
-    store = RunStore()
+    store = open_store()
     device = pick_device(store.get_run(run_id).config.get("device"))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -17,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from replearn_core.claims.spec import Claim, RunSpec
+from replearn_core.runs.reference import open_store
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
 from replearn_core.transfer.config import TransferConfig
+from replearn_core.transfer.strategies import STRATEGIES
 
 BUDGET_EPOCHS = 100_000  # so many that the time budget ends every self-supervised run
 DEFAULT_BUDGET_S = 90.0  # a default run learns within about 90 s on 2 CPU cores
@@ -90,9 +92,11 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
                                 "time_budget_s": budget_s, "epochs": BUDGET_EPOCHS})
         return config.validate(METHODS).to_dict()
     if spec.kind == "metric":  # a default run of the loss: its declared epochs, batch, lr and options, no budget
+        from replearn_core.metric import METRIC_METHODS
         from replearn_core.metric.config import MetricConfig
 
-        return MetricConfig(**{**spec.config, **overrides.get("metric", {}), "seed": seed}).validate().to_dict()
+        config = MetricConfig(**{**spec.config, **overrides.get("metric", {}), "seed": seed})
+        return config.validate(METRIC_METHODS).to_dict()
     if spec.kind == "incremental":  # a default comparison: the engine's epochs, memory and split
         from replearn_core.incremental.config import IncrementalConfig
 
@@ -102,7 +106,7 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,
                                    **overrides.get("transfer", {}), "seed": seed,
                                    "encoder": ENCODER_PLACEHOLDER.format(key=spec.encoder, seed=encoder_seed)})
-        return config.validate().to_dict()
+        return config.validate(STRATEGIES).to_dict()
     raise ValueError(f"unknown run kind {spec.kind!r}")
 
 
@@ -141,10 +145,9 @@ def submit_claim_runs(claim: Claim, budget_s: float = DEFAULT_BUDGET_S, seeds: i
     limits, or none is queued.
     """
     from replearn_core.runs.access import LOCAL, check_submit, submit_as
-    from replearn_core.runs.store import RunStore
 
     user = user or LOCAL
-    store = store or RunStore()
+    store = store or open_store()
     planned = [run for run in plan_runs([claim], budget_s, seeds, ssl_seeds) if run.spec.kind != "baseline"]
     for run in planned:
         check_submit(store, user, run.config, count=len(planned))

@@ -62,10 +62,11 @@ def validate(args):
 
 def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
-    from replearn_core.runs.store import RunStore
 
     config = args.config
-    store = RunStore()
+    from replearn_core.runs.reference import open_store
+
+    store = open_store()
     run_id = store.create_run("adapt", config.to_dict(), name=f"adapt {config.method} {config.source}→{config.target}")
     methods = config.methods()
     bar = None if args.quiet else ProgressBar(len(methods) * 100, label=f"{config.source} → {config.target}")

@@ -63,10 +63,11 @@ def validate(args) -> CycleGANConfig:
 
 def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
-    from replearn_core.runs.store import RunStore
 
     config = args.config
-    store = RunStore()
+    from replearn_core.runs.reference import open_store
+
+    store = open_store()
     run_id = store.create_run("cyclegan", config.to_dict(), name=f"cyclegan {config.dataset} {config.image_size}px")
     bar = None if args.quiet else ProgressBar(100, label=f"cyclegan on {config.dataset}")
 

@@ -62,10 +62,11 @@ def validate(args):
 
 def run(args) -> int:
     from replearn_core.commands.progress import ProgressBar, run_in_foreground
-    from replearn_core.runs.store import RunStore
 
     config = getattr(args, "config", None) or validate(args)
-    store = RunStore()
+    from replearn_core.runs.reference import open_store
+
+    store = open_store()
     run_id = store.create_run("incremental", config.to_dict(),
                               name=f"incremental {config.scenario} {','.join(config.strategies)} on {config.dataset}")
     bar = None if args.quiet else ProgressBar(1000, label=f"{config.dataset}, {config.n_tasks} tasks")

@@ -74,10 +74,11 @@ def validate(args) -> dict:
 
 def run(args) -> int:
     from replearn_core.projection import coordinates_csv, map_run, projector_tsv
-    from replearn_core.runs.store import RunStore
 
     params = args.config
-    store = RunStore()
+    from replearn_core.runs.reference import open_store
+
+    store = open_store()
     try:
         fmap = map_run(store, args.run, args.method, params, max_points=args.points, split=args.split,
                        backbone=args.backbone, dataset=args.dataset, checkpoint=args.checkpoint)

@@ -6,7 +6,7 @@ import json
 import sys
 
 from replearn_core.runs.listing import run_rows
-from replearn_core.runs.store import RunStore
+from replearn_core.runs.reference import open_store
 
 HELP = "list the runs in the data folder (newest first)"
 
@@ -18,7 +18,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    store = RunStore()
+    store = open_store()
     if store.read_only is not None:  # listing needs no writes: say why nothing can change, then list
         print(f"warning: {store.read_only}", file=sys.stderr)
     for problem in store.reference_problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from dataclasses import fields
 
-from replearn_core.runs.store import RunStore
+from replearn_core.runs.reference import open_store
 from replearn_core.ssl.config import TrainConfig
 
 HELP = "train an encoder with a self-supervised or metric-learning method, with a progress bar"
@@ -102,7 +102,7 @@ def metric_config(config: TrainConfig):
         values["lr"] = None
     if config.temperature != shared.temperature:
         values["options"] = {"temperature": config.temperature, **values["options"]}
-    return MetricConfig(**values).validate()
+    return MetricConfig(**values).validate(metric_methods())
 
 
 def config_from_args(args) -> TrainConfig:
@@ -142,7 +142,7 @@ def run(args) -> int:
 
     config = args.config
     kind = "metric" if isinstance(config, MetricConfig) else "ssl"
-    store = RunStore()
+    store = open_store()
     run_id = store.create_run(kind, config.to_dict())
     bar = None if args.quiet else ProgressBar(config.epochs, label=f"{config.method} on {config.dataset}")
 

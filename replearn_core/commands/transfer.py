@@ -6,6 +6,7 @@ import json
 import sys
 
 from replearn_core.runs.jobs import execute_run
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
 from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 
@@ -68,13 +69,15 @@ def _fractions(text: str) -> list[float]:
 
 
 def config_from_args(args) -> TransferConfig:
+    from replearn_core.transfer import STRATEGIES
+
     names = ["epochs", "min_steps", "batch_size", "lr", "weight_decay", "freeze_stages", "lr_decay",
              "unfreeze_every", "probe_fraction", "image_size", "max_train_images", "eval_images", "seed"]
     return TransferConfig(encoder=args.encoder, backbone=args.backbone, dataset=args.dataset,
                           eval_dataset=args.eval_dataset,
                           strategies=[s.strip() for s in args.strategies.split(",") if s.strip()],
                           fractions=_fractions(args.fractions), augment=not args.no_augment, device=args.device,
-                          **{n: getattr(args, n) for n in names}).validate()
+                          **{n: getattr(args, n) for n in names}).validate(STRATEGIES)
 
 
 def source_config(args) -> SupervisedConfig | None:
@@ -125,7 +128,7 @@ def _execute(store: RunStore, kind: str, config: dict, label: str, quiet: bool) 
 def run(args) -> int:
     config = args.config
     source = source_config(args)
-    store = RunStore()
+    store = open_store()
     try:
         if source is not None:
             config.encoder, _ = _execute(store, "supervised", source.to_dict(), f"supervised on {args.source}",

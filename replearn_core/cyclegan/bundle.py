@@ -19,6 +19,7 @@ from pathlib import Path
 
 from replearn_core.checkpoints import read_state_file
 from replearn_core.cyclegan.walk import BUNDLED_DIR
+from replearn_core.runs.reference import open_store
 
 
 def export_bundle(store, run_id: str, target: Path = BUNDLED_DIR) -> dict:
@@ -54,13 +55,12 @@ def export_bundle(store, run_id: str, target: Path = BUNDLED_DIR) -> dict:
 
 
 def main() -> None:
-    from replearn_core.runs.store import RunStore
 
     parser = argparse.ArgumentParser(description="export a finished cyclegan run as the bundled model")
     parser.add_argument("run_id")
     parser.add_argument("--target", default=str(BUNDLED_DIR))
     args = parser.parse_args()
-    card = export_bundle(RunStore(), args.run_id, Path(args.target))
+    card = export_bundle(open_store(), args.run_id, Path(args.target))
     print(json.dumps(card, indent=2))
 
 

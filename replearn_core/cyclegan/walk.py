@@ -27,6 +27,7 @@ from replearn_core.cyclegan import published
 from replearn_core.cyclegan.config import CycleGANConfig
 from replearn_core.cyclegan.images import decode_image, to_signed, to_uint8
 from replearn_core.cyclegan.models import ResnetGenerator, build_generator
+from replearn_core.runs.reference import open_store
 
 BUNDLED = "bundled"
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "assets" / "cyclegan"
@@ -66,9 +67,8 @@ def model_info(source: str = BUNDLED, store=None) -> ModelInfo:
         return _bundled_info()
     if source == published.SOURCE:
         return _published_info()
-    from replearn_core.runs.store import RunStore
 
-    store = store or RunStore()
+    store = store or open_store()
     run = store.get_run(source)
     if run.kind != "cyclegan":
         raise KeyError(f"run {source} is a {run.kind} run, not a cyclegan run")
@@ -218,9 +218,8 @@ def list_sources(store=None, user=None) -> list[str]:
     """The bundled model (if installed) and every cyclegan run with a checkpoint that the user may see (default:
     the local user, every run), newest first."""
     from replearn_core.runs.access import LOCAL, list_runs
-    from replearn_core.runs.store import RunStore
 
-    store = store or RunStore()
+    store = store or open_store()
     sources = [BUNDLED] if (BUNDLED_DIR / "card.json").is_file() else []
     if published.is_downloaded():
         sources.append(published.SOURCE)

@@ -6,6 +6,7 @@ options (:data:`replearn_core.metric.METRIC_METHODS`, ``options``), and a run gi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from replearn_core.i18n import Message
@@ -41,32 +42,37 @@ class MetricConfig(RunConfig):
     # them against the loss's declared options and fills in the defaults
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MetricConfig":
+    def from_dict(cls, data: dict, methods: Mapping | None = None) -> "MetricConfig":
+        """A stored run's configuration. ``methods`` (:data:`replearn_core.metric.METRIC_METHODS`) moves the τ
+        that runs stored beside their settings into the options of a loss that declares one; without it that
+        τ is dropped (what a reader of the run's images and sizes alone needs)."""
         data = dict(data)
         legacy = {name: data.pop(name) for name in LEGACY_SETTINGS if name in data}
         config = super().from_dict(data)
         temperature = legacy.get("temperature")
-        if temperature is not None:  # a stored SupCon run kept its τ beside the options
-            from replearn_core.metric import METRIC_METHODS
-
-            declared = METRIC_METHODS.get(config.method)
+        if temperature is not None and methods is not None:  # a stored SupCon run kept its τ beside the options
+            declared = methods.get(config.method)
             if declared is not None and "temperature" in {o.name for o in declared.options}:
                 config.options = {"temperature": temperature, **(config.options or {})}
         return config
 
-    def validate(self) -> "MetricConfig":
+    def validate(self, methods: Mapping) -> "MetricConfig":
         """Check names and ranges, fill in the loss's defaults; raises ValueError with a message a user can
-        act on (an unknown option, ``margni=0.3``, is one)."""
+        act on (an unknown option, ``margni=0.3``, is one).
+
+        ``methods`` is the registry the loss's name must be in (:data:`replearn_core.metric.METRIC_METHODS`):
+        passed in, as to ``TrainConfig.validate``, so that this module does not import the registry, which
+        imports it.
+        """
         from replearn_core.backbones import BACKBONES
-        from replearn_core.metric import METRIC_METHODS
         from replearn_core.options import resolve_options
 
         self.check_fields()
-        if self.method not in METRIC_METHODS:
-            raise ValueError(Message("cfg.unknown_metric_method", name=self.method, known=", ".join(METRIC_METHODS)))
+        if self.method not in methods:
+            raise ValueError(Message("cfg.unknown_metric_method", name=self.method, known=", ".join(methods)))
         if self.backbone not in BACKBONES:
             raise ValueError(Message("cfg.unknown_backbone", name=self.backbone, known=", ".join(BACKBONES)))
-        declared = METRIC_METHODS[self.method]
+        declared = methods[self.method]
         for name, value in declared.run_defaults().items():
             if getattr(self, name) is None:
                 setattr(self, name, value)

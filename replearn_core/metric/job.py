@@ -22,6 +22,7 @@ from replearn_core.data import EvaluationImages
 from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.evaluation import knn_accuracy
 from replearn_core.features import encode_images
+from replearn_core.metric import METRIC_METHODS
 from replearn_core.metric.config import MetricConfig
 from replearn_core.metric.model import MetricModel, metric_options
 from replearn_core.metric.retrieval import retrieval_metrics
@@ -37,7 +38,7 @@ RETRIEVAL_KEYS = ("precision_at_1", "recall_at_1", "recall_at_5", "recall_at_10"
 def parse_config(config_dict: dict) -> tuple[MetricConfig, SimpleNamespace]:
     """Validate a metric run's config and its loss's options; raises ValueError with a message a user can act
     on."""
-    config = MetricConfig.from_dict(config_dict).validate()
+    config = MetricConfig.from_dict(config_dict, METRIC_METHODS).validate(METRIC_METHODS)
     return config, metric_options(config.method, config.options)
 
 

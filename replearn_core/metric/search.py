@@ -20,6 +20,7 @@ from torch import nn
 
 from replearn_core.checkpoints import load_run_encoder, read_state_file
 from replearn_core.data.base import resize_uint8
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
 
 
@@ -82,7 +83,7 @@ def _gallery(root: str, run_id: str) -> Gallery:
     from replearn_core.data import held_out_images
     from replearn_core.metric.config import MetricConfig
 
-    store = RunStore(root)
+    store = open_store(root)
     try:
         model, config_dict = load_metric_model(store, run_id)
     finally:
@@ -96,7 +97,7 @@ def _gallery(root: str, run_id: str) -> Gallery:
 
 def gallery(run_id: str, store: RunStore | None = None) -> Gallery:
     """The held-out images of a finished metric run, with their embeddings (cached per run)."""
-    store = store or RunStore()
+    store = store or open_store()
     run = store.get_run(run_id)
     if run.status != "finished":
         raise ValueError(f"run {run_id} is {run.status}; search needs a finished run")

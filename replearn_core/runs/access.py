@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from replearn_core.i18n import Message
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import Run, RunNotFound, RunStore
 
 ROLES = ("local", "student", "teacher")
@@ -417,7 +418,7 @@ def submit_as(user: User, kind: str, config: dict, name: str | None = None, stor
     """Queue a run as the user's own: the class limits first, then the worker (every page's Train goes here)."""
     from replearn_core.runs.worker import submit
 
-    store = store or RunStore()
+    store = store or open_store()
     check_submit(store, user, config, settings)
     return submit(kind, config, name=name, store=store, owner=user.owner)
 
@@ -425,7 +426,7 @@ def submit_as(user: User, kind: str, config: dict, name: str | None = None, stor
 def submit_all_as(user: User, runs: list[tuple[str, dict, str | None]], store: RunStore | None = None,
                   settings: ClassroomSettings | None = None) -> list[str]:
     """Queue several runs [(kind, config, name)] as the user's: all of them within the class limits, or none."""
-    store = store or RunStore()
+    store = store or open_store()
     for _, config, _ in runs:
         check_submit(store, user, config, settings, count=len(runs))
     return [submit_as(user, kind, config, name=name, store=store, settings=settings) for kind, config, name in runs]
@@ -460,13 +461,13 @@ def median_duration(store: RunStore, kind: str) -> float | None:
 def queue_spot(store: RunStore, run_id: str, concurrency: int | None = None) -> QueueSpot | None:
     """Where a queued run stands in the (fair, round-robin) queue, and about how long until it starts: the
     runs ahead of it and the rest of the running ones, each taking the median duration of finished runs of its
-    kind, shared over ``concurrency`` slots (by default the device's: :func:`replearn_core.runs.worker.concurrency`).
+    kind, shared over ``concurrency`` slots (by default the device's: :func:`replearn_core.runs.processes.concurrency`).
     None when the run is not queued."""
     order = store.queue_order()
     if run_id not in order:
         return None
     if concurrency is None:
-        from replearn_core.runs.worker import concurrency as configured, device_key
+        from replearn_core.runs.processes import concurrency as configured, device_key
 
         slots = configured(device_key(store.get_run(run_id).config))
         concurrency = slots(len(store.list_runs(status="running"))) if callable(slots) else slots

@@ -55,7 +55,7 @@ class StoreService:
     """The run store of the app's machine, as a Ray actor (its methods mirror RunStore's)."""
 
     def __init__(self, root: str):
-        self.store = RunStore(root, reference_runs=False)
+        self.store = RunStore(root)
 
     def get_run(self, run_id):
         return self.store.get_run(run_id)
@@ -224,7 +224,7 @@ def _watch(root: Path, run_id: str, ref) -> None:
     try:
         ray.get(ref)
     except Exception as exc:  # noqa: BLE001 - a dead worker or node, or the job's own error (already recorded)
-        store = RunStore(root, reference_runs=False)
+        store = RunStore(root)
         if store.get_run(run_id).status not in DONE:
             reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             store.finish(run_id, "failed", error=f"the Ray worker running it stopped ({type(exc).__name__}: "

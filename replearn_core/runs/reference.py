@@ -16,8 +16,8 @@ One folder per run, named after it (``simclr/`` becomes the run ``ref-simclr``):
     embeddings.safetensors  the held-out features at the end, float16, only when small
 
 :func:`export_reference_run` writes such a folder from a finished run (``bench/reference_runs.py``
-trains one per method and exports it). :func:`sync_reference_runs`, called whenever a store opens,
-registers new or changed folders (keyed by the SHA-256 of ``run.json``, which lists the other
+trains one per method and exports it). :func:`sync_reference_runs`, called by :func:`open_store` (how the
+app, the warm worker and the command line open the store), registers new or changed folders (keyed by the SHA-256 of ``run.json``, which lists the other
 files' hashes) and forgets runs whose folder is gone or damaged, saying why.
 """
 
@@ -130,6 +130,17 @@ def reference_folders(folder: str | Path | None = None) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def open_store(root: str | Path | None = None, reference_runs: str | Path | None = None) -> RunStore:
+    """The store of a data folder opened for use: the shipped reference runs (``reference_runs``, by default
+    :func:`replearn_core.paths.reference_runs_dir`) registered, so that they are listed from the first start.
+    Problems with them never stop the store from opening; they are listed in ``store.reference_problems``. A
+    store that can only be read keeps the reference runs registered before."""
+    store = RunStore(root)
+    if store.read_only is None:
+        store.reference_problems = sync_reference_runs(store, reference_runs)
+    return store
 
 
 def sync_reference_runs(store: RunStore, folder: str | Path | None = None) -> list[str]:

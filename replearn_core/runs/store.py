@@ -200,13 +200,10 @@ class _Database:
 class RunStore:
     """All runs of one data folder. Safe to share between threads; each process opens its own."""
 
-    def __init__(self, root: str | Path | None = None, reference_runs: str | Path | None | bool = None):
-        """Open (or create) the store of a data folder.
-
-        reference_runs: the folder of shipped reference runs to register (None = the default,
-            :func:`replearn_core.paths.reference_runs_dir`; False = leave the registered ones as they are).
-            Problems with them never stop the store from opening; they are listed in ``reference_problems``.
-        """
+    def __init__(self, root: str | Path | None = None):
+        """Open (or create) the store of a data folder. The shipped reference runs are registered by
+        :func:`replearn_core.runs.reference.open_store`, which the app, the warm worker and the command line
+        open their store with; a store opened here lists the reference runs registered before."""
         self.root = Path(root) if root else data_dir()
         with explained_writes(self.root):
             self.root.mkdir(parents=True, exist_ok=True)
@@ -232,10 +229,6 @@ class RunStore:
             self.read_only = read_only(self.root)
             self._db = _Database(self.path, read_only=True)
         self.reference_problems: list[str] = []  # one message per reference run that could not be registered
-        if reference_runs is not False and self.read_only is None:
-            from replearn_core.runs.reference import sync_reference_runs
-
-            self.reference_problems = sync_reference_runs(self, reference_runs)
 
     @contextmanager
     def _transaction(self):

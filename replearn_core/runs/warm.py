@@ -52,8 +52,9 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from replearn_core.runs.processes import ENTRY, concurrency, device_key, execute, record_death, worker_env
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
-from replearn_core.runs.worker import _ENTRY, concurrency, device_key, record_death, worker_env
 from replearn_core.runs.worker_settings import WorkerSettings, lower_priority
 from replearn_core.storage_errors import StoreUnavailable
 
@@ -297,7 +298,7 @@ def _start(root: Path, folder: Path, wanted: str, settings: WorkerSettings) -> i
         # NVML's CUDA check: pick_device in the worker must not initialise CUDA, which a fork would not survive
         env = dict(worker_env(root, settings), PYTORCH_NVML_BASED_CUDA_CHECK="1")
         with open(folder / LOG_FILE, "ab") as log:
-            process = subprocess.Popen([sys.executable, "-c", _ENTRY, "warm", str(fd), token], stdout=log,
+            process = subprocess.Popen([sys.executable, "-c", ENTRY, "warm", str(fd), token], stdout=log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                        env=env, close_fds=True, pass_fds=(fd,))
     except BaseException:
@@ -370,7 +371,7 @@ class WarmWorker:
         self.root, self.folder = root, workers_dir(root)
         self.lock_fd, self.token, self.settings = lock_fd, token, settings
         self.pid = os.getpid()
-        self.store = RunStore(root)  # registers the reference runs once; its children skip that
+        self.store = open_store(root)  # registers the reference runs once; its children skip that
         self.children: dict[int, str] = {}  # pid of a run's process -> run id
         self.last_busy = time.monotonic()
         self.ready_at = time.time()
@@ -452,7 +453,7 @@ class WarmWorker:
             pid = os.fork()
             if pid == 0:
                 _execute_in_fork(run_id, log_path, self.lock_fd)
-            self.store = RunStore(self.root, reference_runs=False)
+            self.store = RunStore(self.root)
         else:
             pid = _spawn(run_id, log_path)
         self.store.update(run_id, pid=pid)
@@ -505,8 +506,6 @@ def _execute_in_fork(run_id: str, log_path: Path, lock_fd: int):
         import numpy as np
 
         np.random.seed()  # as a new process: from the OS (Python reseeds `random` at a fork itself)
-        from replearn_core.runs.worker import execute
-
         code = execute(run_id)  # sets the worker's thread count, opens its own store
     except BaseException:  # noqa: BLE001 - whatever happens, this process must not return into the worker's loop
         traceback.print_exc()
@@ -520,7 +519,7 @@ def _spawn(run_id: str, log_path: Path) -> int:
     """A new process for a run that cannot run in a fork (CUDA, MPS, not Linux)."""
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
-        return os.posix_spawn(sys.executable, [sys.executable, "-c", _ENTRY, "execute", run_id], dict(os.environ),
+        return os.posix_spawn(sys.executable, [sys.executable, "-c", ENTRY, "execute", run_id], dict(os.environ),
                               file_actions=[(os.POSIX_SPAWN_DUP2, log, 1), (os.POSIX_SPAWN_DUP2, log, 2)])
     finally:
         os.close(log)

@@ -57,7 +57,7 @@ class WorkerSettings:
     idle_s: float = 1800.0  # the warm worker exits after this long with no run and no page asking for it
     # (REPLEARN_WARM_IDLE_S); the next run or page visit starts it again
     concurrency: int = 0  # runs at a time on every device (REPLEARN_CONCURRENCY); 0 = each device's own
-    # (runs.worker.concurrency: one on a CPU or MPS, a GPU's from its free memory)
+    # (runs.processes.concurrency: one on a CPU or MPS, a GPU's from its free memory)
     gpu_run_mb: float = 2048.0  # GPU memory one small run is assumed to hold, CUDA context included
     # (REPLEARN_GPU_RUN_MB; a default lab run held about 0.9 GB on an H200)
     gpu_max_runs: int = 4  # runs sharing one GPU at most (REPLEARN_GPU_MAX_RUNS). Measured on an H200

@@ -5,6 +5,7 @@ The page's controls and the ``transfer`` command's flags map one to one onto the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from replearn_core.i18n import Message
@@ -37,17 +38,21 @@ class TransferConfig(RunConfig):
     seed: int = 0  # seeds the label subsets, the heads and the batch order (the same for every strategy)
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
 
-    def validate(self) -> "TransferConfig":
-        """Check names and ranges; raises ValueError with a message a user can act on."""
+    def validate(self, strategies: Mapping[str, type]) -> "TransferConfig":
+        """Check names and ranges; raises ValueError with a message a user can act on.
+
+        ``strategies`` is the registry the strategies' names must be in
+        (:data:`replearn_core.transfer.strategies.STRATEGIES`): passed in, so that this module does not import
+        the strategies, which import it for their declared settings.
+        """
         from replearn_core.backbones import BACKBONES
-        from replearn_core.transfer.strategies import STRATEGIES
 
         self.check_fields()
         if not self.strategies:
             raise ValueError(Message("cfg.no_strategy"))
-        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        unknown = [s for s in self.strategies if s not in strategies]
         if unknown:
-            raise ValueError(Message("cfg.unknown_strategy", name=unknown[0], known=", ".join(STRATEGIES)))
+            raise ValueError(Message("cfg.unknown_strategy", name=unknown[0], known=", ".join(strategies)))
         if len(set(self.strategies)) != len(self.strategies):
             raise ValueError(Message("cfg.strategy_twice"))
         if self.backbone not in BACKBONES:

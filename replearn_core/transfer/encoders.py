@@ -19,10 +19,11 @@ import torch
 from torch import nn
 
 from replearn_core.backbones import build_backbone
-from replearn_core.checkpoints import CheckpointError, checkpoint_artifacts, load_into, load_run_encoder, \
-    read_state_file, untrained_encoder
+from replearn_core.checkpoints import CheckpointError, checkpoint_artifacts, load_encoder_file, load_into, \
+    load_run_encoder, read_state_file, untrained_encoder
 from replearn_core.download import DownloadError, download_file, sha256_of
 from replearn_core.paths import subdir
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
 
 ENCODER_KINDS = ("ssl", "supervised", "metric")  # run kinds whose checkpoints are encoders
@@ -89,13 +90,8 @@ def load_encoder(spec: str, backbone: str = "small_cnn", store: RunStore | None 
         return imagenet_encoder(progress=progress), {"encoder": "imagenet", "backbone": "resnet18"}
     if spec.startswith("file:"):
         path = Path(spec[len("file:"):]).expanduser()
-        model = build_backbone(backbone)
-        try:
-            load_into(model, read_state_file(path))
-        except CheckpointError as exc:
-            raise CheckpointError(f"{path.name} as {backbone}: {exc}") from exc
-        return model.eval(), {"encoder": f"file:{path.name}", "backbone": backbone}
-    store = store or RunStore()
+        return load_encoder_file(path, backbone).eval(), {"encoder": f"file:{path.name}", "backbone": backbone}
+    store = store or open_store()
     run = store.get_run(spec)  # RunNotFound (a KeyError) names the id
     if run.status != "finished" and not checkpoint_artifacts(store, spec):
         raise CheckpointError(f"run {spec} is {run.status} and has no encoder checkpoint yet")

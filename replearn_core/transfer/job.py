@@ -46,7 +46,7 @@ def prepare_target(config: TransferConfig):
 
 
 def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
-    config = TransferConfig.from_dict(config_dict).validate()
+    config = TransferConfig.from_dict(config_dict).validate(STRATEGIES)
     ctx.progress(0.0, "loading the target and the encoder")
     train, evaluation = prepare_target(config)
     encoder, info = load_encoder(config.encoder, config.backbone, ctx.store, seed=config.seed)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import Run, RunStore
 from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 from replearn_core.transfer.encoders import encoder_runs, load_encoder
 from replearn_core.transfer.job import comparison_curves, comparison_runs, results_csv
 from replearn_core.transfer.plots import cost_figure, curves_figure, label_efficiency_figure
 from replearn_core.transfer.recommend import recommendation_text
+from replearn_core.transfer.strategies import STRATEGIES
 
 __all__ = ["comparison_curves", "comparison_runs", "cost_figure", "curves_figure", "encoder_choices",
            "check_encoder", "label_efficiency_figure", "recommendation_text", "results_csv", "save_upload",
@@ -44,7 +46,7 @@ def save_upload(name: str, data: bytes, user=None, store: RunStore | None = None
     from replearn_core.runs.access import LOCAL
     from replearn_core.uploads import store_upload
 
-    return store_upload(store or RunStore(), user or LOCAL, name, data)
+    return store_upload(store or open_store(), user or LOCAL, name, data)
 
 
 def check_encoder(spec: str, backbone: str, store: RunStore | None = None) -> dict:
@@ -61,8 +63,8 @@ def start_comparison(config: dict | TransferConfig, store: RunStore | None = Non
 
     if isinstance(config, dict):
         config = TransferConfig.from_dict(config)
-    config.validate()
-    store = store or RunStore()
+    config.validate(STRATEGIES)
+    store = store or open_store()
     if config.encoder not in ("random", "imagenet") and not config.encoder.startswith("file:"):
         get_run(store, user or LOCAL, config.encoder)  # another student's encoder run is "no run with that id"
     name = f"transfer {config.encoder} → {config.dataset}"

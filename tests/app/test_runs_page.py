@@ -41,7 +41,7 @@ def _reference_assets(folder):
     from replearn_core.runs.context import RunContext
     from replearn_core.runs.reference import export_reference_run
 
-    scratch = RunStore(folder.parent / "scratch", reference_runs=False)
+    scratch = RunStore(folder.parent / "scratch")
     for method in ("simclr", "byol"):
         run_id = scratch.create_run("ssl", {"method": method, "dataset": "shapes", "backbone": "small_cnn"})
         scratch.mark_running(run_id, "cpu")
@@ -60,7 +60,7 @@ def test_reference_runs_are_listed_marked_and_a_damaged_one_is_reported(data_dir
     assets = _reference_assets(tmp_path / "reference_runs")
     (assets / "byol" / "encoder.safetensors").write_bytes(b"damaged")
     monkeypatch.setenv("REPLEARN_REFERENCE_RUNS", str(assets))
-    mine = RunStore(data_dir, reference_runs=False).create_run("ssl", {"method": "simclr", "dataset": "shapes"})
+    mine = RunStore(data_dir).create_run("ssl", {"method": "simclr", "dataset": "shapes"})
     at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
     assert not at.exception
     frame = at.dataframe[0].value

@@ -18,6 +18,7 @@ from replearn_core.runs.reference import (MAX_CURVE_POINTS, SIZE_BUDGET_MB, Refe
                                           export_reference_run, folder_bytes, read_reference_folder,
                                           reference_folders)
 from replearn_core.runs.store import ReferenceRunError, RunStore
+from replearn_core.runs.reference import open_store as open_with_reference_runs
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
 
@@ -51,7 +52,7 @@ def make_finished_run(store: RunStore, method: str = "simclr", seed: int = 1, st
 def assets(tmp_path):
     """An assets folder with reference runs of simclr and byol, exported from a scratch store."""
     folder = tmp_path / "reference_runs"
-    scratch = RunStore(tmp_path / "scratch", reference_runs=False)
+    scratch = RunStore(tmp_path / "scratch")
     for i, method in enumerate(("simclr", "byol")):
         export_reference_run(scratch, make_finished_run(scratch, method, seed=i), folder)
     scratch.close()
@@ -64,7 +65,7 @@ def open_store(tmp_path):
     opened = []
 
     def open_(folder, root=None):
-        s = RunStore(root or tmp_path / "data", reference_runs=folder)
+        s = open_with_reference_runs(root or tmp_path / "data", reference_runs=folder)
         opened.append(s)
         return s
 
@@ -219,7 +220,7 @@ def test_an_older_database_gains_the_reference_columns(tmp_path, assets):
         INSERT INTO runs (id, kind, name, config, status, created) VALUES ('old-run', 'ssl', 'x', '{}', 'finished', 1);""")
     db.commit()
     db.close()
-    store = RunStore(root, reference_runs=assets)
+    store = open_with_reference_runs(root, reference_runs=assets)
     try:
         assert not store.get_run("old-run").reference
         assert {r.id for r in store.list_runs() if r.reference} == {"ref-simclr", "ref-byol"}

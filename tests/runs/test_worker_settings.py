@@ -97,7 +97,7 @@ def test_workers_spin_unless_told_to_wait_passively_or_the_environment_says_othe
 
 
 def test_a_worker_environment_finds_the_project_from_any_folder(tmp_path):
-    from replearn_core.runs.worker import CODE_ROOT, worker_env
+    from replearn_core.runs.processes import CODE_ROOT, worker_env
 
     env = worker_env(tmp_path, WorkerSettings())
     assert env["REPLEARN_DATA"] == str(tmp_path)
@@ -106,7 +106,7 @@ def test_a_worker_environment_finds_the_project_from_any_folder(tmp_path):
 
 
 def test_gpu_slots_come_from_free_memory_and_the_per_run_estimate(monkeypatch):
-    from replearn_core.runs import worker
+    from replearn_core.runs import processes as worker
 
     monkeypatch.delenv("REPLEARN_CONCURRENCY", raising=False)
     monkeypatch.setenv("REPLEARN_GPU_RUN_MB", "1000")
@@ -132,7 +132,7 @@ def test_gpu_slots_come_from_free_memory_and_the_per_run_estimate(monkeypatch):
 
 
 def test_concurrency_is_one_on_a_cpu_and_the_setting_wins_everywhere(monkeypatch):
-    from replearn_core.runs import worker
+    from replearn_core.runs import processes as worker
 
     monkeypatch.delenv("REPLEARN_CONCURRENCY", raising=False)
     assert worker.concurrency("cpu") == 1 and worker.concurrency() == 1

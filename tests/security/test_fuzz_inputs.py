@@ -149,7 +149,7 @@ def test_random_command_lines_are_accepted_or_one_error_line(argv):
     assert_accepted_or_one_error_line(lambda: parse_and_validate(argv, BUILT))
 
 
-VALIDATORS = [(TrainConfig, lambda c: c.validate(METHODS)), (MetricConfig, MetricConfig.validate),
+VALIDATORS = [(TrainConfig, lambda c: c.validate(METHODS)), (MetricConfig, lambda c: c.validate(METRIC_METHODS)),
               (TransferConfig, TransferConfig.validate), (SupervisedConfig, SupervisedConfig.validate),
               (CycleGANConfig, CycleGANConfig.validate), (AdaptConfig, AdaptConfig.validate)]
 any_value = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30),

@@ -235,7 +235,7 @@ def read_only_folder(tmp_path):
         pytest.skip("root without the right to mount: a read-only folder cannot be made here; "
                     "test_help_works_and_a_data_folder_that_cannot_be_made_is_one_clear_error covers the error")
     data = mount / "replearn_data"
-    store = RunStore(data, reference_runs=False)
+    store = RunStore(data)
     run_id = finished_run(store, "simclr", 0.61)
     store.close()
     if mounted:

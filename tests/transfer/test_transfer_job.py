@@ -10,6 +10,7 @@ from replearn_core.checkpoints import load_run_encoder
 from replearn_core.runs.jobs import execute_run
 from replearn_core.transfer.config import SupervisedConfig, TransferConfig
 from replearn_core.transfer.job import comparison_curves, results_csv
+from replearn_core.transfer.strategies import STRATEGIES
 
 TINY = dict(dataset="digits", image_size=16, epochs=1, min_steps=3, batch_size=64, max_train_images=200,
             eval_images=40)
@@ -43,9 +44,9 @@ def test_comparison_job_fills_the_table_curves_and_results(store):
 
 def test_bad_settings_are_refused_with_a_message():
     with pytest.raises(ValueError, match="unknown strategy 'fancy'"):
-        TransferConfig(strategies=["fancy"]).validate()
+        TransferConfig(strategies=["fancy"]).validate(STRATEGIES)
     with pytest.raises(ValueError, match="within \\(0, 1\\]"):
-        TransferConfig(fractions=[0.0, 0.5]).validate()
+        TransferConfig(fractions=[0.0, 0.5]).validate(STRATEGIES)
     with pytest.raises(ValueError, match="unknown setting"):
         TransferConfig.from_dict({"epochz": 3})
 
