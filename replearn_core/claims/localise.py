@@ -16,8 +16,7 @@ A row of an older table without the facts its explanation names keeps its Englis
 
 from __future__ import annotations
 
-from replearn_core.claims.table import numbers_text
-from replearn_core.claims.verdicts import NOT_MEASURED, Outcome, Stat, not_measured_text, term
+from replearn_core.claims.verdicts import NOT_MEASURED, Outcome, Stat, not_measured_text, numbers_text, term
 from replearn_core.i18n import DEFAULT_LANGUAGE, has_key, normalise_language, translate
 
 MOST = 3  # comparisons named in an explanation; the rest are counted

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from replearn_core.claims.plan import DEFAULT_BUDGET_S, plan_runs
 from replearn_core.claims.spec import Claim
-from replearn_core.claims.verdicts import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, REVERSED, Stat, number_format, term
+from replearn_core.claims.localise import localised_row, rule_text
+from replearn_core.claims.verdicts import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, REVERSED, numbers_text, term
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "assets" / "claims" / "latest.json"
 BADGES = {REPRODUCED: ("✅", "green"), NOT_REPRODUCED: ("➖", "orange"), REVERSED: ("🔄", "red"),
@@ -62,16 +63,6 @@ def latest_table(sources: list[tuple[Path, str]] | None = None) -> dict | None:
     return max(candidates, key=lambda t: t["date"]) if candidates else None
 
 
-def number_text(name: str, stat: dict) -> str:
-    """``0.712 ± 0.011`` with as many digits as the unit deserves (MB whole, seconds two, accuracies three)."""
-    return Stat.of(stat.get("values") or []).text(number_format(name))
-
-
-def numbers_text(row: dict, lang: str = "en") -> str:
-    """All of a row's numbers on one line, the quantities named in ``lang``: ``SimCLR kNN 0.712 ± 0.011 · MoCo kNN …``."""
-    return " · ".join(f"{term(name, lang)} {number_text(name, stat)}" for name, stat in row.get("numbers", {}).items())
-
-
 def badge(verdict: str) -> str:
     """Streamlit markdown of a verdict badge, e.g. ``:green-badge[✅ reproduced]``."""
     icon, colour = BADGES.get(verdict, ("❔", "gray"))
@@ -109,7 +100,6 @@ def page_items(table: dict | None, budget_s: float = DEFAULT_BUDGET_S, seeds: in
     none hidden), else the declared claim; with its verdict badge, explanation, rule and the runs its button
     queues, in ``lang``. ``startable`` is False for a row of an older table whose claim is no longer declared."""
     from replearn_core.claims.catalogue import CLAIMS, CLAIMS_BY_ID
-    from replearn_core.claims.localise import localised_row, rule_text, term
     from replearn_core.i18n import has_key, translate
 
     rows = {r["id"]: r for r in (table or {}).get("rows", [])}

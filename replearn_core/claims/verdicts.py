@@ -231,3 +231,13 @@ def levels(ranks: dict[str, int], metrics: list[str], margin: float = 0.02, rela
             parts.append(Exceeds(name.format(item=high, metric=metric), name.format(item=low, metric=metric),
                                  margin, relative))
     return AllOf(tuple(parts))
+
+
+def number_text(name: str, stat: dict) -> str:
+    """``0.712 ± 0.011`` with as many digits as the unit deserves (MB whole, seconds two, accuracies three)."""
+    return Stat.of(stat.get("values") or []).text(number_format(name))
+
+
+def numbers_text(row: dict, lang: str = "en") -> str:
+    """All of a row's numbers on one line, the quantities named in ``lang``: ``SimCLR kNN 0.712 ± 0.011 · MoCo kNN …``."""
+    return " · ".join(f"{term(name, lang)} {number_text(name, stat)}" for name, stat in row.get("numbers", {}).items())
