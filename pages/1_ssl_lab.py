@@ -8,9 +8,10 @@ from replearn_core.escape import markdown_text
 from replearn_core.plots import collapse_figure, knn_figure, loss_figure
 from replearn_core.runs import access
 from replearn_core.ssl.config import TrainConfig
-from replearn_core.ssl.lab import method_cards, start_ssl_run
+from replearn_core.ssl.lab import lab_defaults, start_ssl_run
 from replearn_core.ssl.methods import METHODS
-from replearn_core.ssl.views import VIEWS, method_states, run_views
+from replearn_core.ssl.artifacts import method_states
+from replearn_core.ssl.views import VIEWS, run_views
 from ui.i18n import how_to_read, msg_t, t
 from ui.links import link_runs, linked_run
 from ui.options import option_controls
@@ -21,22 +22,22 @@ from ui.view_recipe import recipe_editor
 
 page = open_page("lab.title")
 linked = linked_run(page.store, page.user, "ssl")  # ?run=<id>: a reload or a link shows that run
-cards = method_cards()
+defaults = lab_defaults()
 
 with st.sidebar:
     st.header(t("lab.settings"))
     dataset = dataset_picker(t("lab.dataset"), list(DATASETS)[0], t("lab.dataset_help"))
     titles = {m: card_t(cls.card()).title for m, cls in METHODS.items()}
-    method = st.selectbox(t("lab.method"), list(cards), index=preset_index("method", list(cards)),
+    method = st.selectbox(t("lab.method"), list(defaults), index=preset_index("method", list(defaults)),
                           format_func=titles.get, help=t("lab.method_help"))
-    usable = [b for b in BACKBONES if cards[method].backbones is None or b in cards[method].backbones]
-    backbone = st.selectbox(t("lab.backbone"), usable, index=usable.index(cards[method].default_backbone),
+    usable = [b for b in BACKBONES if defaults[method].backbones is None or b in defaults[method].backbones]
+    backbone = st.selectbox(t("lab.backbone"), usable, index=usable.index(defaults[method].default_backbone),
                             key=f"backbone_{method}", help="\n\n".join(
         f"**{k}**: {v.description}" for k, v in BACKBONES.items()))
     # epochs, batch, learning rate, τ (where the method has one), view size and seed, from the method's defaults;
     # then the method's own settings; a lesson's ?epochs=5 or ?stop_gradient=0 presets one
-    values = option_controls(cards[method].settings(), key=method, method="ssl")
-    options = option_controls(cards[method].options, key=f"option_{method}", method=method)
+    values = option_controls(defaults[method].settings(), key=method, method="ssl")
+    options = option_controls(defaults[method].options, key=f"option_{method}", method=method)
 
 left, right = st.columns([3, 2])
 with right:
@@ -44,7 +45,7 @@ with right:
 
 with left:
     st.subheader(t("lab.views"))
-    recipe = recipe_editor(cards[method], dataset, values["seed"])
+    recipe = recipe_editor(defaults[method], dataset, values["seed"])
     config = dict(TrainConfig().to_dict(), dataset=dataset, method=method, backbone=backbone, recipe=recipe,
                   options=options, **values)
     started = start_button(t("lab.train"), t("lab.train_help"),

@@ -101,13 +101,13 @@ def test_recipe_validation_errors(item, message):
 def test_the_hue_turns_only_where_classes_never_depend_on_hue():
     from replearn_core.data import hue_free
     from replearn_core.ssl.config import TrainConfig
-    from replearn_core.ssl.lab import method_cards
+    from replearn_core.ssl.lab import lab_defaults
     from replearn_core.ssl.methods import build_method
 
     assert hue_free("shapes") and not hue_free("digits") and not hue_free("folder:/photos")
     assert "hue" in [s.op for s in default_recipe()] and "hue" not in [s.op for s in default_recipe(hue_turn=False)]
     ops = lambda dataset: [s.op for s in build_method(TrainConfig(dataset=dataset)).recipe]  # noqa: E731
     assert "hue" in ops("shapes") and "hue" not in ops("folder:/photos")
-    card = method_cards()["simclr"]
-    assert [r["op"] for r in card.default_recipe("shapes")] == ops("shapes")
-    assert [r["op"] for r in card.default_recipe("folder:/x")] == ops("folder:/x")
+    defaults = lab_defaults()["simclr"]
+    assert [r["op"] for r in defaults.default_recipe("shapes")] == ops("shapes")
+    assert [r["op"] for r in defaults.default_recipe("folder:/x")] == ops("folder:/x")

@@ -6,18 +6,19 @@ from __future__ import annotations
 import streamlit as st
 
 from replearn_core.data import DatasetError
-from replearn_core.ssl.lab import MethodCard, augmentation_help, image_grid, preview_views
+from replearn_core.ssl.artifacts import image_grid
+from replearn_core.ssl.lab import LabDefaults, augmentation_help, preview_views
 from ui.i18n import error_t, t
 from ui.presets import preset
 
 
-def recipe_editor(card: MethodCard, dataset: str, seed: int) -> list[dict]:
+def recipe_editor(defaults: LabDefaults, dataset: str, seed: int) -> list[dict]:
     """The recipe rows the user settled on (``?drop=color_jitter``, a lesson's, removes that op by default)."""
     help_text = augmentation_help()
     dropped = preset("drop", "")
-    default_rows = [row for row in card.default_recipe(dataset) if row["op"] not in dropped.split(",")]
+    default_rows = [row for row in defaults.default_recipe(dataset) if row["op"] not in dropped.split(",")]
     recipe = st.data_editor(
-        default_rows, key=f"recipe_{card.name}_{dataset}_{dropped}", num_rows="dynamic", use_container_width=True,
+        default_rows, key=f"recipe_{defaults.name}_{dataset}_{dropped}", num_rows="dynamic", use_container_width=True,
         column_config={
             "op": st.column_config.SelectboxColumn(t("lab.recipe_op"), options=list(help_text), required=True,
                                                    help="; ".join(f"{k}: {v}" for k, v in help_text.items())),

@@ -1,7 +1,8 @@
 """The job behind a self-supervised run: build the method, train it, report everything.
 
 Runs in a worker process (from the page) or in the foreground (from the command
-line); both see it only through the run store.
+line); both see it only through the run store. It reports through the one loop's callbacks, as every job does:
+:func:`replearn_core.training.report_steps` after each step, its own evaluation and checkpoints after each epoch.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from replearn_core.checkpoints import encoder_tensors
 from replearn_core.data import EvaluationImages
 from replearn_core.evaluation import linear_probe_accuracy
 from replearn_core.runs.context import RunContext
+from replearn_core.ssl.artifacts import METHOD_STATE, method_tensors
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS, build_method
 from replearn_core.ssl.trainer import Trainer
 from replearn_core.ssl.training_warnings import representation_warnings, settings_warnings
 from replearn_core.ssl.untrained_baseline import UntrainedBaseline
-from replearn_core.ssl.views import METHOD_STATE, method_tensors
+from replearn_core.training import FitState, report_steps
 
 
 def prepare_data(config: TrainConfig):
@@ -40,48 +42,41 @@ def run_ssl(config_dict: dict, ctx: RunContext) -> dict:
     summary: dict = {"notes": notes} if notes else {}
     ctx.warn(*notes, *settings_warnings(config, len(train)))  # shown while the run goes on
 
-    def on_step_end(t: Trainer):
-        ctx.check_finite("loss", t.loss, t.step)
-        ctx.log(t.step, loss=t.loss, lr=t.lr(), images_per_s=t.images_per_s, epoch=t.epoch, **t.extra)
-        ctx.check_cancel()
-        if t.step % 5 == 0:
-            ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}/{config.epochs}, step {t.step}/{t.total_steps}")
-
     # a method with pictures stores itself after epoch 1 and about five times more, whatever its evaluations
     views_every = max(1, round(config.epochs / 5))
 
-    def on_epoch_end(t: Trainer):
-        if config.evaluates_at(t.epoch) or t.stop_reason:
-            ctx.progress(t.step / t.total_steps, f"epoch {t.epoch}: evaluating")
-            report = t.evaluate()
-            ctx.log(t.step, **report, epoch=t.epoch)
+    def on_epoch_end(state: FitState):
+        epoch, step, stopped = state.epoch, state.step, state.stop_reason
+        if config.evaluates_at(epoch) or stopped:
+            ctx.progress(step / state.total_steps, f"epoch {epoch}: evaluating")
+            report = trainer.evaluate()
+            ctx.log(step, **report, epoch=epoch)
         ctx.flush()
-        if t.epoch % config.checkpoint_every == 0 or t.epoch == config.epochs or t.stop_reason:
-            ctx.save_tensors(f"checkpoint_epoch_{t.epoch}", encoder_tensors(t.method.backbone), step=t.step,
-                             meta={**meta, "epoch": t.epoch})
-        if t.method.lab_views and (t.epoch == 1 or t.epoch % views_every == 0 or t.epoch == config.epochs
-                                   or t.stop_reason):
+        if epoch % config.checkpoint_every == 0 or epoch == config.epochs or stopped:
+            ctx.save_tensors(f"checkpoint_epoch_{epoch}", encoder_tensors(trainer.method.backbone), step=step,
+                             meta={**meta, "epoch": epoch})
+        if trainer.method.lab_views and (epoch == 1 or epoch % views_every == 0 or epoch == config.epochs or stopped):
             # the whole method, decoder and heads included: the page draws its reconstructions from it
-            ctx.save_tensors(f"method_epoch_{t.epoch}", method_tensors(t.method), kind=METHOD_STATE, step=t.step,
-                             meta={**meta, "epoch": t.epoch})
+            ctx.save_tensors(f"method_epoch_{epoch}", method_tensors(trainer.method), kind=METHOD_STATE, step=step,
+                             meta={**meta, "epoch": epoch})
 
-    def on_train_end(t: Trainer):
-        ctx.save_tensors("checkpoint_final", encoder_tensors(t.method.backbone), step=t.step,
-                         meta={**meta, "epoch": t.epoch})
-        features = t._encode(plain, evaluation.images)
+    def after_training(state: FitState):
+        """The final encoder, the held-out features and the linear probe, once training has ended."""
+        ctx.save_tensors("checkpoint_final", encoder_tensors(trainer.method.backbone), step=state.step,
+                         meta={**meta, "epoch": state.epoch})
+        features = trainer._encode(plain, evaluation.images)
         ctx.save_tensors("embeddings", {"features": features, "labels": evaluation.labels}, kind="embeddings",
-                         step=t.step, meta=meta)
+                         step=state.step, meta=meta)
         ctx.progress(1.0, "linear probe on the final features")
-        probe = linear_probe_accuracy(t._encode(plain, bank.images), bank.labels, features, evaluation.labels)
+        probe = linear_probe_accuracy(trainer._encode(plain, bank.images), bank.labels, features, evaluation.labels)
         summary["linear_probe_acc"] = probe
-        ctx.log(t.step, linear_probe_acc=probe)
+        ctx.log(state.step, linear_probe_acc=probe)
 
-    UntrainedBaseline(ctx, summary).attach(trainer)  # step 0: a quick estimate, the full scores after epoch 1
-    for event, fn in [("on_step_end", on_step_end),
-                      ("on_epoch_end", on_epoch_end), ("on_train_end", on_train_end)]:
-        trainer.add_callback(event, fn)
+    baseline = UntrainedBaseline(ctx, summary, trainer)  # step 0: a quick estimate, the full scores after epoch 1
     started = time.perf_counter()
-    trainer.fit()
+    baseline.start()
+    state = trainer.fit(on_step=[report_steps(ctx, trainer.optimizer)], on_epoch=[baseline.on_epoch, on_epoch_end])
+    after_training(state)
     final = trainer.last_eval
     summary.update({
         "method": config.method, "dataset": config.dataset, "backbone": config.backbone,

@@ -21,9 +21,10 @@ from replearn_core.ssl.methods.base import default_view_size
 
 
 @dataclass
-class MethodCard:
+class LabDefaults:
     """What the lab offers for a method beside its card (``METHODS[m].card()``: title, summary, formula,
-    paper, loss docstring): its default run, views and backbones."""
+    paper, loss docstring): its default run, views and backbones. Not a card: a card
+    (:class:`replearn_core.cards.Card`) is a declared thing's teaching text."""
     name: str
     recipe_kind: str  # which default view recipe suits the method (augment.default_recipe)
     default_epochs: int = 20  # epochs of the method's default run (about 90 s on 2 CPU cores)
@@ -50,12 +51,12 @@ class MethodCard:
 
 
 # the run settings the page offers beside a method's own options; epochs, batch and view size start from the
-# method's defaults (MethodCard.settings)
+# method's defaults (LabDefaults.settings)
 SETTINGS = (
-    Option("epochs", MethodCard.default_epochs, "Epochs", "Passes over the training images. Each method's default "
+    Option("epochs", LabDefaults.default_epochs, "Epochs", "Passes over the training images. Each method's default "
            "fits in about 90 s on a 2-core CPU (cnn4 on shapes: about 2 s an epoch for SimCLR).", low=1, high=100,
            step=1),
-    Option("batch_size", MethodCard.default_batch_size, "Batch size",
+    Option("batch_size", LabDefaults.default_batch_size, "Batch size",
            "Images per step. Contrastive methods see 2·B − 2 negatives per image.",
            values=(32, 64, 128, 256, 512, 1024)),
     setting(TrainConfig, "lr", "Learning rate", "Peak AdamW learning rate after a short warm-up; cosine decay to 0.",
@@ -63,16 +64,16 @@ SETTINGS = (
     setting(TrainConfig, "temperature", "Temperature τ",
             "Softmax temperature of SimCLR and MoCo: lower values weigh hard negatives more.", low=0.05, high=1.0,
             step=0.05),
-    Option("view_size", MethodCard.default_view_size, "View size (pixels)",
+    Option("view_size", LabDefaults.default_view_size, "View size (pixels)",
            "Training views are random crops drawn at this size. Smaller views train faster; a crop shows the object "
            "about as large as the whole image does at full size.", low=8, high=TrainConfig().image_size, step=1),
     setting(TrainConfig, "seed", "Seed", "Seeds initialisation, batch order and augmentations.", low=0, high=10_000),
 )
 
 
-def method_cards() -> dict[str, MethodCard]:
+def lab_defaults() -> dict[str, LabDefaults]:
     """What the lab offers for every registered method: its default run, views and backbones."""
-    return {name: MethodCard(name, cls.recipe_kind, cls.default_epochs,
+    return {name: LabDefaults(name, cls.recipe_kind, cls.default_epochs,
                              default_view_size(cls, TrainConfig().image_size), cls.default_batch_size,
                              cls.uses_temperature, cls.options, cls.default_backbone, cls.backbones, cls.lab_views)
             for name, cls in METHODS.items()}
@@ -104,13 +105,14 @@ def lab_default_config(method: str | None = None) -> dict:
     from replearn_core.backbones import BACKBONES
     from replearn_core.data import DATASETS
 
-    cards = method_cards()
-    card = cards[method or next(iter(cards))]
+    every = lab_defaults()
+    defaults = every[method or next(iter(every))]
     dataset = next(iter(DATASETS))
-    backbone = card.default_backbone if card.default_backbone in BACKBONES else next(iter(BACKBONES))
-    return dict(TrainConfig().to_dict(), dataset=dataset, method=card.name, backbone=backbone,
-                epochs=card.default_epochs, batch_size=card.default_batch_size, view_size=card.default_view_size,
-                recipe=card.default_recipe(dataset), options=default_options(card.options))
+    backbone = defaults.default_backbone if defaults.default_backbone in BACKBONES else next(iter(BACKBONES))
+    return dict(TrainConfig().to_dict(), dataset=dataset, method=defaults.name, backbone=backbone,
+                epochs=defaults.default_epochs, batch_size=defaults.default_batch_size,
+                view_size=defaults.default_view_size, recipe=defaults.default_recipe(dataset),
+                options=default_options(defaults.options))
 
 
 def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, name: str | None = None,
@@ -121,16 +123,3 @@ def start_ssl_run(config: dict | TrainConfig, store: RunStore | None = None, nam
     load_dataset(cfg.dataset, "train", cfg.image_size)  # fail here, with its message, not in the worker
     label = name or f"{cfg.method} · {cfg.dataset} · {cfg.backbone}"
     return submit_as(user, "ssl", cfg.to_dict(), name=label, store=store)
-
-
-def image_grid(rows: list[torch.Tensor], scale: int = 3, pad: int = 2) -> torch.Tensor:
-    """Lay out rows of uint8 (n, H, W, 3) images as one (H', W', 3) picture, enlarged for the screen."""
-    n, h, w, _ = rows[0].shape
-    cell_h, cell_w = h * scale + pad, w * scale + pad
-    grid = torch.full((len(rows) * cell_h + pad, n * cell_w + pad, 3), 255, dtype=torch.uint8)
-    for r, images in enumerate(rows):
-        big = images.repeat_interleave(scale, 1).repeat_interleave(scale, 2)  # nearest-neighbour zoom
-        for c in range(len(images)):
-            top, left = pad + r * cell_h, pad + c * cell_w
-            grid[top:top + h * scale, left:left + w * scale] = big[c]
-    return grid

@@ -1,20 +1,19 @@
-"""The trainer of a self-supervised run: the one loop (:func:`replearn_core.training.fit`) with its events.
+"""The trainer of a self-supervised run: its data, optimizer, schedule and evaluation around the one loop.
 
 Data stays on the device: the training split is moved there once as uint8,
 batches are slices of a seeded permutation and are augmented on the device.
-The loop knows nothing about the run store or the page; live curves, the
-command line's progress bar, checkpoints and cancellation hang off callbacks:
+The loop is :func:`replearn_core.training.fit`, and what a run reports hangs off its callbacks, which
+:meth:`Trainer.fit` passes through: the step callback of every job (:func:`replearn_core.training.report_steps`:
+live curves, the NaN check, cancel, progress) and the job's own epoch callbacks (evaluation, checkpoints)::
 
-    trainer.add_callback("on_step_end", fn)   # fn(trainer)
-
-Events: on_train_start, on_step_end, on_epoch_end, on_train_end.
+    trainer.fit(on_step=[report_steps(ctx, trainer.optimizer)], on_epoch=[evaluate])
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from typing import Callable, Iterable
 
 import torch
 
@@ -31,13 +30,13 @@ from replearn_core.training import FitState, fit, warmup_cosine
 class Trainer:
     def __init__(self, method: SSLMethod, train: ImageDataset, bank: ImageDataset, evaluation: ImageDataset,
                  config: TrainConfig, device: torch.device):
-        self.method = prepare_model(method, device)
+        self.method = prepare_model(method, device).train()  # in training mode from here: what is scored
+        # before the first step (the untrained baseline) sees the method as the first step does
         self.config = config
         self.device = device
         self.train_images = to_device_batch(train.images, device)  # (N, 3, H, W) uint8, once
         self.bank, self.evaluation = bank, evaluation
         self.num_classes = max(bank.num_classes, evaluation.num_classes)
-        self.callbacks = defaultdict(list)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.batch_size = min(config.batch_size, len(train))
         self.steps_per_epoch = max(1, len(train) // self.batch_size)
@@ -46,7 +45,6 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         # state read by callbacks: the loop's (step, epoch, loss, images/s, train time, stop reason) and these
         self.state = FitState(total_steps=self.total_steps, epochs=config.epochs)
-        self.extra: dict[str, float] = {}
         self.last_eval: dict[str, float] = {}
         self._started: float | None = None
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: self._lr_factor())
@@ -71,13 +69,6 @@ class Trainer:
         training early), then cosine decay to 0 over the steps or the budget, whichever ends first."""
         warmup_steps = max(1, min(10 if self.config.time_budget_s else 100, int(0.05 * self.total_steps)))
         return warmup_cosine(self.step, self.total_steps, warmup_steps, progress=self.progress())
-
-    def add_callback(self, event: str, fn) -> None:
-        self.callbacks[event].append(fn)
-
-    def trigger(self, event: str) -> None:
-        for fn in self.callbacks[event]:
-            fn(self)
 
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -111,10 +102,11 @@ class Trainer:
         of ``model``, through features.encode_images."""
         return encode_images(model or self.method.representation(), images, self.device, transform=transform)
 
-    def fit(self) -> None:
-        """Train through the one loop (:func:`replearn_core.training.fit`), firing this trainer's events."""
+    def fit(self, on_step: Iterable[Callable[[FitState, dict], None]] = (),
+            on_epoch: Iterable[Callable[[FitState], None]] = ()) -> FitState:
+        """Train through the one loop (:func:`replearn_core.training.fit`), which calls every ``on_step(state,
+        logs)`` after each step and every ``on_epoch(state)`` after each epoch; returns the final state."""
         self.method.train()
-        self.trigger("on_train_start")
         self._started = time.perf_counter()
 
         def batches(epoch: int):
@@ -123,12 +115,9 @@ class Trainer:
                 yield self.train_images[perm[i * self.batch_size:(i + 1) * self.batch_size]]
 
         def step(batch: torch.Tensor, state: FitState):
-            loss, self.extra = self.method.training_loss(batch, self.generator)
-            return loss, self.extra
+            return self.method.training_loss(batch, self.generator)  # (loss, the values to log beside it)
 
-        fit(batches, step, optimizer=self.optimizer, scheduler=self.scheduler, device=self.device,
-            epochs=self.config.epochs, total_steps=self.total_steps, time_budget_s=self.config.time_budget_s,
-            cpu_bf16=True, after_update=lambda state: self.method.after_step(self.progress()),
-            on_step=[lambda state, logs: self.trigger("on_step_end")],
-            on_epoch=[lambda state: self.trigger("on_epoch_end")], state=self.state)
-        self.trigger("on_train_end")
+        return fit(batches, step, optimizer=self.optimizer, scheduler=self.scheduler, device=self.device,
+                   epochs=self.config.epochs, total_steps=self.total_steps, time_budget_s=self.config.time_budget_s,
+                   cpu_bf16=True, after_update=lambda state: self.method.after_step(self.progress()),
+                   on_step=on_step, on_epoch=on_epoch, state=self.state)

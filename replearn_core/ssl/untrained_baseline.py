@@ -10,7 +10,9 @@ step 0 (and ``knn_acc_init`` in the summary). ``baseline_images`` at step 0 says
 numbers come from. A run stopped before its first epoch ends keeps the estimate; a run whose evaluation is no
 larger than the sample is scored once, in full.
 
-    UntrainedBaseline(ctx, summary).attach(trainer)   # before the callbacks that evaluate each epoch
+    baseline = UntrainedBaseline(ctx, summary, trainer)
+    baseline.start()                                   # the estimate at step 0, before the first step
+    trainer.fit(on_epoch=[baseline.on_epoch, ...])     # before the callbacks that evaluate each epoch
 """
 
 from __future__ import annotations
@@ -19,23 +21,22 @@ import copy
 
 from replearn_core.data import ImageDataset
 from replearn_core.runs.context import RunContext
+from replearn_core.training import FitState
 
 
 class UntrainedBaseline:
     SAMPLE_BANK = 500  # bank images of the quick estimate
     SAMPLE_HELD_OUT = 250  # held-out images of the quick estimate (and its views, and its collapse meter)
 
-    def __init__(self, ctx: RunContext, summary: dict):
+    def __init__(self, ctx: RunContext, summary: dict, trainer):
         self.ctx = ctx
         self.summary = summary  # the run's summary: knn_acc_init is written here
+        self.trainer = trainer  # the run's ssl.trainer.Trainer, not yet trained
         self.initial = None  # a copy of the untrained method while its full scores are pending
 
-    def attach(self, trainer) -> "UntrainedBaseline":
-        trainer.add_callback("on_train_start", self.on_train_start)
-        trainer.add_callback("on_epoch_end", self.on_epoch_end)
-        return self
-
-    def on_train_start(self, trainer) -> None:
+    def start(self) -> None:
+        """Score the untrained encoder (on a sample where the evaluation is larger) and log it at step 0."""
+        trainer = self.trainer
         self.ctx.progress(0.0, "scoring the untrained encoder")
         bank, held_out = trainer.bank, trainer.evaluation
         if len(bank) > self.SAMPLE_BANK or len(held_out) > self.SAMPLE_HELD_OUT:
@@ -47,10 +48,12 @@ class UntrainedBaseline:
         self.ctx.flush()
         self.ctx.progress(0.0, "training")
 
-    def on_epoch_end(self, trainer) -> None:
+    def on_epoch(self, state: FitState) -> None:
+        """The epoch callback: after the first epoch, the full scores of the kept copy replace the estimate."""
         if self.initial is None:
             return
-        self.ctx.progress(trainer.step / trainer.total_steps, "scoring the untrained encoder on every image")
+        trainer = self.trainer
+        self.ctx.progress(state.step / state.total_steps, "scoring the untrained encoder on every image")
         report = score(trainer, self.initial, trainer.bank, trainer.evaluation)
         self.initial = None
         self.summary["knn_acc_init"] = report["knn_acc"]

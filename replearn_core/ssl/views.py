@@ -3,7 +3,7 @@
 A method that lists ``lab_views`` stores its whole state (decoder and heads included, not only the encoder)
 after its first epoch and about five times more in a run, as artifacts of kind ``method``. These functions rebuild the
 method from the newest one (or from each, to show training progress) and return uint8 (H, W, 3) pictures
-laid out with :func:`replearn_core.ssl.lab.image_grid`, plus a caption. Held-out images are the dataset's test
+laid out with :func:`replearn_core.ssl.artifacts.image_grid`, plus a caption. Held-out images are the dataset's test
 split, the same seeded few every time, so that successive pictures of a run compare.
 
     grid, caption = reconstruction_view(store, run_id)   # st.image(grid.numpy(), caption=caption)
@@ -18,23 +18,12 @@ from replearn_core.checkpoints import CheckpointError, read_state_file
 from replearn_core.data import load_dataset
 from replearn_core.i18n import Message, has_key
 from replearn_core.runs.store import RunStore
+from replearn_core.ssl.artifacts import image_grid, method_states
 from replearn_core.ssl.config import TrainConfig
-from replearn_core.ssl.lab import image_grid
 from replearn_core.ssl.methods import METHODS, build_method
 from replearn_core.ssl.methods.base import SSLMethod
 
-METHOD_STATE = "method"  # the artifact kind of a stored method
 VIEW_SEED = 7  # the masks, noise and puzzles of every picture: the same from one refresh to the next
-
-
-def method_tensors(method: SSLMethod) -> dict[str, torch.Tensor]:
-    """The whole method's state (backbone, decoder, heads), to be saved as a run artifact of kind ``method``."""
-    return dict(method.state_dict())
-
-
-def method_states(store: RunStore, run_id: str):
-    """A run's stored methods, oldest first."""
-    return [a for a in store.artifacts(run_id, kind=METHOD_STATE) if a.path.exists()]
 
 
 def run_views(store: RunStore, run_id: str) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ import torch
 from replearn_core.runs import execute_run
 from replearn_core.ssl.config import TrainConfig
 from replearn_core.ssl.methods import METHODS
-from replearn_core.ssl.views import VIEWS, load_run_method, method_states, run_views
+from replearn_core.ssl.artifacts import method_states
+from replearn_core.ssl.views import VIEWS, load_run_method, run_views
 
 
 def tiny_run(store, method, epochs=2, **options):
