@@ -62,9 +62,9 @@ class DenoisingAutoencoder(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.noise_std = self.opts["noise_std"]  # in normalised units (about 0.12 of the range)
+        self.noise_std = self.option_values["noise_std"]  # in normalised units (about 0.12 of the range)
         # structure: c = colour distortion, t = per-image standardised luminance; pixels: c and t the identity
-        self.target = self.opts["target"]
+        self.target = self.option_values["target"]
         self.decoder = Decoder(self.feature_dim, self.view_size)
 
     def training_loss(self, images, generator=None):

@@ -19,7 +19,7 @@ class BarlowTwins(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.lambd = self.opts["lambd"]
+        self.lambd = self.option_values["lambd"]
         self.projector = mlp(self.feature_dim, 512, 512)
 
     def training_loss(self, images, generator=None):

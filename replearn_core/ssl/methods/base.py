@@ -66,7 +66,9 @@ class SSLMethod(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.config = config
-        self.opts = resolve_options(self.options, config.options, self.name)  # every option, typed
+        # the run's value of every declared option (``options``), checked and typed: given in the config, else
+        # the option's default
+        self.option_values = resolve_options(self.options, config.options, self.name)
         self.recipe: list[AugSpec] = (recipe_from_dicts(config.recipe) if config.recipe is not None
                                       else default_recipe(self.recipe_kind, hue_free(config.dataset)))
         self.view_size = config.view_size or default_view_size(self, config.image_size)  # pixels a side

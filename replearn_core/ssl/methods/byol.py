@@ -31,7 +31,7 @@ class BYOL(SSLMethod):
         self.predictor = mlp(128, 512, 128)
         # 0.9 rather than the paper's 0.996: in a run of a few thousand steps a slower target learns less
         # (28 epochs: 0.99 -> kNN 0.385, 0.97 -> 0.394, 0.9 -> 0.439, 0.8 -> 0.439; docs/ssl_tests_benchmarks.md)
-        self.base_momentum = self.opts["momentum"]
+        self.base_momentum = self.option_values["momentum"]
         self.target_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
         self.target_projector = copy.deepcopy(self.projector).requires_grad_(False)
 

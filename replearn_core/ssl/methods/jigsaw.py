@@ -86,10 +86,10 @@ class Jigsaw(SSLMethod):
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         # tiles a side: 2 (24 orders) on small images, 3 (9! orders, the paper's) from 64-pixel views up
-        self.grid = self.opts["grid"] or (3 if self.view_size >= 64 else 2)
+        self.grid = self.option_values["grid"] or (3 if self.view_size >= 64 else 2)
         if self.grid < 2:
             raise ValueError("jigsaw needs at least 2 tiles a side (option grid: 2 or 3, or 0 for automatic)")
-        count = self.opts["permutations"] or (12 if self.grid == 2 else 100)
+        count = self.option_values["permutations"] or (12 if self.grid == 2 else 100)
         self.register_buffer("permutations", hamming_permutations(self.grid ** 2, count), persistent=False)
         self.tile_size = self.view_size // self.grid  # pixels a side of a tile's cell
         self.crop = max(4, round(self.tile_size * 0.875))  # the tile cut from it, at a random offset (the gap)

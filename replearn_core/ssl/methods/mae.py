@@ -78,15 +78,15 @@ class MaskedAutoencoder(SSLMethod):
         super().__init__(backbone, config)
         if not isinstance(backbone, VisionTransformer):
             raise ValueError("MAE needs a Vision Transformer backbone (vit): it drops the hidden patches' tokens")
-        self.mask_ratio = self.opts["mask_ratio"]  # fraction of patches hidden
-        self.normalize_target = self.opts["normalize_target"]  # the paper's norm-pix loss
+        self.mask_ratio = self.option_values["mask_ratio"]  # fraction of patches hidden
+        self.normalize_target = self.option_values["normalize_target"]  # the paper's norm-pix loss
         self.patch = backbone.patch
-        width = self.opts["decoder_width"]  # the light decoder of the paper, scaled down
+        width = self.option_values["decoder_width"]  # the light decoder of the paper, scaled down
         self.decoder_width = width
         self.decoder_embed = nn.Linear(backbone.feature_dim, width)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, width))
         nn.init.normal_(self.mask_token, std=0.02)
-        depth = self.opts["decoder_depth"]  # transformer blocks of the decoder
+        depth = self.option_values["decoder_depth"]  # transformer blocks of the decoder
         self.decoder_blocks = nn.Sequential(*[TransformerBlock(width, 4) for _ in range(depth)])
         self.decoder_norm = nn.LayerNorm(width)
         self.decoder_pred = nn.Linear(width, self.patch * self.patch * 3)

@@ -33,8 +33,8 @@ class MoCo(SSLMethod):
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
         self.projector = mlp(self.feature_dim, 512, 128)
-        self.momentum = self.opts["momentum"]
-        queue_size = self.opts["queue_size"]
+        self.momentum = self.option_values["momentum"]
+        queue_size = self.option_values["queue_size"]
         self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
         self.key_projector = copy.deepcopy(self.projector).requires_grad_(False)
         self.register_buffer("queue", F.normalize(torch.randn(queue_size, 128), dim=1))

@@ -24,7 +24,7 @@ class SimSiam(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.stop_gradient = self.opts["stop_gradient"]
+        self.stop_gradient = self.option_values["stop_gradient"]
         # no batch norm on the projector's output: with it, the no-stop-gradient variant can reach
         # loss -1 through an identity predictor instead of collapsing, and the demo shows nothing
         self.projector = mlp(self.feature_dim, 512, 256)

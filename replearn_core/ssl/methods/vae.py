@@ -41,8 +41,8 @@ class VariationalAutoencoder(SSLMethod):
 
     def __init__(self, backbone, config):
         super().__init__(backbone, config)
-        self.beta = self.opts["beta"]  # weight of the KL term (1 = the plain VAE)
-        self.latent_dim = self.opts["latent_dim"]  # dimensions of z
+        self.beta = self.option_values["beta"]  # weight of the KL term (1 = the plain VAE)
+        self.latent_dim = self.option_values["latent_dim"]  # dimensions of z
         self.posterior = nn.Linear(self.feature_dim, 2 * self.latent_dim)  # features -> (μ, log σ²)
         self.decoder = Decoder(self.latent_dim, self.view_size)
 
