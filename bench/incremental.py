@@ -185,7 +185,7 @@ def avalanche_once(config, seed: int) -> dict[str, float]:
 
 
 def main() -> int:
-    from replearn_core.incremental import IncrementalConfig
+    from replearn_core.incremental import STRATEGIES, IncrementalConfig
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     defaults = IncrementalConfig()
@@ -207,7 +207,8 @@ def main() -> int:
     config = IncrementalConfig(dataset=args.dataset, n_tasks=args.n_tasks, scenario=args.scenario,
                                strategies=[s for s in args.strategies.split(",") if s], epochs=args.epochs,
                                image_size=args.image_size, max_train_images=args.max_train_images,
-                               eval_images=args.eval_images, backbone=args.backbone, device=args.device).validate()
+                               eval_images=args.eval_images, backbone=args.backbone,
+                               device=args.device).validate(STRATEGIES)
     with tempfile.TemporaryDirectory(prefix="replearn-bench-incremental-") as scratch:
         os.environ["REPLEARN_DATA"] = scratch
         summaries, walls = [], []

@@ -99,8 +99,10 @@ def run_config(spec: RunSpec, seed: int, budget_s: float, overrides: dict, specs
         return config.validate(METRIC_METHODS).to_dict()
     if spec.kind == "incremental":  # a default comparison: the engine's epochs, memory and split
         from replearn_core.incremental.config import IncrementalConfig
+        from replearn_core.incremental.strategies import STRATEGIES as INCREMENTAL_STRATEGIES
 
-        return IncrementalConfig(**{**spec.config, **overrides.get("incremental", {}), "seed": seed}).validate().to_dict()
+        config = IncrementalConfig(**{**spec.config, **overrides.get("incremental", {}), "seed": seed})
+        return config.validate(INCREMENTAL_STRATEGIES).to_dict()
     if spec.kind == "transfer":
         source = TrainConfig(**{**specs[spec.encoder].config, **overrides.get("ssl", {})})
         config = TransferConfig(**{"dataset": source.dataset, "eval_dataset": source.eval_dataset, **spec.config,

@@ -7,6 +7,7 @@ it is chosen, and the command line lists them under ``--help``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from replearn_core.i18n import Message
@@ -43,17 +44,21 @@ class IncrementalConfig(RunConfig):
     time_budget_s: float | None = None  # stop a strategy's task after this much training time; None = all epochs
     device: str | None = None  # cpu, cuda, mps; None = the fastest present
 
-    def validate(self) -> "IncrementalConfig":
-        """Check names and ranges; raises ValueError with a message a user can act on."""
+    def validate(self, strategies: Mapping[str, type]) -> "IncrementalConfig":
+        """Check names and ranges; raises ValueError with a message a user can act on.
+
+        ``strategies`` is the registry the strategies' names must be in
+        (:data:`replearn_core.incremental.strategies.STRATEGIES`): passed in, as to ``TrainConfig.validate``,
+        so that this module does not import the strategies, which import it for their declared settings.
+        """
         from replearn_core.backbones import BACKBONES
-        from replearn_core.incremental.strategies import STRATEGIES
 
         self.check_fields()  # types, finite numbers, the seed's range, the device's name
         if not self.strategies:
             raise ValueError(Message("inc.no_strategy"))
-        unknown = [s for s in self.strategies if s not in STRATEGIES]
+        unknown = [s for s in self.strategies if s not in strategies]
         if unknown:
-            raise ValueError(Message("inc.unknown_strategy", name=repr(unknown[0]), known=", ".join(STRATEGIES)))
+            raise ValueError(Message("inc.unknown_strategy", name=repr(unknown[0]), known=", ".join(strategies)))
         if len(set(self.strategies)) != len(self.strategies):
             raise ValueError(Message("cfg.strategy_twice"))
         if self.scenario not in SCENARIO_CHOICES:

@@ -193,7 +193,7 @@ def load_start(config: IncrementalConfig, store) -> tuple[torch.nn.Module, dict]
 
 
 def run_incremental(config_dict: dict, ctx: RunContext) -> dict:
-    config = IncrementalConfig.from_dict(config_dict).validate()
+    config = IncrementalConfig.from_dict(config_dict).validate(STRATEGIES)
     started = time.perf_counter()
     ctx.progress(0.0, "loading the dataset and splitting its classes into tasks")
     data = prepare_data(config)

@@ -26,7 +26,7 @@ def check_comparison(config: dict | IncrementalConfig, store: RunStore | None = 
 
     if isinstance(config, dict):
         config = IncrementalConfig.from_dict(config)
-    config.validate()
+    config.validate(STRATEGIES)
     check_dataset_spec(config.dataset)
     if config.encoder != "random" and not config.encoder.startswith("file:"):
         get_run(store or RunStore(), user or LOCAL, config.encoder)
