@@ -1,11 +1,12 @@
-"""The layers of replearn_core (see its package docstring): every module imports on its own, module-level
-imports make no cycle, and imports point down only.
+"""The layers of replearn_core (see its package docstring): every module imports on its own, imports make no
+cycle, and imports point down only.
 
 Layers, bottom to top: the shared base (the modules at the package root, ``data/``, ``runs/``), the
 capabilities (one folder each), the claims table (which plans and scores the capabilities' runs), the command
 line (``commands/``, ``cli.py``, ``__main__.py``). The import graph
-is read with ``ast`` from module-level imports (function bodies and ``if TYPE_CHECKING:`` blocks are left out:
-they do not run on import).
+is read with ``ast`` from every ``import`` and ``from ... import`` of a module, those inside functions too: an
+import deferred into a function still ties the two modules, and a circle closed through one is still a circle.
+Only ``if TYPE_CHECKING:`` blocks are left out (they never run).
 """
 
 from __future__ import annotations
@@ -42,15 +43,14 @@ def _is_type_checking(test: ast.expr) -> bool:
         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _module_level_imports(tree: ast.Module):
-    """The Import / ImportFrom nodes that run when the module is imported."""
+def _imports(tree: ast.Module):
+    """Every Import / ImportFrom node of a module, at module level or inside a function or class, except
+    those under ``if TYPE_CHECKING:``."""
     stack = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             stack.extend(node.orelse)
         else:
@@ -63,7 +63,7 @@ def _ancestors(name: str) -> list[str]:
 
 
 def import_graph(packages: bool = True) -> dict[str, set[str]]:
-    """module -> the package's modules it imports at module level.
+    """module -> the package's modules it imports, anywhere in the module (:func:`_imports`).
 
     ``from a.b import c`` counts as importing ``a.b.c`` where that is a module, else ``a.b``. Importing a
     module also runs its packages' ``__init__``; with ``packages`` those count too, except the importer's own
@@ -74,7 +74,7 @@ def import_graph(packages: bool = True) -> dict[str, set[str]]:
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
         targets = set()
-        for node in _module_level_imports(ast.parse(path.read_text(), str(path))):
+        for node in _imports(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 named = [alias.name for alias in node.names]
             else:
@@ -128,6 +128,24 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
+def cycle_path(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """One circle through a strongly connected component, as a path that ends where it starts:
+    ``[a, b, c, a]`` for a -> b -> c -> a (the shortest one back to its first module)."""
+    members, start = set(component), component[0]
+    previous, queue = {start: None}, [start]
+    for here in queue:  # breadth first, inside the component
+        for there in sorted(graph.get(here, ())):
+            if there == start:
+                path = [here]
+                while previous[path[-1]] is not None:
+                    path.append(previous[path[-1]])
+                return path[::-1] + [start]
+            if there in members and there not in previous:
+                previous[there] = here
+                queue.append(there)
+    return component
+
+
 def area(module: str) -> str:
     """The folder (or root module) right under the package: 'ssl', 'runs', 'device', 'cli', ..."""
     parts = module.split(".")
@@ -135,8 +153,21 @@ def area(module: str) -> str:
 
 
 def test_find_cycles_finds_a_cycle():
-    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(graph) == [["a", "b", "c"]]
+    assert cycle_path(graph, ["a", "b", "c"]) == ["a", "b", "c", "a"]
     assert find_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_graph_follows_imports_inside_functions(tmp_path):
+    """A circle closed through an import inside a function is seen (a module-level import graph missed four)."""
+    tree = ast.parse("import os\n\ndef late():\n    from replearn_core.runs import store\n"
+                     "    import replearn_core.paths\n\nif TYPE_CHECKING:\n    from replearn_core import cards\n")
+    found = {a.name for n in _imports(tree) if isinstance(n, ast.Import) for a in n.names} | \
+        {n.module for n in _imports(tree) if isinstance(n, ast.ImportFrom)}
+    assert found == {"os", "replearn_core.runs", "replearn_core.paths"}
+    graph = import_graph()
+    assert "replearn_core.backbones" in graph["replearn_core.ssl.config"]  # inside TrainConfig.validate
 
 
 def test_import_graph_reads_the_package():
@@ -147,9 +178,12 @@ def test_import_graph_reads_the_package():
 
 
 def test_no_import_cycles():
-    cycles = find_cycles(import_graph())
-    assert not cycles, "module-level import cycles among replearn_core modules:\n" + \
-        "\n".join(" <-> ".join(c) for c in cycles)
+    """No circle among the package's modules, through any import (a package's ``__init__`` counts: importing
+    ``a.b`` runs ``a``)."""
+    graph = import_graph()
+    cycles = find_cycles(graph)
+    assert not cycles, "import cycles among replearn_core modules:\n" + \
+        "\n".join(" -> ".join(cycle_path(graph, c)) for c in cycles)
 
 
 def test_ssl_config_does_not_import_the_methods():
@@ -158,6 +192,49 @@ def test_ssl_config_does_not_import_the_methods():
     imported = {n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)} | \
         {a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.startswith("replearn_core.ssl.methods")}
+
+
+PAGE_FACING = ("lab", "views")  # the modules each capability offers its page (lab.py) and what it draws (views.py)
+
+
+def reached(graph: dict[str, set[str]], start: str) -> dict[str, str]:
+    """Every module ``start`` imports, directly or through others: module -> the module that imports it on the
+    way (breadth first, so each path is a shortest one)."""
+    via, queue = {start: ""}, [start]
+    for here in queue:
+        for there in sorted(graph.get(here, ())):
+            if there not in via:
+                via[there] = here
+                queue.append(there)
+    return via
+
+
+def job_modules() -> list[str]:
+    """The module of every job kind (runs.jobs.JOBS: what a worker process imports to run it)."""
+    from replearn_core.runs.jobs import JOBS
+
+    return sorted({target.split(":")[0] for target in JOBS.values()})
+
+
+def test_no_job_imports_page_facing_code():
+    """runs/jobs.py: the server never imports training code and the worker never imports page code. No job
+    module reaches a capability's lab or views module, directly or through any other import."""
+    graph = import_graph()
+    found = []
+    for job in job_modules():
+        via = reached(graph, job)
+        for module in sorted(via):
+            if module.rsplit(".", 1)[-1] in PAGE_FACING:
+                path = [module]
+                while via[path[-1]]:
+                    path.append(via[path[-1]])
+                found.append(" -> ".join(reversed(path)))
+    assert not found, "job modules that import page-facing code:\n" + "\n".join(found)
+
+
+def test_reached_gives_the_path():
+    via = reached({"job": {"a"}, "a": {"lab"}, "lab": set()}, "job")
+    assert via == {"job": "", "a": "job", "lab": "a"}
 
 
 def layer(module: str) -> int:
