@@ -1,22 +1,18 @@
 """The Claims page through AppTest: no table yet, a measured table, and a row's button queueing its runs."""
 
-import time
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
 
 from replearn_core.claims.table import data_table_path, save_table
 from replearn_core.runs.store import RunStore
+from tests.claims.conftest import no_shipped_table, synthetic_table  # noqa: F401 - the claims' own fixtures
+from tests.pages.conftest import cancel_and_wait, page
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/8_claims.py"
 
-
-def _page():
-    return AppTest.from_file(ROOT + "/pages/8_claims.py", default_timeout=60)
 
 
 def test_without_a_table_the_page_says_so_and_lists_the_claims():
-    at = _page().run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     assert any("No claims table has been measured yet" in i.value for i in at.info)
     assert not at.dataframe  # no numbers are made up
@@ -27,7 +23,7 @@ def test_without_a_table_the_page_says_so_and_lists_the_claims():
 
 def test_a_measured_table_shows_its_date_device_verdicts_and_explanations(synthetic_table):
     save_table(synthetic_table, data_table_path())
-    at = _page().run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     header = " ".join(m.value for m in at.markdown)
     assert synthetic_table["date"] in header and "cpu (2 threads)" in header and "90 s" in header
@@ -40,7 +36,7 @@ def test_a_measured_table_shows_its_date_device_verdicts_and_explanations(synthe
 
 
 def test_a_rows_button_queues_its_runs_as_ordinary_runs(data_dir):
-    at = _page().run()
+    at = page(PAGE, timeout=60).run()
     next(s for s in at.sidebar.slider if s.label == "Seconds per self-supervised run").set_value(10)
     at.button(key="start_simsiam_stop_gradient").click().run()
     assert not at.exception
@@ -53,15 +49,11 @@ def test_a_rows_button_queues_its_runs_as_ordinary_runs(data_dir):
         assert all(r.config["time_budget_s"] == 10 for r in runs)
         assert any("Runs page" in s.value for s in at.success)
     finally:  # stop the worker before the test's data folder goes away
-        for run in runs:
-            store.request_cancel(run.id)
-        deadline = time.time() + 60
-        while time.time() < deadline and any(store.get_run(r.id).active for r in runs):
-            time.sleep(0.5)
+        cancel_and_wait(store, runs)
 
 
 def test_the_apps_navigation_reaches_the_claims_page():
-    at = AppTest.from_file(ROOT + "/app.py", default_timeout=60).run()
+    at = page("app.py", timeout=60).run()
     at.switch_page("pages/8_claims.py").run()
     assert not at.exception
     assert at.title[0].value == "📜 Claims"
@@ -69,6 +61,6 @@ def test_the_apps_navigation_reaches_the_claims_page():
 
 def test_a_smoke_table_is_flagged_as_such(synthetic_table):
     save_table({**synthetic_table, "budget_s": 2.0, "overrides": {"ssl": {"max_train_images": 128}}}, data_table_path())
-    at = _page().run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     assert any("smoke-test settings" in w.value for w in at.warning)

@@ -1,21 +1,16 @@
 import io
-import time
-from pathlib import Path
 
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from replearn_core.runs.store import RunStore
+from tests.pages.conftest import page, worker_takes_and_cancel
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/5_cyclegan.py"
 
-
-def _page():
-    return AppTest.from_file(ROOT + "/pages/5_cyclegan.py", default_timeout=90)
 
 
 def test_walk_shows_the_bundled_model_at_once():
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert any("trained on" in i.value for i in at.info)  # what the bundled model learned from, and how long
     slider = at.select_slider[0]
@@ -26,7 +21,7 @@ def test_walk_shows_the_bundled_model_at_once():
 
 
 def test_uploading_a_non_image_gives_a_message():
-    at = _page().run()
+    at = page(PAGE).run()
     at.get("file_uploader")[0].set_value(("notes.txt", b"hello", "text/plain")).run()
     assert not at.exception
     assert any("is not an image" in e.value for e in at.error)
@@ -37,7 +32,7 @@ def test_uploading_a_non_image_gives_a_message():
 
 
 def test_bad_folder_gets_a_message_not_a_crash(tmp_path):
-    at = _page().run()
+    at = page(PAGE).run()
     data = next(s for s in at.selectbox if s.label == "Data")
     data.set_value("folder:…").run()
     (tmp_path / "trainA").mkdir()
@@ -48,18 +43,10 @@ def test_bad_folder_gets_a_message_not_a_crash(tmp_path):
 
 
 def test_train_button_queues_a_run_that_a_worker_executes(data_dir):
-    at = _page().run()
+    at = page(PAGE).run()
     next(b for b in at.button if "Train" in b.label).click().run()
     assert not at.exception
     store = RunStore(data_dir)
     runs = store.list_runs(kind="cyclegan")
     assert len(runs) == 1 and runs[0].config["image_size"] == 64
-    deadline = time.time() + 60
-    while time.time() < deadline and store.get_run(runs[0].id).status == "queued":
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("running", "finished")
-    store.request_cancel(runs[0].id)
-    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
-    while time.time() < deadline and store.get_run(runs[0].id).active:
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("cancelled", "finished")
+    worker_takes_and_cancel(store, runs[0].id)  # a worker picks it up without the page doing anything

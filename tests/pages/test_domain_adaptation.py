@@ -1,19 +1,15 @@
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
 
 from replearn_core.adaptation.job import AdaptConfig
 from replearn_core.runs import execute_run
+from tests.pages.conftest import choose_missing_folder, page
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/7_domain_adaptation.py"
 
-
-def _page():
-    return AppTest.from_file(ROOT + "/pages/7_domain_adaptation.py", default_timeout=90)
 
 
 def test_page_shows_controls_and_the_method_formula():
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert {"Source domain", "Target domain", "Method", "Backbone"} <= {s.label for s in at.sidebar.selectbox}
     assert all(w.help for w in at.sidebar.selectbox)
@@ -27,7 +23,7 @@ def test_a_finished_run_shows_before_after_accuracy_and_feature_maps(store):
     config = AdaptConfig(method="mmd", epochs=1, batch_size=32, max_source_images=96, eval_images=30, image_size=16)
     run_id = store.create_run("adapt", config.to_dict())
     execute_run(store, run_id)
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert {m.label for m in at.metric} == {"Target accuracy before (source only)", "Target accuracy after"}
     assert any("Domain gap" in c.value and "smaller" in c.value for c in at.caption)
@@ -39,11 +35,6 @@ def test_a_finished_run_shows_before_after_accuracy_and_feature_maps(store):
 
 
 def test_a_missing_folder_is_refused_before_queueing(tmp_path, store):
-    at = _page().run()
-    source = next(s for s in at.sidebar.selectbox if s.label == "Source domain")
-    source.set_value("folder:…").run()
-    at.sidebar.text_input[0].set_value(str(tmp_path / "missing")).run()
-    at.button[0].click().run()
-    assert not at.exception
-    assert any("no such folder" in e.value for e in at.error)
+    errors = choose_missing_folder(page(PAGE).run(), "Source domain", tmp_path / "missing")
+    assert any("no such folder" in e for e in errors)
     assert store.list_runs(kind="adapt") == []

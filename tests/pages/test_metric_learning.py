@@ -1,21 +1,17 @@
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
 
 from replearn_core.runs import execute_run
 from replearn_core.metric.config import MetricConfig
+from tests.pages.conftest import choose_missing_folder, page
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/6_metric_learning.py"
 TINY = dict(dataset="digits", epochs=1, batch_size=40, max_train_images=200, eval_images=60, knn_bank_images=100,
             image_size=16)
 
 
-def _page():
-    return AppTest.from_file(ROOT + "/pages/6_metric_learning.py", default_timeout=90)
-
 
 def test_page_shows_controls_formula_and_empty_states():
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert {"Loss", "Dataset", "Backbone"} <= {s.label for s in at.sidebar.selectbox}
     assert all(w.help for w in at.sidebar.selectbox) and all(w.help for w in at.sidebar.slider)
@@ -33,7 +29,7 @@ def test_page_shows_controls_formula_and_empty_states():
 def test_search_and_comparison_table_with_a_finished_run(store):
     run_id = store.create_run("metric", MetricConfig(method="triplet", **TINY).to_dict())
     execute_run(store, run_id)
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert len(at.dataframe) == 1  # the comparison table
     assert any("neighbours share the query's class" in c.value for c in at.caption)
@@ -43,20 +39,15 @@ def test_search_and_comparison_table_with_a_finished_run(store):
 
 
 def test_train_button_with_a_bad_folder_shows_an_error(tmp_path):
-    at = _page().run()
-    dataset = next(s for s in at.sidebar.selectbox if s.label == "Dataset")
-    dataset.set_value("folder:…").run()
-    at.sidebar.text_input[0].set_value(str(tmp_path / "missing")).run()
-    at.button[0].click().run()
-    assert not at.exception
-    assert any("no such folder" in e.value for e in at.error)
+    errors = choose_missing_folder(page(PAGE).run(), "Dataset", tmp_path / "missing")
+    assert any("no such folder" in e for e in errors)
 
 
 def test_a_run_deleted_meanwhile_falls_back_to_the_newest(store):
     """The session still names a run that was deleted (from the Runs page, by the teacher): the live view shows
     the newest run instead of failing."""
     run_id = store.create_run("metric", MetricConfig(method="triplet", **TINY).to_dict())
-    at = _page()
+    at = page(PAGE)
     at.session_state["metric_run_id"] = "20990101-000000-abcdef"
     at.run()
     assert not at.exception

@@ -1,23 +1,16 @@
 import re
-import time
 
 import pytest
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from replearn_core.runs.store import RunStore
+from tests.pages.conftest import choose_missing_folder, page, worker_takes_and_cancel
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/1_ssl_lab.py"
 
-
-def _page():
-    return AppTest.from_file(ROOT + "/pages/1_ssl_lab.py", default_timeout=90)
 
 
 def test_page_renders_controls_preview_and_method_text():
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     labels = [s.label for s in at.sidebar.selectbox]
     assert {"Dataset", "Method", "Backbone"} <= set(labels)
@@ -27,23 +20,19 @@ def test_page_renders_controls_preview_and_method_text():
 
 
 def test_simsiam_offers_the_stop_gradient_switch():
-    at = _page().run()
+    at = page(PAGE).run()
     method = next(s for s in at.sidebar.selectbox if s.label == "Method")
     method.set_value("simsiam").run()
     assert any(t.label == "Stop-gradient" for t in at.sidebar.toggle)
 
 
 def test_bad_folder_gives_a_message_not_a_crash(tmp_path):
-    at = _page().run()
-    dataset = next(s for s in at.sidebar.selectbox if s.label == "Dataset")
-    dataset.set_value("folder:…").run()
-    at.sidebar.text_input[0].set_value(str(tmp_path / "missing")).run()
-    assert not at.exception
-    assert any("no such folder" in e.value for e in at.error)
+    errors = choose_missing_folder(page(PAGE).run(), "Dataset", tmp_path / "missing", click=False)
+    assert any("no such folder" in e for e in errors)
 
 
 def test_train_button_queues_a_run_that_a_worker_executes(data_dir):
-    at = _page().run()
+    at = page(PAGE).run()
     epochs = next(s for s in at.sidebar.slider if s.label == "Epochs")
     epochs.set_value(1)
     at.button[0].click().run()
@@ -51,16 +40,20 @@ def test_train_button_queues_a_run_that_a_worker_executes(data_dir):
     store = RunStore(data_dir)
     runs = store.list_runs(kind="ssl")
     assert len(runs) == 1 and runs[0].config["epochs"] == 1
-    # the worker process picks it up without the page doing anything
-    deadline = time.time() + 60
-    while time.time() < deadline and store.get_run(runs[0].id).status == "queued":
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("running", "finished")
-    store.request_cancel(runs[0].id)
-    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
-    while time.time() < deadline and store.get_run(runs[0].id).active:
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("cancelled", "finished")
+    worker_takes_and_cancel(store, runs[0].id)
+
+
+def test_every_registered_method_is_offered_with_its_card():
+    from replearn_core.ssl.methods import METHODS
+
+    at = page(PAGE).run()
+    method = next(s for s in at.sidebar.selectbox if s.label == "Method")
+    assert list(method.options) == [cls.title for cls in METHODS.values()]  # read from the registry
+    method.set_value("vicreg").run()
+    assert not at.exception
+    assert any(s.value == METHODS["vicreg"].title for s in at.subheader)
+    assert {"Invariance weight λ", "Variance weight μ", "Covariance weight ν"} <= {
+        w.label for w in [*at.sidebar.slider, *at.sidebar.number_input]}
 
 
 def test_a_runs_warnings_are_shown_beside_it(data_dir):
@@ -69,7 +62,7 @@ def test_a_runs_warnings_are_shown_beside_it(data_dir):
     store.add_warning(run_id, "folder:/photos: skipped 1 file(s) that could not be read as images: cat/a.txt "
                               "(not an image)")
     store.finish(run_id, "finished")
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     # the warning is the user's text, escaped for Markdown (escape.markdown_text): read it back as shown
     shown = [re.sub(r"\\(.)", r"\1", w.value) for w in at.warning]
@@ -89,7 +82,7 @@ def test_train_with_untouched_settings_submits_the_lab_default_run(data_dir, mon
         return store.create_run(kind, config, name, owner)  # queued, never executed
 
     monkeypatch.setattr("replearn_core.runs.worker.submit", recording_submit)
-    at = _page().run()
+    at = page(PAGE).run()
     at.button[0].click().run()
     assert not at.exception
     expected = TrainConfig.from_dict(lab.lab_default_config()).validate(METHODS).to_dict()
@@ -97,7 +90,7 @@ def test_train_with_untouched_settings_submits_the_lab_default_run(data_dir, mon
 
 
 def test_mae_picks_the_vit_backbone_and_offers_its_mask_ratio():
-    at = _page().run()
+    at = page(PAGE).run()
     next(s for s in at.sidebar.selectbox if s.label == "Method").set_value("mae").run()
     assert not at.exception
     backbone = next(s for s in at.sidebar.selectbox if s.label == "Backbone")
@@ -107,7 +100,7 @@ def test_mae_picks_the_vit_backbone_and_offers_its_mask_ratio():
 
 
 def test_vae_offers_beta():
-    at = _page().run()
+    at = page(PAGE).run()
     next(s for s in at.sidebar.selectbox if s.label == "Method").set_value("vae").run()
     assert any(s.label.startswith("β") and s.value == 1.0 for s in at.sidebar.slider)
 
@@ -125,7 +118,7 @@ def test_a_runs_stored_method_is_drawn_under_its_curves(store, method, expected)
     from tests.ssl.test_views import tiny_run
 
     run_id = tiny_run(store, method)
-    at = _page()
+    at = page(PAGE)
     at.session_state["ssl_run_id"] = run_id
     at.run()
     assert not at.exception
@@ -139,7 +132,7 @@ def test_a_run_without_views_draws_no_pictures_of_its_method(store):
     from tests.ssl.test_views import tiny_run
 
     run_id = tiny_run(store, "rotation", epochs=1)
-    at = _page()
+    at = page(PAGE)
     at.session_state["ssl_run_id"] = run_id
     at.run()
     assert not any("What the model draws" in h.value for h in at.subheader)
@@ -160,7 +153,7 @@ def test_a_new_method_appears_with_its_card_settings_and_option_without_editing_
         options = (Option("sharpness", 2.0, "Sharpness", "How much sharper than SimCLR.", 1.0, 4.0, step=0.5),)
 
     monkeypatch.setitem(METHODS, "sharpened", Sharpened)
-    at = _page()
+    at = page(PAGE)
     at.query_params["method"] = "sharpened"
     at.run()
     assert not at.exception

@@ -1,20 +1,15 @@
-import time
-from pathlib import Path
 
 import torch
-from streamlit.testing.v1 import AppTest
 
 from replearn_core.backbones import build_backbone
 from replearn_core.runs.context import RunContext
 from replearn_core.runs.jobs import execute_run
 from replearn_core.runs.store import RunStore
 from replearn_core.transfer.config import TransferConfig
+from tests.pages.conftest import cancel_and_wait, page, worker_takes_and_cancel
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/4_transfer.py"
 
-
-def _page():
-    return AppTest.from_file(ROOT + "/pages/4_transfer.py", default_timeout=90)
 
 
 def _select(at, label):
@@ -22,7 +17,7 @@ def _select(at, label):
 
 
 def test_page_renders_controls_with_help_and_strategy_explanations():
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert {"Start from", "Architecture", "Target dataset"} <= {s.label for s in at.sidebar.selectbox}
     assert all(w.help for w in list(at.sidebar.selectbox) + list(at.sidebar.multiselect) + list(at.sidebar.slider))
@@ -33,7 +28,7 @@ def test_page_renders_controls_with_help_and_strategy_explanations():
 
 
 def test_compare_queues_one_transfer_job_with_the_chosen_settings(data_dir):
-    at = _page().run()
+    at = page(PAGE).run()
     _select(at, "Strategies").set_value(["linear", "scratch"])
     _select(at, "Label fractions").set_value([0.05])
     next(s for s in at.sidebar.slider if s.label == "Epochs").set_value(1)
@@ -44,16 +39,7 @@ def test_compare_queues_one_transfer_job_with_the_chosen_settings(data_dir):
     assert len(runs) == 1
     cfg = runs[0].config
     assert cfg["strategies"] == ["linear", "scratch"] and cfg["fractions"] == [0.05] and cfg["epochs"] == 1
-    # a worker process picks it up without the page doing anything
-    deadline = time.time() + 60
-    while time.time() < deadline and store.get_run(runs[0].id).status == "queued":
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("running", "finished")
-    store.request_cancel(runs[0].id)
-    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
-    while time.time() < deadline and store.get_run(runs[0].id).active:
-        time.sleep(0.5)
-    assert store.get_run(runs[0].id).status in ("cancelled", "finished")
+    worker_takes_and_cancel(store, runs[0].id)  # a worker picks it up without the page doing anything
 
 
 def test_a_finished_comparison_shows_table_charts_recommendation_and_csv(data_dir):
@@ -62,13 +48,13 @@ def test_a_finished_comparison_shows_table_charts_recommendation_and_csv(data_di
                             image_size=16, max_train_images=100, eval_images=30)
     run_id = store.create_run("transfer", config.to_dict())
     execute_run(store, run_id)
-    at = _page().run()
+    at = page(PAGE).run()
     assert not at.exception
     assert at.dataframe and len(at.dataframe[0].value) == 4
     assert any("won with" in m.value for m in at.markdown)
     assert any(s.label == "Show comparison" for s in at.selectbox)
     assert len(at.get("plotly_chart")) == 4  # accuracy and loss curves, label efficiency, cost
-    at = _page()
+    at = page(PAGE)
     at.query_params["lang"] = "zh"
     at.run()
     assert not at.exception
@@ -84,7 +70,7 @@ def test_an_uploaded_checkpoint_that_does_not_fit_is_explained(data_dir, tmp_pat
     ctx.save_tensors("checkpoint_final", encoder_tensors(build_backbone("small_cnn")), meta={"backbone": "small_cnn"})
     ctx.close()
     store.finish(run_id, "finished")
-    at = _page().run()
+    at = page(PAGE).run()
     start = _select(at, "Start from")
     assert run_id in start.options[0]  # the finished run is offered first
     from replearn_core.transfer.lab import check_encoder, save_upload
@@ -100,7 +86,7 @@ def test_an_uploaded_checkpoint_that_does_not_fit_is_explained(data_dir, tmp_pat
 
 
 def test_only_the_chosen_strategies_settings_are_shown_and_they_reach_the_run(data_dir):
-    at = _page().run()
+    at = page(PAGE).run()
     labels = {s.label for s in at.sidebar.slider}
     assert "llrd: decay γ" in labels and "partial: frozen stages k" not in labels  # llrd is a default, partial not
     _select(at, "Strategies").set_value(["partial"])
@@ -112,10 +98,7 @@ def test_only_the_chosen_strategies_settings_are_shown_and_they_reach_the_run(da
     store = RunStore(data_dir)
     run = store.list_runs(kind="transfer")[0]
     assert run.config["strategies"] == ["partial"] and run.config["freeze_stages"] == 3
-    store.request_cancel(run.id)
-    deadline = time.time() + 60  # let the worker stop before the test's data folder goes away
-    while time.time() < deadline and store.get_run(run.id).active:
-        time.sleep(0.5)
+    cancel_and_wait(store, [run])  # let the worker stop before the test's data folder goes away
 
 
 def test_a_new_strategy_with_a_setting_appears_on_the_page_without_editing_it(monkeypatch):
@@ -133,7 +116,7 @@ def test_a_new_strategy_with_a_setting_appears_on_the_page_without_editing_it(mo
                            low=0.1, high=0.9, step=0.1),)
 
     monkeypatch.setitem(STRATEGIES, "head_first", HeadFirst())
-    at = _page()
+    at = page(PAGE)
     at.query_params["strategies"] = "head_first"
     at.run()
     assert not at.exception
