@@ -17,7 +17,10 @@ def registered_names() -> set[str]:
     from replearn_core.ssl.methods import METHODS
     from replearn_core.transfer import STRATEGIES
 
-    return set(METHODS) | set(METRIC_METHODS) | set(ADAPT_METHODS) | set(STRATEGIES) | set(PROJECTIONS)
+    from replearn_core.incremental import STRATEGIES as INCREMENTAL_STRATEGIES
+
+    return set(METHODS) | set(METRIC_METHODS) | set(ADAPT_METHODS) | set(STRATEGIES) | set(PROJECTIONS) | \
+        set(INCREMENTAL_STRATEGIES)
 
 
 def string_literals(path: Path) -> set[str]:
