@@ -16,8 +16,8 @@ under its ``name`` (listed by ``order``), so adding a method takes four files an
 4. ``tests/ssl/losses/test_<name>.py``: the loss against a term-by-term reference computation.
 
 The rest follows from this registry: the lab page and ``python -m replearn_core train --method <name>`` offer
-it, the method tests (tests/ssl/methods) train it, ``bench/ssl_quality.py`` measures it, the claims name it by
-its title, and the README lists methods from here.
+it, the method tests (tests/ssl/methods) train it, ``bench/ssl_quality.py`` measures it and the claims name it by
+its (short) title. The README's "Add a method" names these four files (tests/app/test_readme.py checks it).
 """
 
 import importlib
