@@ -68,3 +68,51 @@ def test_bad_input_is_one_error_line_in_process(args, words, capsys):
 def test_runs_with_no_runs_says_how_to_start_one(capsys):
     assert main(["runs"]) == 0
     assert "no runs yet" in capsys.readouterr().out
+
+
+# words a sentence cannot end on: a help text that ends on one was cut
+_DANGLING = {"a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "as",
+             "than", "that", "which", "is", "are", "be", "its", "their", "each", "every", "per", "into", "when"}
+
+
+def _cut_short(text: str) -> str | None:
+    """Why a help text looks cut mid-sentence, or None: unbalanced brackets, or a last word or sign that a
+    sentence cannot end on."""
+    text = " ".join(text.split())
+    if text.count("(") + text.count("[") != text.count(")") + text.count("]"):  # an interval (0, 1] is whole
+        return "unbalanced brackets"
+    if text.endswith((",", ";", ":", "(", "-", "—", "–", "·", "=")):
+        return f"ends on {text[-1]!r}"
+    last = text.rstrip(").").split()[-1] if text.rstrip(").").split() else ""
+    if last in _DANGLING:  # lower case: "A -> B -> A" ends on a name
+        return f"ends on {last!r}"
+    return None
+
+
+def test_cut_short_sees_a_cut_sentence():
+    assert _cut_short("None = the method's default_epochs (a finished (default: None)") == "unbalanced brackets"
+    assert _cut_short("images per step (each method makes its own views of them); None = the") == "ends on 'the'"
+    assert _cut_short("passes over the training images (default: 10)") is None
+
+
+def test_every_flag_of_every_command_has_whole_help():
+    """Every flag says what it is, and no help text is cut mid-sentence (help used to be read out of the
+    configuration's source comments, one line of a comment that went on)."""
+    from replearn_core.cli import build_parser
+
+    parser, _ = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    problems = []
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            flag = "/".join(action.option_strings) or action.dest
+            text = (action.help or "") % {"default": action.default, "prog": command.prog} if action.help else ""
+            if not text.strip() or text.strip().strip("-").replace("_", "-") == action.dest.replace("_", "-"):
+                problems.append(f"{name} {flag}: no help")
+            elif (why := _cut_short(text)) is not None:
+                problems.append(f"{name} {flag}: {why}: {text!r}")
+        rendered = command.format_help()
+        assert rendered.strip(), name
+    assert not problems, "\n".join(problems)

@@ -28,7 +28,7 @@ from replearn_core.device import prepare_model, to_device_batch
 from replearn_core.features import encode_images
 from replearn_core.i18n import Message
 from replearn_core.options import setting
-from replearn_core.runs.config import RunConfig
+from replearn_core.runs.config import RunConfig, described
 from replearn_core.runs.context import RunContext
 from replearn_core.training import FitState, fit, report_steps
 
@@ -40,25 +40,29 @@ OPTIMIZERS = ("sgd", "adamw")
 class AdaptConfig(RunConfig):
     setting_kind = "adaptation"
 
-    source: str = "printed-digits"  # labelled source domain: a registered dataset or folder:PATH
-    target: str = "digits"  # unlabelled target domain with the same classes (labels only for scoring)
-    method: str = "dann"  # a key of ADAPT_METHODS, or "all" to compare every method in one run
-    backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
-    epochs: int = 10  # passes over the source training images
-    batch_size: int = 64  # source images per step (and as many target images)
-    optimizer: str = "sgd"  # "sgd" (momentum 0.9, as in the DANN paper and TLlib) or "adamw"
-    lr: float = 0.01  # starting learning rate lr0, annealed as lr0 / (1 + 10 p)^0.75 over training progress p
-    weight_decay: float = 1e-3  # weight decay (TLlib's value for these methods)
-    trade_off: float | None = None  # weight w of the alignment loss; None = each method's measured default weight
-    ramp: bool = True  # scale the alignment by λ(p) = 2/(1+e^(-10p)) - 1 (DANN's reversal schedule) for every method
-    align_after: float = 0.0  # share of the steps trained on source labels only before alignment starts (0 = at once)
-    image_size: int = 16  # both domains are resized to this many pixels a side (digits has 8×8 to give)
-    max_source_images: int | None = None  # use at most this many source training images (None = all)
-    eval_images: int = 1000  # target (and source) test images scored at each epoch
-    seed: int = 0  # seeds the initialisation (shared by all methods) and the batch order
-    control: bool = True  # also train the source-only control, for the "before" accuracy and map
-    time_budget_s: float | None = None  # stop each method after this much training time; None = all epochs
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    source: str = described("printed-digits", "labelled source domain: a registered dataset or folder:PATH")
+    target: str = described("digits", "unlabelled target domain with the same classes (labels only for scoring)")
+    method: str = described("dann", 'a key of ADAPT_METHODS, or "all" to compare every method in one run')
+    backbone: str = described("small_cnn", "a key of replearn_core.backbones.BACKBONES")
+    epochs: int = described(10, "passes over the source training images")
+    batch_size: int = described(64, "source images per step (and as many target images)")
+    optimizer: str = described("sgd", '"sgd" (momentum 0.9, as in the DANN paper and TLlib) or "adamw"')
+    lr: float = described(0.01, "starting learning rate lr0, annealed as lr0 / (1 + 10 p)^0.75 over training "
+                          "progress p")
+    weight_decay: float = described(1e-3, "weight decay (TLlib's value for these methods)")
+    trade_off: float | None = described(None, "weight w of the alignment loss; None = each method's measured "
+                                        "default weight")
+    ramp: bool = described(True, "scale the alignment by λ(p) = 2/(1+e^(-10p)) - 1 (DANN's reversal schedule) for "
+                           "every method")
+    align_after: float = described(0.0, "share of the steps trained on source labels only before alignment "
+                                   "starts (0 = at once)")
+    image_size: int = described(16, "both domains are resized to this many pixels a side (digits has 8×8 to give)")
+    max_source_images: int | None = described(None, "use at most this many source training images (None = all)")
+    eval_images: int = described(1000, "target (and source) test images scored at each epoch")
+    seed: int = described(0, "seeds the initialisation (shared by all methods) and the batch order")
+    control: bool = described(True, 'also train the source-only control, for the "before" accuracy and map')
+    time_budget_s: float | None = described(None, "stop each method after this much training time; None = all epochs")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
 
     def validate(self) -> "AdaptConfig":
         self.check_fields()

@@ -16,13 +16,13 @@ _FLAG_HELP = {
 
 def add_arguments(p) -> None:
     from replearn_core.adaptation.job import AdaptConfig
+    from replearn_core.runs.config import field_help
 
     defaults = AdaptConfig()
-    comments = _field_comments()
     for f in fields(AdaptConfig):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        help_text = f"{_FLAG_HELP.get(f.name) or comments.get(f.name, f.name)} (default: {default})"
+        help_text = f"{_FLAG_HELP.get(f.name) or field_help(AdaptConfig, f.name)} (default: {default})"
         if isinstance(default, bool):
             p.add_argument(flag, dest=f.name, action="store_true", default=default, help=help_text)
             p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
@@ -32,20 +32,6 @@ def add_arguments(p) -> None:
         p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _field_comments() -> dict[str, str]:
-    import inspect
-
-    from replearn_core.adaptation import job
-
-    out = {}
-    source = inspect.getsource(job.AdaptConfig)
-    for line in source.splitlines():
-        stripped = line.strip()
-        if ":" in stripped and "#" in stripped and not stripped.startswith(("#", "def", "@")):
-            out[stripped.split(":", 1)[0]] = stripped.split("#", 1)[1].strip()
-    return out
 
 
 def validate(args):

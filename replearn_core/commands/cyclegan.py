@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from dataclasses import fields
 
 from replearn_core.cyclegan.config import IMAGE_SIZES, CycleGANConfig
+from replearn_core.runs.config import field_help
 
 HELP = "train a CycleGAN between two image domains (fruit, apple2orange or folder:PATH), with a progress bar"
 
 _FLAGS = {"dataset": "--data", "image_size": "--size"}  # short names the examples use
 _OPTIONAL_INT = ("max_train_images", "cpu_threads")
 _OPTIONAL_FLOAT = ("time_budget_s",)
-
-
-def _field_comment(name: str) -> str:
-    import replearn_core.cyclegan.config as module
-    for line in inspect.getsource(module).splitlines():
-        stripped = line.strip()
-        if stripped.startswith(name + ":") and "#" in stripped:
-            return stripped.split("#", 1)[1].strip().replace("%", "%%")
-    return name
 
 
 def _optional(cast):
@@ -45,7 +36,7 @@ def add_arguments(p) -> None:
             kind = type(default)
         extra = {"choices": IMAGE_SIZES} if f.name == "image_size" else {}
         p.add_argument(flag, dest=f.name, type=kind, default=default,
-                       help=f"{_field_comment(f.name)} (default: {default})", **extra)
+                       help=f"{field_help(CycleGANConfig, f.name)} (default: {default})".replace("%", "%%"), **extra)
     p.add_argument("--json", action="store_true", help="print the final losses and speed as one JSON object "
                                                         "on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -17,13 +17,13 @@ _OPTIONAL = {"max_train_images": int, "time_budget_s": float, "device": str}
 
 def add_arguments(p) -> None:
     from replearn_core.incremental import STRATEGIES, IncrementalConfig
+    from replearn_core.runs.config import field_help
 
     defaults = IncrementalConfig()
-    comments = _field_comments()
     for f in fields(IncrementalConfig):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        help_text = f"{_FLAG_HELP.get(f.name) or comments.get(f.name, f.name)} (default: {default})"
+        help_text = f"{_FLAG_HELP.get(f.name) or field_help(IncrementalConfig, f.name)} (default: {default})"
         if f.name == "strategies":
             own = "; ".join(f"{key}: {', '.join('--' + o.name.replace('_', '-') for o in s.options)}"
                             for key, s in STRATEGIES.items() if s.options)
@@ -35,19 +35,6 @@ def add_arguments(p) -> None:
         p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _field_comments() -> dict[str, str]:
-    import inspect
-
-    from replearn_core.incremental import config
-
-    out = {}
-    for line in inspect.getsource(config.IncrementalConfig).splitlines():
-        stripped = line.strip()
-        if ":" in stripped and "#" in stripped and not stripped.startswith(("#", "def", "@")):
-            out[stripped.split(":", 1)[0]] = stripped.split("#", 1)[1].strip()
-    return out
 
 
 def validate(args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from dataclasses import fields
 
+from replearn_core.runs.config import field_help
 from replearn_core.runs.reference import open_store
 from replearn_core.ssl.config import TrainConfig
 
@@ -12,7 +13,6 @@ HELP = "train an encoder with a self-supervised or metric-learning method, with 
 
 _FLAG_HELP = {
     "dataset": "shapes, digits, cifar10, stl10 or folder:PATH",
-    "eval_dataset": "held-out images for the kNN score (default: the dataset's test split)",
     "backbone": "cnn4, small_cnn, resnet18_cifar, resnet18 or vit; left out, the method's own backbone (MAE: vit), "
                 "else small_cnn",
 }
@@ -45,7 +45,7 @@ def add_arguments(p) -> None:
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
         kind = _flag_type(hints[f.name])
-        help_text = _FLAG_HELP.get(f.name) or _field_comment(f.name)
+        help_text = _FLAG_HELP.get(f.name) or field_help(TrainConfig, f.name)  # declared beside the field
         if f.name == "method":
             help_text = f"method: {', '.join(METHODS)} (metric learning: {', '.join(metric_methods())})"
         if f.name == "backbone":  # None: the method's own backbone (config_from_args), so `--method mae` works
@@ -62,24 +62,6 @@ def add_arguments(p) -> None:
                        if options).replace("%", "%%"))
     p.add_argument("--json", action="store_true", help="print the final metrics as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _field_comment(name: str) -> str:
-    """The field's comment in ssl/config.py, with the comment lines that continue it (a whole sentence)."""
-    import inspect
-
-    import replearn_core.ssl.config as module
-    lines = inspect.getsource(module).splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith(name + ":") and "#" in stripped:
-            parts = [stripped.split("#", 1)[1].strip()]
-            for more in lines[i + 1:]:
-                if not more.strip().startswith("#"):
-                    break
-                parts.append(more.strip()[1:].strip())
-            return " ".join(parts)
-    return name
 
 
 def _parse_option(text: str) -> tuple[str, str]:

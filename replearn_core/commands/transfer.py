@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from replearn_core.runs.config import field_help
 from replearn_core.runs.jobs import execute_run
 from replearn_core.runs.reference import open_store
 from replearn_core.runs.store import RunStore
@@ -43,22 +44,11 @@ def add_arguments(p) -> None:
                        ("max_train_images", int), ("eval_images", int), ("seed", int)]:
         default = getattr(d, name)
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=default,
-                       help=f"{_comment(name)} (default: {default})")
+                       help=f"{field_help(TransferConfig, name)} (default: {default})")
     p.add_argument("--no-augment", action="store_true", help="no crop/flip while fine-tuning")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest present)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _comment(name: str) -> str:
-    import inspect
-
-    import replearn_core.transfer.config as module
-    for line in inspect.getsource(module).splitlines():
-        stripped = line.strip()
-        if stripped.startswith(name + ":") and "#" in stripped:
-            return stripped.split("#", 1)[1].strip()
-    return name
 
 
 def _fractions(text: str) -> list[float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from replearn_core.i18n import Message
 from replearn_core.options import setting
-from replearn_core.runs.config import RunConfig
+from replearn_core.runs.config import RunConfig, described
 
 IMAGE_SIZES = (64, 128, 256)
 
@@ -21,28 +21,29 @@ IMAGE_SIZES = (64, 128, 256)
 class CycleGANConfig(RunConfig):
     setting_kind = "CycleGAN"
 
-    dataset: str = "fruit"  # fruit (built-in, offline), apple2orange (downloads once) or folder:PATH
-    image_size: int = 64  # 64, 128 or 256 pixels a side (paper: 256)
-    ngf: int = 16  # generator width: channels of its first layer (paper: 64)
-    ndf: int = 32  # discriminator width: channels of its first layer (paper: 64)
-    n_blocks: int = 6  # residual blocks of the generator: 6 or 9 (paper: 9 at 256 px, 6 at 128 px)
-    epochs: int = 1  # passes over the larger of the two training domains
-    batch_size: int = 1  # image pairs per step (paper: 1)
-    lr: float = 2e-4  # Adam learning rate of both generators and both discriminators
-    beta1: float = 0.5  # Adam beta1
-    beta2: float = 0.999  # Adam beta2
-    decay_start: float = 0.5  # fraction of training after which the lr decays linearly to 0 (paper: 100 of 200 epochs)
-    lambda_cycle: float = 10.0  # weight λ of the cycle-consistency loss
-    lambda_identity: float = 0.5  # identity loss weight, as a fraction of λ (paper: 0.5·λ)
-    pool_size: int = 50  # generated images the discriminators also learn from; 0 = no pool
-    max_train_images: int | None = 200  # use at most this many images of each domain (None = all)
-    sample_every: int = 25  # translate the fixed test images every this many steps (the filmstrip)
-    sample_images: int = 4  # fixed test images per domain in the filmstrip
-    checkpoints: int = 4  # generator checkpoints kept, evenly spaced over training (the last is final)
-    time_budget_s: float | None = None  # stop after this much training time; None = run all epochs
-    seed: int = 0  # seeds initialisation, pairing order and the image pool
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
-    cpu_threads: int | None = None  # torch threads when training on the CPU; None = half the logical cores
+    dataset: str = described("fruit", "fruit (built-in, offline), apple2orange (downloads once) or folder:PATH")
+    image_size: int = described(64, "64, 128 or 256 pixels a side (paper: 256)")
+    ngf: int = described(16, "generator width: channels of its first layer (paper: 64)")
+    ndf: int = described(32, "discriminator width: channels of its first layer (paper: 64)")
+    n_blocks: int = described(6, "residual blocks of the generator: 6 or 9 (paper: 9 at 256 px, 6 at 128 px)")
+    epochs: int = described(1, "passes over the larger of the two training domains")
+    batch_size: int = described(1, "image pairs per step (paper: 1)")
+    lr: float = described(2e-4, "Adam learning rate of both generators and both discriminators")
+    beta1: float = described(0.5, "Adam beta1")
+    beta2: float = described(0.999, "Adam beta2")
+    decay_start: float = described(0.5, "fraction of training after which the lr decays linearly to 0 (paper: 100 of "
+                                   "200 epochs)")
+    lambda_cycle: float = described(10.0, "weight λ of the cycle-consistency loss")
+    lambda_identity: float = described(0.5, "identity loss weight, as a fraction of λ (paper: 0.5·λ)")
+    pool_size: int = described(50, "generated images the discriminators also learn from; 0 = no pool")
+    max_train_images: int | None = described(200, "use at most this many images of each domain (None = all)")
+    sample_every: int = described(25, "translate the fixed test images every this many steps (the filmstrip)")
+    sample_images: int = described(4, "fixed test images per domain in the filmstrip")
+    checkpoints: int = described(4, "generator checkpoints kept, evenly spaced over training (the last is final)")
+    time_budget_s: float | None = described(None, "stop after this much training time; None = run all epochs")
+    seed: int = described(0, "seeds initialisation, pairing order and the image pool")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
+    cpu_threads: int | None = described(None, "torch threads when training on the CPU; None = half the logical cores")
 
     def validate(self) -> "CycleGANConfig":
         """Check ranges; raises ValueError with a message a user can act on."""

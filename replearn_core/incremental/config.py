@@ -8,11 +8,11 @@ it is chosen, and the command line lists them under ``--help``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from replearn_core.i18n import Message
 from replearn_core.options import setting
-from replearn_core.runs.config import RunConfig
+from replearn_core.runs.config import RunConfig, described
 
 SCENARIO_CHOICES = ("class", "task", "both")
 DEFAULT_STRATEGIES = ["sequential", "joint", "replay", "lwf", "ewc"]
@@ -22,27 +22,31 @@ DEFAULT_STRATEGIES = ["sequential", "joint", "replay", "lwf", "ewc"]
 class IncrementalConfig(RunConfig):
     setting_kind = ""
 
-    dataset: str = "digits"  # a registered dataset or folder:PATH whose classes are split into tasks
-    n_tasks: int = 5  # tasks the classes are split into (digits: five tasks of two digits, split MNIST's layout)
-    class_order: str = "natural"  # "natural" (the dataset's), "random" (shuffled by the seed) or names "1,7,3,..."
-    scenario: str = "class"  # "class" (one growing head), "task" (the task is given at test time) or "both"
-    strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))  # keys of STRATEGIES
-    encoder: str = "random"  # where the encoder starts: "random", a finished ssl/supervised/metric run's id, file:PATH
-    backbone: str = "small_cnn"  # the architecture for "random" and file: encoders (a run brings its own)
-    epochs: int = 10  # passes over each task's training images (joint: over everything seen so far)
-    batch_size: int = 64  # new images per step (replay adds as many from its memory)
-    lr: float = 1e-3  # Adam learning rate (van de Ven & Tolias 2019's), a fresh optimizer for each task
-    image_size: int = 8  # pixels a side: digits' own 8×8 (photos, shapes and a lab run's encoder: 32)
-    memory_per_class: int = 20  # replay: M training images kept per class seen
-    lwf_weight: float = 1.0  # LwF: weight of the distillation loss beside the new task's cross-entropy
-    lwf_temperature: float = 2.0  # LwF: softmax temperature T of the distillation
-    ewc_lambda: float = 1000.0  # EWC: weight λ of the Fisher penalty
-    fisher_images: int = 200  # EWC: training images of each task its diagonal Fisher is estimated on
-    max_train_images: int | None = None  # use at most this many training images of the dataset (None = all)
-    eval_images: int = 2000  # held-out images (of the tasks' classes) that fill the accuracy matrix
-    seed: int = 0  # seeds the initialisation (the same for every strategy), the batches and the memory
-    time_budget_s: float | None = None  # stop a strategy's task after this much training time; None = all epochs
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    dataset: str = described("digits", "a registered dataset or folder:PATH whose classes are split into tasks")
+    n_tasks: int = described(5, "tasks the classes are split into (digits: five tasks of two digits, split "
+                             "MNIST's layout)")
+    class_order: str = described("natural", "\"natural\" (the dataset's), \"random\" (shuffled by the seed) or names "
+                                 '"1,7,3,..."')
+    scenario: str = described("class", '"class" (one growing head), "task" (the task is given at test time) or "both"')
+    strategies: list[str] = described(help="keys of STRATEGIES", default_factory=lambda: list(DEFAULT_STRATEGIES))
+    encoder: str = described("random", "where the encoder starts: \"random\", a finished ssl/supervised/metric run's "
+                             "id, file:PATH")
+    backbone: str = described("small_cnn", 'the architecture for "random" and file: encoders (a run brings its own)')
+    epochs: int = described(10, "passes over each task's training images (joint: over everything seen so far)")
+    batch_size: int = described(64, "new images per step (replay adds as many from its memory)")
+    lr: float = described(1e-3, "Adam learning rate (van de Ven & Tolias 2019's), a fresh optimizer for each task")
+    image_size: int = described(8, "pixels a side: digits' own 8×8 (photos, shapes and a lab run's encoder: 32)")
+    memory_per_class: int = described(20, "replay: M training images kept per class seen")
+    lwf_weight: float = described(1.0, "LwF: weight of the distillation loss beside the new task's cross-entropy")
+    lwf_temperature: float = described(2.0, "LwF: softmax temperature T of the distillation")
+    ewc_lambda: float = described(1000.0, "EWC: weight λ of the Fisher penalty")
+    fisher_images: int = described(200, "EWC: training images of each task its diagonal Fisher is estimated on")
+    max_train_images: int | None = described(None, "use at most this many training images of the dataset (None = all)")
+    eval_images: int = described(2000, "held-out images (of the tasks' classes) that fill the accuracy matrix")
+    seed: int = described(0, "seeds the initialisation (the same for every strategy), the batches and the memory")
+    time_budget_s: float | None = described(None, "stop a strategy's task after this much training time; "
+                                            "None = all epochs")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
 
     def validate(self, strategies: Mapping[str, type]) -> "IncrementalConfig":
         """Check names and ranges; raises ValueError with a message a user can act on.

@@ -9,11 +9,29 @@ import numbers
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, field, fields
 
 from replearn_core.i18n import Message
 
 SEED_LIMIT = 2**32  # seeds are drawn into numpy's and torch's generators: 0 .. 2**32 - 1
+
+
+def described(default=MISSING, help: str = "", *, default_factory=MISSING):
+    """A configuration field with what it means beside its default, whole::
+
+        lr: float = described(2e-3, "peak learning rate of AdamW, reached after a short warm-up")
+
+    The command line's ``--help`` reads it (:func:`field_help`), so it is one text, never a comment read out of
+    the source."""
+    return field(default=default, default_factory=default_factory, metadata={"help": help})
+
+
+def field_help(config: type, name: str) -> str:
+    """The help a configuration's field declares (:func:`described`); KeyError for a field without one."""
+    declared = {f.name: f.metadata.get("help") for f in fields(config)}
+    if not declared.get(name):
+        raise KeyError(f"{config.__name__}.{name} declares no help")
+    return declared[name]
 
 
 class RunConfig:

@@ -1,49 +1,56 @@
-"""The configuration of a self-supervised training run: one typed dataclass, one commented default per field.
+"""The configuration of a self-supervised training run: one typed dataclass, one default and its help per field.
 
-The page's controls and the command line's flags map one to one onto these fields.
+The page's controls and the command line's flags map one to one onto these fields; a flag's help is its
+field's (:func:`replearn_core.runs.config.described`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from replearn_core.i18n import Message
-from replearn_core.runs.config import RunConfig
+from replearn_core.runs.config import RunConfig, described
 
 
 @dataclass
 class TrainConfig(RunConfig):
-    method: str = "simclr"  # a key of replearn_core.ssl.methods.METHODS
-    dataset: str = "shapes"  # a registered dataset or folder:PATH
-    eval_dataset: str | None = None  # held-out images for kNN; None = the dataset's own test split
-    backbone: str = "cnn4"  # a key of replearn_core.backbones.BACKBONES
-    epochs: int | None = None  # passes over the training images; None = the method's default_epochs (a finished
-    # default run in at most about 90 s on 2 CPU cores, bench/ssl_quality.py --defaults)
-    batch_size: int | None = None  # images per step (each method makes its own views of them); None = the
-    # method's default_batch_size
-    lr: float = 2e-3  # peak learning rate of AdamW, reached after a short warm-up, then cosine decay
-    weight_decay: float = 1e-4  # AdamW weight decay
-    temperature: float = 0.3  # softmax temperature of the contrastive losses (SimCLR, MoCo)
-    image_size: int = 32  # images are resized to this many pixels a side
-    view_size: int | None = None  # pixels a side of the training views; None = the method's view_fraction of
-    # image_size (contrastive methods 5/8: 20 for 32). Their views are random crops, so a smaller view shows the
-    # object about as large as the whole image does at full size (Touvron et al. 2019, FixRes); on shapes
-    # 20-pixel views learn as much per epoch as 32-pixel ones in 60 % of the time (docs/ssl_tests_benchmarks.md)
-    seed: int = 0  # seeds the initialisation, the batch order and the augmentations
-    recipe: list[dict] | None = None  # view recipe [{"op", "p", "strength"}, ...]; None = the method's default
-    max_train_images: int | None = None  # use at most this many training images (None = all)
-    eval_images: int = 1000  # held-out images scored by kNN at each evaluation
-    eval_every: int | None = None  # evaluate (kNN, collapse meter) every this many epochs; None = about 5
-    # evaluations per run (each costs about 1.3 s on 2 CPU cores: ten of them were a seventh of a 90 s run).
-    # The untrained encoder and the last epoch are always evaluated.
-    knn_bank_images: int = 5000  # training images that form the kNN memory bank
-    knn_k: int = 20  # neighbours of the similarity-weighted kNN classifier
-    time_budget_s: float | None = None  # stop after this much training time (benchmarks); None = run all epochs
-    checkpoint_every: int = 1  # save an encoder checkpoint every this many epochs
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
-    options: dict = field(default_factory=dict)  # method-specific settings, e.g. {"stop_gradient": False}:
-    # the method's options name them (replearn_core.options); validate() fills in the defaults
+    method: str = described("simclr", "a key of replearn_core.ssl.methods.METHODS")
+    dataset: str = described("shapes", "a registered dataset or folder:PATH")
+    eval_dataset: str | None = described(None, "held-out images for kNN; None = the dataset's own test split")
+    backbone: str = described("cnn4", "a key of replearn_core.backbones.BACKBONES")
+    epochs: int | None = described(None, "passes over the training images; None = the method's default_epochs "
+                                   "(a finished default run in at most about 90 s on 2 CPU cores, "
+                                   "bench/ssl_quality.py --defaults)")
+    batch_size: int | None = described(None, "images per step (each method makes its own views of them); None = "
+                                       "the method's default_batch_size")
+    lr: float = described(2e-3, "peak learning rate of AdamW, reached after a short warm-up, then cosine decay")
+    weight_decay: float = described(1e-4, "AdamW weight decay")
+    temperature: float = described(0.3, "softmax temperature of the contrastive losses (SimCLR, MoCo)")
+    image_size: int = described(32, "images are resized to this many pixels a side")
+    # Views are random crops, so a smaller view shows the object about as large as the whole image does at full
+    # size (Touvron et al. 2019, FixRes); on shapes 20-pixel views learn as much per epoch as 32-pixel ones in
+    # 60 % of the time (docs/ssl_tests_benchmarks.md)
+    view_size: int | None = described(None, "pixels a side of the training views; None = the method's "
+                                      "view_fraction of image_size (contrastive methods 5/8: 20 for 32)")
+    seed: int = described(0, "seeds the initialisation, the batch order and the augmentations")
+    recipe: list[dict] | None = described(None, 'view recipe [{"op", "p", "strength"}, ...]; None = the '
+                                          "method's default")
+    max_train_images: int | None = described(None, "use at most this many training images (None = all)")
+    eval_images: int = described(1000, "held-out images scored by kNN at each evaluation")
+    # each evaluation costs about 1.3 s on 2 CPU cores: ten of them were a seventh of a 90 s run
+    eval_every: int | None = described(None, "evaluate (kNN, collapse meter) every this many epochs; None = about "
+                                       "5 evaluations per run. The untrained encoder and the last epoch are "
+                                       "always evaluated.")
+    knn_bank_images: int = described(5000, "training images that form the kNN memory bank")
+    knn_k: int = described(20, "neighbours of the similarity-weighted kNN classifier")
+    time_budget_s: float | None = described(None, "stop after this much training time (benchmarks); None = run "
+                                            "all epochs")
+    checkpoint_every: int = described(1, "save an encoder checkpoint every this many epochs")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
+    options: dict = described(help='method-specific settings, e.g. {"stop_gradient": False}: the method\'s '
+                              "options name them (replearn_core.options); validate() fills in the defaults",
+                              default_factory=dict)
 
     def validate(self, methods: Mapping[str, type]) -> "TrainConfig":
         """Check ranges and names; raises ValueError with a message a user can act on.

@@ -1,42 +1,47 @@
-"""The settings of a transfer comparison and of a supervised source run: typed dataclasses, one default per field.
+"""The settings of a transfer comparison and of a supervised source run: typed dataclasses, one default and its
+help per field.
 
-The page's controls and the ``transfer`` command's flags map one to one onto these fields.
+The page's controls and the ``transfer`` command's flags map one to one onto these fields; a flag's help is its
+field's (:func:`replearn_core.runs.config.described`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from replearn_core.i18n import Message
-from replearn_core.runs.config import RunConfig
+from replearn_core.runs.config import RunConfig, described
 
 
 @dataclass
 class TransferConfig(RunConfig):
     setting_kind = ""
 
-    encoder: str = "random"  # where the encoder starts: a run id, "random", "imagenet" or "file:PATH"
-    backbone: str = "small_cnn"  # architecture for "random" and "file:"; runs and imagenet bring their own
-    dataset: str = "digits"  # the target: a registered dataset or folder:PATH
-    eval_dataset: str | None = None  # held-out target images; None = the target's own test split
-    strategies: list[str] = field(default_factory=lambda: ["linear", "full", "llrd"])  # keys of STRATEGIES
-    fractions: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0])  # fractions of the training labels
-    epochs: int = 8  # passes over each labelled subset (but at least min_steps optimizer steps)
-    min_steps: int = 60  # tiny subsets still get this many optimizer steps
-    batch_size: int = 128  # labelled images per step
-    lr: float = 2e-3  # peak AdamW learning rate of the head; backbone groups get it times their lr scale
-    weight_decay: float = 1e-4  # AdamW weight decay
-    augment: bool = True  # light crop + flip on the labelled images while fine-tuning
-    freeze_stages: int = 1  # partial: the first k backbone stages stay frozen
-    lr_decay: float = 0.5  # llrd: each stage deeper from the top multiplies the learning rate by this
-    unfreeze_every: int = 0  # gradual: steps between unfreezing one more stage; 0 = spread over the first half
-    probe_fraction: float = 0.5  # lpft: share of the steps spent as a linear probe before fine-tuning all
-    image_size: int = 32  # images are resized to this many pixels a side
-    max_train_images: int | None = None  # use at most this many target training images (None = all)
-    eval_images: int = 2000  # held-out images scored after each epoch
-    seed: int = 0  # seeds the label subsets, the heads and the batch order (the same for every strategy)
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    encoder: str = described("random", 'where the encoder starts: a run id, "random", "imagenet" or "file:PATH"')
+    backbone: str = described("small_cnn", 'architecture for "random" and "file:"; runs and imagenet bring their '
+                              "own")
+    dataset: str = described("digits", "the target: a registered dataset or folder:PATH")
+    eval_dataset: str | None = described(None, "held-out target images; None = the target's own test split")
+    strategies: list[str] = described(help="keys of STRATEGIES", default_factory=lambda: ["linear", "full", "llrd"])
+    fractions: list[float] = described(help="fractions of the training labels",
+                                       default_factory=lambda: [0.01, 0.1, 1.0])
+    epochs: int = described(8, "passes over each labelled subset (but at least min_steps optimizer steps)")
+    min_steps: int = described(60, "tiny subsets still get this many optimizer steps")
+    batch_size: int = described(128, "labelled images per step")
+    lr: float = described(2e-3, "peak AdamW learning rate of the head; backbone groups get it times their lr scale")
+    weight_decay: float = described(1e-4, "AdamW weight decay")
+    augment: bool = described(True, "light crop + flip on the labelled images while fine-tuning")
+    freeze_stages: int = described(1, "partial: the first k backbone stages stay frozen")
+    lr_decay: float = described(0.5, "llrd: each stage deeper from the top multiplies the learning rate by this")
+    unfreeze_every: int = described(0, "gradual: steps between unfreezing one more stage; 0 = spread over the first "
+                                    "half")
+    probe_fraction: float = described(0.5, "lpft: share of the steps spent as a linear probe before fine-tuning all")
+    image_size: int = described(32, "images are resized to this many pixels a side")
+    max_train_images: int | None = described(None, "use at most this many target training images (None = all)")
+    eval_images: int = described(2000, "held-out images scored after each epoch")
+    seed: int = described(0, "seeds the label subsets, the heads and the batch order (the same for every strategy)")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
 
     def validate(self, strategies: Mapping[str, type]) -> "TransferConfig":
         """Check names and ranges; raises ValueError with a message a user can act on.
@@ -81,18 +86,18 @@ class TransferConfig(RunConfig):
 class SupervisedConfig(RunConfig):
     setting_kind = ""
 
-    dataset: str = "printed-digits"  # the labelled source dataset the encoder learns from
-    backbone: str = "small_cnn"  # a key of replearn_core.backbones.BACKBONES
-    epochs: int = 3  # passes over the source training images
-    batch_size: int = 128  # images per step
-    lr: float = 2e-3  # peak AdamW learning rate (warm-up, then cosine decay)
-    weight_decay: float = 1e-4  # AdamW weight decay
-    augment: bool = True  # light crop + flip
-    image_size: int = 32  # images are resized to this many pixels a side
-    max_train_images: int | None = None  # use at most this many source images (None = all)
-    eval_images: int = 1000  # held-out source images scored after each epoch
-    seed: int = 0  # seeds the initialisation and the batch order
-    device: str | None = None  # cpu, cuda, mps; None = the fastest present
+    dataset: str = described("printed-digits", "the labelled source dataset the encoder learns from")
+    backbone: str = described("small_cnn", "a key of replearn_core.backbones.BACKBONES")
+    epochs: int = described(3, "passes over the source training images")
+    batch_size: int = described(128, "images per step")
+    lr: float = described(2e-3, "peak AdamW learning rate (warm-up, then cosine decay)")
+    weight_decay: float = described(1e-4, "AdamW weight decay")
+    augment: bool = described(True, "light crop + flip")
+    image_size: int = described(32, "images are resized to this many pixels a side")
+    max_train_images: int | None = described(None, "use at most this many source images (None = all)")
+    eval_images: int = described(1000, "held-out source images scored after each epoch")
+    seed: int = described(0, "seeds the initialisation and the batch order")
+    device: str | None = described(None, "cpu, cuda, mps; None = the fastest present")
 
     def validate(self) -> "SupervisedConfig":
         from replearn_core.backbones import BACKBONES
