@@ -9,7 +9,7 @@ timing, its number of points, its last value and the sum of its values; ``--json
     python bench/identity.py --against 60cf6b2  # the same runs on that commit (a temporary git worktree), and
                                                 # every curve of both compared to 1e-6
 
-The runs of another commit import its ``replearn_core`` (PYTHONPATH at a worktree of it); only this script
+The runs of another commit import its ``replearn_core`` (``--tree`` at a worktree of it); only this script
 comes from the working tree.
 """
 
@@ -31,7 +31,8 @@ TIMINGS = ("images_per_s", "train_time_s", "wall_time_s")  # wall-clock numbers:
 _TINY = dict(dataset="shapes", backbone="cnn4", epochs=2, batch_size=64, max_train_images=256, eval_images=128,
              knn_bank_images=256, seed=0, device="cpu")
 RUNS = {  # name -> (job kind, config)
-    "ssl simclr": ("ssl", dict(_TINY, method="simclr")),
+    # more images than the untrained baseline's quick estimate takes: its estimate, then its full scores
+    "ssl simclr": ("ssl", dict(_TINY, method="simclr", max_train_images=640, knn_bank_images=600)),
     "ssl byol": ("ssl", dict(_TINY, method="byol")),  # a momentum encoder (after_update)
     "ssl autoencoder": ("ssl", dict(_TINY, method="autoencoder")),  # stores its whole method (lab views)
     "metric triplet": ("metric", dict(_TINY, method="triplet")),
@@ -72,11 +73,11 @@ def run_all() -> dict[str, dict[str, list[list[float]]]]:
 
 
 def table(results: dict) -> str:
-    lines = [f"{'run':<16} {'curve':<26} {'points':>6} {'last':>14} {'sum':>16}"]
+    lines = [f"{'run':<16} {'curve':<30} {'points':>6} {'last':>14} {'sum':>16}"]
     for run, curves in results.items():
         for key, points in curves.items():
             values = [v for _, v in points]
-            lines.append(f"{run:<16} {key:<26} {len(values):>6} {values[-1]:>14.8f} {math.fsum(values):>16.8f}")
+            lines.append(f"{run:<16} {key:<30} {len(values):>6} {values[-1]:>14.8f} {math.fsum(values):>16.8f}")
     return "\n".join(lines)
 
 
@@ -105,9 +106,8 @@ def results_at(ref: str) -> dict:
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
                        capture_output=True)
         try:
-            env = dict(os.environ, PYTHONPATH=str(tree))
-            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json"], cwd=tree, env=env,
-                                 check=True, capture_output=True, text=True)
+            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", "--tree", str(tree)],
+                                 cwd=tree, check=True, capture_output=True, text=True)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -117,7 +117,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print every point of every curve as one JSON line")
     parser.add_argument("--against", metavar="REF", help="also run the commit REF and compare every curve")
+    parser.add_argument("--tree", default=str(ROOT), help="the source tree whose replearn_core runs (default: this one)")
     args = parser.parse_args()
+    sys.path.insert(0, args.tree)
     os.environ.setdefault("REPLEARN_COMPILE_MAPS", "0")
     now = run_all()
     if args.json:

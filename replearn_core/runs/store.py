@@ -8,8 +8,9 @@ Statuses: ``queued`` -> ``running`` -> ``finished`` | ``failed`` | ``cancelled``
 
 *Reference runs* (``reference = 1``) are the long runs shipped in ``assets/reference_runs``:
 the store lists them like any finished run, but their files stay in the assets folder and
-they cannot be deleted or cancelled. :mod:`replearn_core.runs.reference` keeps them in step
-with the assets each time a store opens.
+they cannot be deleted or cancelled. :func:`replearn_core.runs.reference.open_store` (how the app, the
+warm worker and the command line open the store) keeps them in step with the assets; ``RunStore()`` itself
+only opens the database, so this module imports nothing of the reference runs or the checkpoints.
 """
 
 from __future__ import annotations

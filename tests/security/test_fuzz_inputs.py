@@ -150,7 +150,7 @@ def test_random_command_lines_are_accepted_or_one_error_line(argv):
 
 
 VALIDATORS = [(TrainConfig, lambda c: c.validate(METHODS)), (MetricConfig, lambda c: c.validate(METRIC_METHODS)),
-              (TransferConfig, TransferConfig.validate), (SupervisedConfig, SupervisedConfig.validate),
+              (TransferConfig, lambda c: c.validate(STRATEGIES)), (SupervisedConfig, SupervisedConfig.validate),
               (CycleGANConfig, CycleGANConfig.validate), (AdaptConfig, AdaptConfig.validate)]
 any_value = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30),
                       st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
