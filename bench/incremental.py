@@ -161,14 +161,12 @@ def avalanche_once(config, seed: int) -> dict[str, float]:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         common = dict(train_mb_size=config.batch_size, train_epochs=config.epochs, eval_mb_size=256, device=device,
                       evaluator=EvaluationPlugin(loggers=[]))  # quiet: the table says what it measured
-        criterion = torch.nn.CrossEntropyLoss()
-        strategy = {"sequential": lambda: Naive(model, optimizer, criterion, **common),
-                    "replay": lambda: Replay(model, optimizer, criterion,
-                                             mem_size=config.memory_per_class * data.split.n_classes, **common),
-                    "lwf": lambda: LwF(model, optimizer, criterion, alpha=config.lwf_weight,
-                                       temperature=config.lwf_temperature, **common),
-                    "ewc": lambda: EWC(model, optimizer, criterion, ewc_lambda=config.ewc_lambda, **common),
-                    "joint": lambda: JointTraining(model, optimizer, criterion, **common)}[name]()
+        common.update(model=model, optimizer=optimizer, criterion=torch.nn.CrossEntropyLoss())
+        strategy = {"sequential": lambda: Naive(**common),
+                    "replay": lambda: Replay(mem_size=config.memory_per_class * data.split.n_classes, **common),
+                    "lwf": lambda: LwF(alpha=config.lwf_weight, temperature=config.lwf_temperature, **common),
+                    "ewc": lambda: EWC(ewc_lambda=config.ewc_lambda, **common),
+                    "joint": lambda: JointTraining(**common)}[name]()
         if name == "joint":
             strategy.train(bench.train_stream)
         else:
@@ -233,7 +231,8 @@ def main() -> int:
     print("\n".join(lines))
     RESULTS.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"config": config.to_dict(), "seeds": args.seeds, "wall_s": walls,
-                                          "rows": rows, "avalanche_note": note}, indent=1), encoding="utf-8")
+                                          "rows": rows, "avalanche_note": note, "summaries": summaries}, indent=1),
+                              encoding="utf-8")
     failed = [r for r in rows if verdict(r["scenario"], r["strategy"], r["acc"], config.dataset).endswith("✗")]
     return 1 if failed else 0
 
