@@ -1,14 +1,11 @@
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from replearn_core.runs.store import RunStore
+from tests.pages.conftest import page
 
-ROOT = str(Path(__file__).resolve().parents[2])
+PAGE = "pages/2_runs.py"
 
 
 def test_empty_store_says_how_to_start():
-    at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     assert any("No runs yet" in i.value for i in at.info)
 
@@ -18,7 +15,7 @@ def test_lists_runs_with_their_status(data_dir):
     run_id = store.create_run("ssl", {"method": "byol", "dataset": "shapes"})
     store.log_metrics(run_id, [(0, "knn_acc", 0.2), (10, "knn_acc", 0.5)])
     store.finish(run_id, "failed", error="worker process was killed by SIGKILL")
-    at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     frame = at.dataframe[0].value
     assert list(frame["id"]) == [run_id]
@@ -27,7 +24,7 @@ def test_lists_runs_with_their_status(data_dir):
 
 
 def test_home_page_renders():
-    at = AppTest.from_file(ROOT + "/home.py", default_timeout=60).run()
+    at = page("home.py", timeout=60).run()
     assert not at.exception
     assert "replearn" in at.title[0].value
 
@@ -61,7 +58,7 @@ def test_reference_runs_are_listed_marked_and_a_damaged_one_is_reported(data_dir
     (assets / "byol" / "encoder.safetensors").write_bytes(b"damaged")
     monkeypatch.setenv("REPLEARN_REFERENCE_RUNS", str(assets))
     mine = RunStore(data_dir).create_run("ssl", {"method": "simclr", "dataset": "shapes"})
-    at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     frame = at.dataframe[0].value
     assert list(frame["id"]) == [mine, "ref-simclr"]
@@ -73,7 +70,7 @@ def test_reference_runs_are_listed_marked_and_a_damaged_one_is_reported(data_dir
 
 def test_reference_runs_are_offered_marked_as_transfer_encoders(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("REPLEARN_REFERENCE_RUNS", str(_reference_assets(tmp_path / "reference_runs")))
-    at = AppTest.from_file(ROOT + "/pages/4_transfer.py", default_timeout=90).run()
+    at = page("pages/4_transfer.py").run()
     assert not at.exception
     start_from = next(s for s in at.sidebar.selectbox if s.label == "Start from")
     assert sum("📌 reference · 100 epochs · 30 min" in o for o in start_from.options) == 2
@@ -84,6 +81,6 @@ def test_a_run_with_warnings_is_marked_in_the_table(data_dir):
     run_id = store.create_run("ssl", {"method": "simclr", "dataset": "shapes"})
     store.add_warning(run_id, "The representation collapsed")
     store.finish(run_id, "finished")
-    at = AppTest.from_file(ROOT + "/pages/2_runs.py", default_timeout=60).run()
+    at = page(PAGE, timeout=60).run()
     assert not at.exception
     assert at.dataframe[0].value["warnings"][0] == "⚠️ 1"
