@@ -139,7 +139,7 @@ def test_a_run_without_views_draws_no_pictures_of_its_method(store):
 
 
 def test_a_new_method_appears_with_its_card_settings_and_option_without_editing_the_page(monkeypatch):
-    """Adding a method is its file and one registry line: the lab lists it, shows its card, offers the
+    """A method added to the registry needs no edit of the page: the lab lists it, shows its card, offers the
     temperature only when it declares one, and draws the option it declares."""
     from replearn_core.options import Option
     from replearn_core.ssl.methods import METHODS
