@@ -1,6 +1,8 @@
 """Losses as pure functions, one per file, each documented with its paper, formula and shapes.
 
-The pages show the same docstrings beside the curves.
+The pages show the same docstrings beside the curves. A method imports its loss from the loss's own module
+(``from replearn_core.ssl.losses.vicreg import vicreg``), so a new loss needs no line here; the names below are
+the older losses', kept for the code and tests that read them from the package.
 """
 
 from replearn_core.ssl.losses.barlow_twins import barlow_twins
