@@ -188,6 +188,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     defaults = IncrementalConfig()
     p.add_argument("--seeds", type=int, default=3, help="comparisons, seeds 0..N-1 (default 3)")
+    p.add_argument("--first-seed", type=int, default=0, help="start the seeds here (to add seeds to a table)")
     p.add_argument("--dataset", default=defaults.dataset, help="digits (default), shapes or folder:PATH")
     p.add_argument("--n-tasks", type=int, default=defaults.n_tasks)
     p.add_argument("--scenario", default="both", help="class, task or both (default)")
@@ -210,7 +211,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="replearn-bench-incremental-") as scratch:
         os.environ["REPLEARN_DATA"] = scratch
         summaries, walls = [], []
-        for seed in range(args.seeds):
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        for seed in seeds:
             summary, wall = run_comparison(config, seed)
             summaries.append(summary)
             walls.append(wall)
@@ -219,7 +221,7 @@ def main() -> int:
         rows = collect(summaries)
         note = None
         if args.avalanche:
-            extra, note = avalanche_rows(config, list(range(args.seeds)))
+            extra, note = avalanche_rows(config, seeds)
             rows += extra
     lines = [f"{config.dataset}, {config.n_tasks} tasks ({' | '.join(','.join(t) for t in summaries[0]['tasks'])}), "
              f"{args.seeds} seed(s), {config.epochs} epochs per task, {config.backbone} at {config.image_size} px, "
