@@ -1,8 +1,8 @@
-"""Identity check: tiny seeded runs of the self-supervised and metric-learning jobs, whose numbers must not
-change when the code is reorganised.
+"""Identity check: tiny seeded runs of the self-supervised, metric-learning, supervised and transfer jobs,
+whose numbers must not change when the code is reorganised.
 
-Each run trains on the CPU with one thread, on a few hundred ``shapes`` images for two epochs, through the same
-job function the worker calls, into a fresh data folder. The table lists, for every logged curve that is not a
+Each run trains on the CPU with one thread, on a few hundred ``shapes`` images for an epoch or two, through the
+same job function the worker calls (runs.jobs.JOBS), into a fresh data folder. The table lists, for every logged curve that is not a
 timing, its number of points, its last value and the sum of its values; ``--json`` prints every point.
 
     python bench/identity.py                    # the table for the working tree
@@ -16,6 +16,7 @@ comes from the working tree.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -37,6 +38,11 @@ RUNS = {  # name -> (job kind, config)
     "ssl autoencoder": ("ssl", dict(_TINY, method="autoencoder")),  # stores its whole method (lab views)
     "metric triplet": ("metric", dict(_TINY, method="triplet")),
     "metric supcon": ("metric", dict(_TINY, method="supcon")),
+    "supervised": ("supervised", dict(dataset="shapes", backbone="small_cnn", epochs=2, batch_size=64,
+                                      max_train_images=256, eval_images=128, seed=0, device="cpu")),
+    "transfer": ("transfer", dict(encoder="random", backbone="small_cnn", dataset="shapes",
+                                  strategies=["linear", "full", "llrd"], fractions=[0.25, 1.0], epochs=1, min_steps=6,
+                                  batch_size=64, max_train_images=256, eval_images=128, seed=0, device="cpu")),
 }
 
 
@@ -48,10 +54,12 @@ def run_all() -> dict[str, dict[str, list[list[float]]]]:
     from replearn_core.runs.context import RunContext
     from replearn_core.runs.store import RunStore
 
-    jobs = {}
-    from replearn_core.ssl.job import run_ssl
-    from replearn_core.metric.job import run_metric
-    jobs["ssl"], jobs["metric"] = run_ssl, run_metric
+    from replearn_core.runs.jobs import JOBS
+
+    def job(kind):
+        module, function = JOBS[kind].split(":")
+        return getattr(importlib.import_module(module), function)
+
     out = {}
     for name, (kind, config) in RUNS.items():
         with tempfile.TemporaryDirectory() as folder:
@@ -59,7 +67,7 @@ def run_all() -> dict[str, dict[str, list[list[float]]]]:
             run_id = store.create_run(kind, dict(config))
             ctx = RunContext(store, run_id, torch.device("cpu"))
             try:
-                summary = jobs[kind](dict(config), ctx)
+                summary = job(kind)(dict(config), ctx)
                 ctx.flush()
             finally:
                 ctx.close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -132,14 +132,15 @@ def evaluate_head(head: nn.Module, features: torch.Tensor, labels: torch.Tensor,
 def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor, train_labels: torch.Tensor,
               eval_images: torch.Tensor, eval_labels: torch.Tensor, strategy: Strategy, config,
               device: torch.device, evals: int = 8,
-              on_step: Callable[[int, int, float, float], None] | None = None,
+              on_step: Iterable[Callable[[FitState, dict], None]] = (),
               on_eval: Callable[[int, int, float, TransferModel], None] | None = None) -> FitResult:
     """Train ``backbone`` + a new linear head with a strategy; returns accuracy, times and parameter counts.
 
     train_images: (N, 3, H, W) uint8, train_labels: (N,). ``config`` provides epochs, min_steps,
     batch_size, lr, weight_decay, augment, seed and the strategy's own settings.
-    on_step(step, total_steps, loss, head_lr) after each step; on_eval(step, total_steps, accuracy, model)
-    after each of the ``evals`` evaluations (the last one at the final step).
+    ``on_step``: step callbacks of the one loop (:func:`replearn_core.training.fit`), passed through to it:
+    ``callback(state, logs)`` after each step, ``logs["head_lr"]`` the head's learning rate. on_eval(step,
+    total_steps, accuracy, model) after each of the ``evals`` evaluations (the last one at the final step).
     """
     started = time.perf_counter()
     eval_time = 0.0
@@ -190,10 +191,8 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
             logits = model(x)  # (B, classes)
         return F.cross_entropy(logits.float(), labels[idx]), {"head_lr": optimizer.param_groups[-1]["lr"]}
 
-    def after_step(state: FitState, logs: dict) -> None:
+    def evaluate_at(state: FitState, logs: dict) -> None:
         nonlocal eval_time
-        if on_step:
-            on_step(state.step, total, state.loss, logs["head_lr"])
         if state.step in eval_at:
             t0 = time.perf_counter()
             if cached is not None:
@@ -206,7 +205,7 @@ def fine_tune(backbone: nn.Module, num_classes: int, train_images: torch.Tensor,
             eval_time += time.perf_counter() - t0
 
     fit(batches, step, optimizer=optimizer, scheduler=scheduler, device=device, epochs=1, total_steps=total,
-        on_step=[after_step])
+        on_step=[*on_step, evaluate_at])
     wall = time.perf_counter() - started
     model.eval()
     return FitResult(accuracy=history[-1][1], train_time_s=wall - eval_time, wall_time_s=wall,

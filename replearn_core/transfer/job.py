@@ -26,6 +26,7 @@ from replearn_core.transfer.finetune import fine_tune, fit_logistic_regression
 from replearn_core.transfer.recommend import recommend
 from replearn_core.transfer.strategies import STRATEGIES
 from replearn_core.transfer.subsets import label_subsets
+from replearn_core.training import FitState
 
 COLUMNS = ["strategy", "fraction", "n_labels", "accuracy", "train_time_s", "wall_time_s", "trainable_params",
            "total_params", "steps"]
@@ -69,9 +70,11 @@ def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
             backbone = build_backbone(backbone_name)
         acc_key, loss_key = curve_key("acc", key, fraction), curve_key("loss", key, fraction)
 
-        def on_step(step, total, loss, lr, loss_key=loss_key, base=done, message=message):
-            ctx.check_finite("loss", loss, step)
-            ctx.log(step, **{loss_key: loss})
+        def on_step(state: FitState, logs: dict, loss_key=loss_key, base=done, message=message):
+            """A step callback of the one loop (training.fit): the loss under this row's key, cancel, progress."""
+            step, total = state.step, state.total_steps
+            ctx.check_finite("loss", state.loss, step)
+            ctx.log(step, **{loss_key: state.loss})
             ctx.check_cancel()
             if step % 10 == 0:
                 ctx.progress((base + step / total) / len(jobs), f"{message}: step {step}/{total}")
@@ -87,7 +90,7 @@ def run_transfer(config_dict: dict, ctx: RunContext) -> dict:
             ctx.log(1, **{acc_key: result.accuracy})
         else:
             result = fine_tune(backbone, train.num_classes, images, labels, evaluation.images, evaluation.labels,
-                               strategy, config, ctx.device, on_step=on_step, on_eval=on_eval)
+                               strategy, config, ctx.device, on_step=[on_step], on_eval=on_eval)
         rows.append({"strategy": key, "fraction": fraction, "n_labels": int(len(idx)),
                      "accuracy": round(result.accuracy, 4), "train_time_s": round(result.train_time_s, 3),
                      "wall_time_s": round(result.wall_time_s, 3), "trainable_params": int(result.trainable_params),

@@ -18,6 +18,7 @@ from replearn_core.runs.context import RunContext
 from replearn_core.transfer.config import SupervisedConfig
 from replearn_core.transfer.finetune import fine_tune
 from replearn_core.transfer.strategies import STRATEGIES
+from replearn_core.training import FitState
 
 
 def run_supervised(config_dict: dict, ctx: RunContext) -> dict:
@@ -34,9 +35,10 @@ def run_supervised(config_dict: dict, ctx: RunContext) -> dict:
     meta = {"backbone": config.backbone, "method": "supervised", "dataset": config.dataset}
     steps_per_epoch = -(-len(train) // min(config.batch_size, len(train)))
 
-    def on_step(step, total, loss, lr):
-        ctx.check_finite("loss", loss, step)
-        ctx.log(step, loss=loss, lr=lr, epoch=(step - 1) // steps_per_epoch + 1)
+    def on_step(state: FitState, logs: dict):  # a step callback of the one loop (training.fit)
+        step, total = state.step, state.total_steps
+        ctx.check_finite("loss", state.loss, step)
+        ctx.log(step, loss=state.loss, lr=logs["head_lr"], epoch=(step - 1) // steps_per_epoch + 1)
         ctx.check_cancel()
         if step % 5 == 0:
             ctx.progress(step / total, f"step {step}/{total}")
@@ -51,7 +53,7 @@ def run_supervised(config_dict: dict, ctx: RunContext) -> dict:
     started = time.perf_counter()
     result = fine_tune(backbone, train.num_classes, train.images, train.labels, evaluation.images,
                        evaluation.labels, STRATEGIES["full"], config, ctx.device, evals=config.epochs,
-                       on_step=on_step, on_eval=on_eval)
+                       on_step=[on_step], on_eval=on_eval)
     ctx.save_tensors("checkpoint_final", encoder_tensors(backbone), step=result.steps,
                      meta={**meta, "epoch": config.epochs})
     summary = {"method": "supervised", "dataset": config.dataset, "backbone": config.backbone,

@@ -52,8 +52,8 @@ def test_lpft_keeps_the_encoder_frozen_during_the_probe(tiny_data, tiny_config):
     tiny_config.probe_fraction = 0.5
     snapshots = {}
 
-    def on_step(step, total, loss, lr):
-        snapshots[step] = _state(backbone_ref[0])
+    def on_step(state, logs):
+        snapshots[state.step] = _state(backbone_ref[0])
 
     backbone_ref = []
     torch.manual_seed(0)
@@ -61,7 +61,7 @@ def test_lpft_keeps_the_encoder_frozen_during_the_probe(tiny_data, tiny_config):
     backbone_ref.append(backbone)
     start = _state(backbone)
     fine_tune(backbone, 4, *tiny_data, STRATEGIES["lpft"], tiny_config, torch.device("cpu"), evals=1,
-              on_step=on_step)
+              on_step=[on_step])
     total = max(snapshots)
     probe_steps = round(0.5 * total)
     for step in range(1, probe_steps + 1):
@@ -109,11 +109,11 @@ def test_gradual_unfreezing_really_trains_stages_in_that_order(tiny_data, tiny_c
     torch.manual_seed(0)
     backbone = build_backbone("small_cnn")
 
-    def on_step(step, total, loss, lr):
-        trainable_at[step] = [all(p.requires_grad for p in s.parameters()) for s in backbone.stages]
+    def on_step(state, logs):
+        trainable_at[state.step] = [all(p.requires_grad for p in s.parameters()) for s in backbone.stages]
 
     fine_tune(backbone, 4, *tiny_data, STRATEGIES["gradual"], tiny_config, torch.device("cpu"), evals=1,
-              on_step=on_step)
+              on_step=[on_step])
     # step numbers here count from 1: steps 1-2 run with the top stage only, 3-4 add the middle one, then all
     assert trainable_at[1] == trainable_at[2] == [False, False, True]
     assert trainable_at[3] == trainable_at[4] == [False, True, True]
