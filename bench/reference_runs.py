@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/reference_runs.py --times 4                              # every method not exported yet
     .venv/bin/python bench/reference_runs.py --methods simclr,byol --epochs 200 --force   # redo these two
+    .venv/bin/python bench/reference_runs.py --first-maps                           # only the shipped first maps
 
 Each method trains with the engine's default settings (``TrainConfig(method=..., dataset="shapes")``; only
 ``epochs`` changes, and ``checkpoint_every`` so that the scratch folder keeps one checkpoint, not one per
@@ -10,7 +11,10 @@ run. The runs go to a scratch data folder (bench/results/reference_runs_data_<pi
 each finished run is exported at once to ``assets/reference_runs/<method>/`` by
 :func:`replearn_core.runs.reference.export_reference_run` (final encoder in float16, curves, settings). A
 method whose folder is already there is skipped unless --force, so an interrupted regeneration resumes
-where it stopped. The table at the end: method, epochs, minutes of training, kNN accuracy untrained and at
+where it stopped. Each exported run also gets its ``first_map.safetensors``, the Feature maps page's default map
+(:func:`replearn_core.runs.reference.export_first_map`, about 10 kB), what a fresh classroom's first map is drawn
+from; ``--first-maps`` makes only those again, for the folders already there (after a change of the page's
+default map or of the projection), without training. The table at the end: method, epochs, minutes of training, kNN accuracy untrained and at
 the end, size in MB; the total must stay within the 30 MB budget (exit code 1 otherwise, or if a run failed).
 ``--set KEY=VALUE`` changes another setting, for trials only (the shipped runs use the defaults).
 """
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names (default: all)")
     length = parser.add_mutually_exclusive_group(required=True)
+    length.add_argument("--first-maps", action="store_true",
+                        help="only make the shipped first maps of the folders already there (no training)")
     length.add_argument("--epochs", type=int, help="training length of every run, in epochs")
     length.add_argument("--times", type=float,
                         help="training length as a multiple of each method's default run (e.g. 4: four times its "
@@ -85,13 +91,16 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = RESULTS / f"reference_runs_data_{os.getpid()}"
     os.environ["REPLEARN_DATA"] = str(scratch)
+    if args.first_maps:
+        return first_maps(target, methods, scratch, args.keep)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     from replearn_core.device import describe, pick_device
     from replearn_core.runs import RunStore, execute_run
-    from replearn_core.runs.reference import SIZE_BUDGET_MB, ReferenceAssetError, export_reference_run, folder_bytes
+    from replearn_core.runs.reference import (SIZE_BUDGET_MB, ReferenceAssetError, export_first_map,
+                                              export_reference_run, folder_bytes)
     from replearn_core.ssl.config import TrainConfig
 
     device = pick_device(overrides.get("device"))
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             export_reference_run(store, run_id, target, name=method, extra={
                 "generated_by": command, "git_commit": git_commit(),
                 "settings_changed": {**overrides, "epochs": epochs}})
+            export_first_map(folder)
             rows.append(row_of(method, "exported", folder))
         print_row(rows[-1], header=len(rows) == 1)
     store.close()
@@ -140,6 +150,34 @@ def main(argv: list[str] | None = None) -> int:
           + ("  OVER BUDGET" if over else ""))
     failed = [r for r in rows if not r["status"].startswith(("exported", "skipped"))]
     return 1 if failed or over else 0
+
+
+def first_maps(target: Path, methods: list[str], scratch: Path, keep: bool) -> int:
+    """Make the first map of every chosen folder already in ``target``; prints each one's size and time."""
+    import time
+
+    from replearn_core.runs.reference import FIRST_MAP_FILE, ReferenceAssetError, export_first_map
+
+    failed, total = 0, 0
+    for method in methods:
+        folder = target / method
+        if not (folder / "run.json").exists():
+            print(f"{method}: no folder in {target}; train it first", flush=True)
+            continue
+        t0 = time.perf_counter()
+        try:
+            path = export_first_map(folder)
+        except (ReferenceAssetError, ValueError) as exc:
+            print(f"{method}: {exc}", flush=True)
+            failed += 1
+            continue
+        total += path.stat().st_size
+        print(f"{method:<13} {FIRST_MAP_FILE} {path.stat().st_size / 1e3:6.1f} kB  in {time.perf_counter() - t0:5.1f} s",
+              flush=True)
+    print(f"first maps: {total / 1e3:.1f} kB in all")
+    if not keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failed else 0
 
 
 def row_of(method: str, status: str, folder: Path) -> dict:

@@ -7,7 +7,7 @@ from replearn_core.checkpoints import checkpoint_artifacts
 from replearn_core.projection import MAX_POINTS, PROJECTIONS, fits, max_points, projection_ready, start_warm_up
 from replearn_core.runs import access
 from ui.common import live_fragment, refresh_seconds, run_label
-from ui.feature_map_view import draw_map
+from ui.feature_map_view import draw_map, send_images
 from ui.i18n import t
 from ui.links import link_runs, linked_ids
 from ui.options import option_controls
@@ -15,7 +15,6 @@ from ui.panels import open_page
 from ui.presets import preset
 
 POINTS = (500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
-warm = start_warm_up()  # compile/load the t-SNE and UMAP code in the background while the user picks
 # a student maps their own, shared and reference runs only; mapping needs no training worker
 page = open_page("maps.title", t("maps.caption"), warm_worker=False)
 store = page.store
@@ -78,10 +77,12 @@ compiling = projection.warms_up and not projection_ready(method)
 @live_fragment(run_every=2.0 if compiling else refresh_seconds() if live and any_active else None)
 def maps():
     columns = st.columns(len(chosen))
-    for slot, (column, label) in enumerate(zip(columns, chosen)):
-        draw_map(page, column, options[label], method, params, points, split, animate, slot)
+    pending = [draw_map(page, column, options[label], method, params, points, split, animate, slot)
+               for slot, (column, label) in enumerate(zip(columns, chosen))]
+    send_images(pending)  # the first frames went without their images: build them now, then rerun
     if compiling and projection_ready(method):  # the real maps are drawn: stop looking every 2 s
         st.rerun()
 
 
 maps()
+start_warm_up()  # after the first frame: compile/load the t-SNE and UMAP code in the background

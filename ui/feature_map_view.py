@@ -6,6 +6,12 @@ The viewer (``replearn_core/projection/viewer/index.html``) is a Streamlit compo
 JavaScript that speaks Streamlit's component messages, served by this server (no CDN, nothing fetched). It returns
 what the student did as its value, ``{"seq", "clicked", "selection", "want"}``; :func:`viewer_reply` answers with
 the clicked point's neighbours and the images asked for, sent back as the component's ``reply`` argument.
+
+First frame first: a map's points are sent without its sprite sheet, and the sheet follows on the next rerun
+(:func:`draw_map` returns the work that makes it; the page runs it after every map is drawn, then reruns). The
+first map of a reference run with the page's defaults is the one the run ships (``map_run(..., shipped=True)``):
+nothing is encoded, projected or scored before it is drawn; its features are encoded only when a click or an
+export needs them (:func:`~replearn_core.projection.maps.ensure_features`).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from replearn_core.projection import (PROJECTIONS, FeatureMapError, SelectionErr
                                       map_run, point_neighbours, projector_tsv, selection_csv, selection_summary,
                                       selection_zip)
 from replearn_core.projection.explore import MAX_EXPORT_IMAGES
+from replearn_core.projection.maps import ensure_features
 from replearn_core.projection.figures import (SPRITES_UP_TO, VIEWER_DIR, animation_figure, map_key, thumbnails,
                                               viewer_data)
 from ui.i18n import error_t, how_to_read, msg_t, t
@@ -37,10 +44,18 @@ GRID_IMAGES = 60  # images of a selection shown under the map
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def _data(_fmap, key: str, lang: str, height: int) -> dict:
-    """The viewer's data for one map (cached by the map's key: a rerun resends it but never rebuilds it)."""
-    images = map_images(_fmap, np.arange(len(_fmap.coords))) if len(_fmap.coords) <= SPRITES_UP_TO else None
+def _data(_fmap, key: str, lang: str, height: int, sprites: bool = True) -> dict:
+    """The viewer's data for one map (cached by the map's key: a rerun resends it but never rebuilds it); with
+    ``sprites`` False, without the sprite sheet (the first frame: no dataset to load, no sheet to build)."""
+    images = None
+    if sprites and len(_fmap.coords) <= SPRITES_UP_TO:
+        images = map_images(_fmap, np.arange(len(_fmap.coords)))
     return viewer_data(_fmap, images, height=height, lang=lang)
+
+
+def _with_sprites(fmap, key: str) -> bool:
+    """Whether the map's sprite sheet is built (cached) already, so this frame may carry it."""
+    return len(fmap.coords) > SPRITES_UP_TO or st.session_state.get("map_sprites", {}).get(key) is True
 
 
 def _positions(value, n: int, limit: int | None = None) -> list[int]:
@@ -51,17 +66,20 @@ def _positions(value, n: int, limit: int | None = None) -> list[int]:
     return out[:limit] if limit else out
 
 
-def viewer_reply(fmap, value, has_sprites: bool) -> dict:
+def viewer_reply(fmap, value, has_sprites: bool, store=None) -> dict:
     """What the viewer asked for, answered: the clicked point's neighbours in feature space (the same cosine kNN
     as the run's score: :func:`point_neighbours`) with their images, and the images it wants to show (a hovered
     point and its nearest on the map, when the map carries no sprite sheet). ``value`` comes from the browser:
-    anything but map positions in range is ignored."""
+    anything but map positions in range is ignored. A shipped map's features are encoded at the first click
+    (``store``: where the run is)."""
     value = value if isinstance(value, dict) else {}
     n = len(fmap.coords)
     reply = {"seq": value.get("seq") if isinstance(value.get("seq"), int) else 0, "thumbs": {}}
     want = _positions(value.get("want"), n, MAX_WANT)
     clicked = _positions([value.get("clicked")], n)
     if clicked:
+        if fmap.features is None:
+            ensure_features(store, fmap)
         nb = point_neighbours(fmap, clicked[0], k=NEIGHBOURS_K)
         reply["neighbours"] = nb.to_json(fmap.class_names)
         want += [clicked[0]] + [int(p) for p in nb.positions]
@@ -87,16 +105,19 @@ def all_parameters(fmap) -> dict:
 
 
 def draw_map(page: Page, column, source: str, method: str, params: dict, points: int, split: str, animate: bool,
-             slot: int, height: int = 520) -> None:
+             slot: int, height: int = 520):
     """One map in its column: the projection of ``source``'s features (a run id, ``init`` or ``init:<run>``),
     its timing and notes, the animation when asked, the viewer, the four scores under it, the selection's images
-    and the exports. While t-SNE or UMAP is being compiled the map is PCA, said so; the page redraws it."""
+    and the exports. While t-SNE or UMAP is being compiled the map is PCA, said so; the page redraws it.
+
+    Returns None, or the work that builds the map's sprite sheet when this frame went without it: the page runs
+    it once every map is drawn, then reruns, and the viewer adds the images to the map it shows."""
     try:
         fmap = map_run(page.store, source, method, params, max_points=points, split=split,
-                       snapshot_every=25 if animate else 0, user=page.user, fallback="pca")
+                       snapshot_every=25 if animate else 0, user=page.user, fallback="pca", shipped=True)
     except (FeatureMapError, DatasetError, CheckpointError, ValueError, KeyError) as exc:  # KeyError: RunNotFound
         column.error(markdown_text(error_t(exc)))
-        return
+        return None
     # names below come from the run and its dataset (folder names a student chose): text, never markup
     column.markdown(f"**{markdown_text(fmap.source_label)}** · {markdown_text(fmap.checkpoint)} · "
                     + t("maps.points_time", n=f"{len(fmap.coords):,}", seconds=f"{fmap.wall_s:.1f}")
@@ -114,14 +135,16 @@ def draw_map(page: Page, column, source: str, method: str, params: dict, points:
         column.plotly_chart(animation_figure(fmap), width="stretch", key=f"anim_{slot}")
         how_to_read("map_animation", column)
     key = f"viewer_{slot}"
-    data = _data(fmap, map_key(fmap), page.lang, height)
+    drawn = map_key(fmap)
+    sprites = _with_sprites(fmap, drawn)
+    data = _data(fmap, drawn, page.lang, height, sprites)
     value = st.session_state.get(key)
     if isinstance(value, dict) and value.get("key") not in (None, data["key"]):
         value = None
     with column:
         try:
-            reply = viewer_reply(fmap, value, "sprites" in data)
-        except (SelectionError, DatasetError) as exc:
+            reply = viewer_reply(fmap, value, "sprites" in data, page.store)
+        except (SelectionError, DatasetError, FeatureMapError, CheckpointError) as exc:
             reply = {}
             st.error(markdown_text(error_t(exc)))
         value = _viewer(data=data, reply=reply, key=key, default=None, height=height + 150)
@@ -134,16 +157,35 @@ def draw_map(page: Page, column, source: str, method: str, params: dict, points:
         st.download_button(t("maps.csv"), lambda: coordinates_csv(fmap.coords, fmap.labels, fmap.class_names,
                                                                   fmap.indices),
                            f"{fmap.method}_{slot}.csv", "text/csv", key=f"csv_{slot}", help=t("maps.csv_help"))
-        st.download_button("features.tsv", lambda: projector_tsv(fmap.features, fmap.labels, fmap.class_names,
-                                                                 fmap.indices)[0],
+        st.download_button("features.tsv", lambda: projector_tsv(ensure_features(page.store, fmap).features,
+                                                                 fmap.labels, fmap.class_names, fmap.indices)[0],
                            "features.tsv", key=f"ftsv_{slot}",
                            help=t("maps.features_help"))
-        st.download_button("metadata.tsv", lambda: projector_tsv(fmap.features[:, :1], fmap.labels,
-                                                                 fmap.class_names, fmap.indices)[1],
+        st.download_button("metadata.tsv", lambda: projector_tsv(np.zeros((len(fmap.labels), 1), np.float32),
+                                                                 fmap.labels, fmap.class_names, fmap.indices)[1],
                            "metadata.tsv", key=f"mtsv_{slot}",
                            help=t("maps.metadata_help"))
     shown = ", ".join(f"{name}={value!r}" for name, value in all_parameters(fmap).items())
     column.caption(t("maps.all_params", title=PROJECTIONS[fmap.method].title, params=markdown_text(shown)))
+    if sprites:
+        return None
+
+    def build_sprites() -> bool:  # after the first frame: load the images, build the sheet (cached), remember it
+        try:
+            _data(fmap, drawn, page.lang, height, True)
+        except (DatasetError, OSError, ValueError):
+            return False  # the map stays without images on it; a hover still asks for its image
+        st.session_state.setdefault("map_sprites", {})[drawn] = True
+        return True
+    return build_sprites
+
+
+def send_images(pending) -> None:
+    """After every map is drawn: build the sprite sheets the first frames went without, then rerun, so the
+    viewers receive them (the points stay as they are)."""
+    built = [work() for work in pending if work]
+    if any(built):
+        st.rerun()
 
 
 def _scores(column, s: dict) -> None:

@@ -171,7 +171,7 @@ class FeatureMap:
     labels: np.ndarray  # (n,) int64
     class_names: list[str]
     indices: np.ndarray  # (n,) positions of the points in the dataset split (for thumbnails)
-    features: np.ndarray  # (n, D) float32, what was projected
+    features: np.ndarray | None  # (n, D) float32, what was projected (None on a shipped map: :func:`ensure_features`)
     dataset: str
     split: str
     image_size: int
@@ -185,6 +185,8 @@ class FeatureMap:
     group_names: list[str] = field(default_factory=list)  # adaptation run's points; None for other runs
     fallback_from: str | None = None  # the projection asked for, when this map is PCA because it was not ready
     images: np.ndarray | None = None  # (n, 3, H, W) uint8 when the points' images are stored with the map
+    shipped: bool = False  # drawn from the map shipped with a reference run (:func:`shipped_map`): ``features``
+    # is None until :func:`ensure_features` encodes them (a click's neighbours, the feature export)
 
     def summary(self) -> dict:
         """JSON-able: what the command line prints."""
@@ -416,11 +418,108 @@ def projection_ready(method: str) -> bool:
     return all(f.signatures for f in compiled.get(method, ()))
 
 
+# --- the map shipped with a reference run ---------------------------------------------------
+FIRST_MAP = "first_map"  # name and kind of a reference run's shipped map (``first_map.safetensors``)
+FIRST_MAP_SETTINGS = {"method": "umap", "max_points": 5000, "split": "test"}  # the Feature maps page's defaults
+_shipped: dict = {}  # path -> (mtime, tensors, meta): a shipped map read once per process
+
+
+def first_map_file(fmap: FeatureMap, asked: dict, max_points: int, total: int) -> tuple[dict, dict]:
+    """A map as the small file a reference run ships (``first_map.safetensors``): coordinates in float16, labels
+    uint16 and image numbers int32 (about 10 kB for 1,000 points), and as metadata what it was made from (method,
+    params, split, the requested number of points, the split's size ``total``, the checkpoint, dataset, class
+    names; ``asked``: the params requested, before :func:`fit_params_to_points`) and its scores, so that :func:`shipped_map` draws it without the encoder, a projection or a score."""
+    tensors = {"coords": np.ascontiguousarray(fmap.coords, dtype=np.float16),
+               "labels": np.ascontiguousarray(fmap.labels, dtype=np.uint16),
+               "indices": np.ascontiguousarray(fmap.indices, dtype=np.int32)}
+    meta = {"method": fmap.method, "params": fmap.params, "asked": asked, "split": fmap.split, "max_points": int(max_points),
+            "total": int(total), "checkpoint": fmap.checkpoint, "dataset": fmap.dataset,
+            "image_size": int(fmap.image_size), "class_names": list(fmap.class_names), "label": fmap.source_label,
+            "scores": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in fmap.scores.items()}}
+    return tensors, {"map": json.dumps(meta, sort_keys=True)}
+
+
+def _read_shipped(path) -> tuple[dict, dict] | None:
+    from safetensors import safe_open
+
+    try:
+        mtime = path.stat().st_mtime
+        hit = _shipped.get(str(path))
+        if hit is None or hit[0] != mtime:
+            with safe_open(str(path), "np") as f:
+                tensors = {name: f.get_tensor(name) for name in f.keys()}
+                meta = json.loads((f.metadata() or {})["map"])
+            _shipped[str(path)] = hit = (mtime, tensors, meta)
+    except (OSError, KeyError, ValueError):  # a damaged file: the map is computed as for any run
+        return None
+    return hit[1], hit[2]
+
+
+def shipped_map(store, source: str, method: str, params: dict | None, max_points: int, split: str = "test",
+                checkpoint: str | None = None, backbone: str | None = None, dataset: str | None = None,
+                snapshot_every: int = 0) -> FeatureMap | None:
+    """The map a reference run ships (its ``first_map`` artifact: the page's default map, made when the run was
+    exported) when the request is exactly the one it was made for, else None. Exactly: the same projection,
+    params, split, checkpoint (the run's latest) and dataset, no animation, and the same points (every image of
+    the split when both ask for at least as many, else the same seeded subsample). Needs no encoder, no dataset and no
+    compiled projection: what the first map of a fresh data folder draws within a second. ``features`` is None;
+    :func:`ensure_features` encodes them when they are needed."""
+    from replearn_core.checkpoints import checkpoint_artifacts
+
+    if backbone or snapshot_every or source == "init" or source.startswith("init:"):
+        return None
+    artifact = store.artifact(source, FIRST_MAP)
+    if artifact is None or artifact.kind != FIRST_MAP or not artifact.path.exists():
+        return None
+    read = _read_shipped(artifact.path)
+    if read is None:
+        return None
+    tensors, meta = read
+    latest = checkpoint_artifacts(store, source)[-1:]
+    wanted = json.dumps(projection_params(method, params), sort_keys=True)
+    total = int(meta.get("total", 0))
+    if (meta.get("method") != method or meta.get("split") != split
+            or min(int(max_points), total) != min(int(meta.get("max_points", 0)), total)
+            or json.dumps(meta.get("asked", meta.get("params")), sort_keys=True) != wanted
+            or not latest or latest[0].name != meta.get("checkpoint") or (checkpoint and checkpoint != latest[0].name)
+            or (dataset and dataset != meta.get("dataset"))):
+        return None
+    notes = []
+    if total > max_points:
+        notes.append(Message("maps.sampled", n=int(max_points), total=total, split=split,
+                             seed=int(meta["params"].get("random_state") or 0)))
+    elif total < max_points and split == "test":
+        notes.append(Message("maps.all_test", total=total))
+    fitted_note = fit_params_to_points(method, projection_params(method, params), len(tensors["coords"]))[1]
+    if fitted_note:
+        notes.append(fitted_note)
+    return FeatureMap(source=source, source_label=meta.get("label") or source, checkpoint=meta["checkpoint"],
+                      method=method, params=meta["params"], coords=tensors["coords"].astype(np.float32),
+                      labels=tensors["labels"].astype(np.int64), class_names=list(meta["class_names"]),
+                      indices=tensors["indices"].astype(np.int64), features=None, dataset=meta["dataset"],
+                      split=split, image_size=int(meta["image_size"]), scores=dict(meta.get("scores") or {}),
+                      wall_s=0.0, timings={}, notes=notes, cached=True, shipped=True)
+
+
+def ensure_features(store, fmap: FeatureMap) -> FeatureMap:
+    """``fmap`` with its ``features`` (a shipped map has none until asked: a click's neighbours, the feature
+    export): the run's features of the map's images (:func:`run_features`, cached), in the map's order."""
+    if fmap.features is None:
+        feats = run_features(store, fmap.source, fmap.split, checkpoint=fmap.checkpoint)
+        order = np.argsort(feats["indices"])
+        at = order[np.clip(np.searchsorted(feats["indices"], fmap.indices, sorter=order), 0, len(order) - 1)]
+        if not np.array_equal(feats["indices"][at], fmap.indices):
+            raise FeatureMapError(f"the features of {fmap.source} do not hold every image of its shipped map; "
+                                  f"draw the map again")
+        fmap.features = feats["features"][at]
+    return fmap
+
+
 # --- maps --------------------------------------------------------------------------------
 def map_run(store, source: str, method: str = "umap", params: dict | None = None, max_points: int = 5000,
             split: str = "test", backbone: str | None = None, dataset: str | None = None,
             checkpoint: str | None = None, snapshot_every: int = 0, use_cache: bool = True,
-            user=None, fallback: str | None = None) -> FeatureMap:
+            user=None, fallback: str | None = None, shipped: bool = False) -> FeatureMap:
     """Map the features of a run (or the untrained control) to 2-D and score them.
 
     source: a run id, ``"init:<run id>"`` (that run's backbone, untrained) or ``"init"`` (``backbone``).
@@ -434,6 +533,8 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     fallback: a projection to draw instead (``"pca"``) while ``method``'s compiled code is not loaded yet
     (:func:`projection_ready`), so a page never waits on a compile: the map then has ``fallback_from`` =
     ``method`` and a note, and the warm-up has been started; ask again when it is ready. None: wait for it.
+    shipped: draw a reference run's shipped map when the request is exactly the one it was made for
+    (:func:`shipped_map`: no encoder, no projection; ``features`` None until :func:`ensure_features`).
 
     An adaptation run (kind ``"adapt"``) is mapped from the features its ``feature_map`` artifacts store
     (``checkpoint`` names one, e.g. ``"map_dann"``; default the last), with ``groups`` = domain (0 source,
@@ -452,6 +553,12 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
     if max_points > PROJECTIONS[method].max_points:
         raise FeatureMapError(Message("maps.too_many_points", method=PROJECTIONS[method].title, n=max_points,
                                       limit=PROJECTIONS[method].max_points))
+    if shipped and use_cache:
+        fmap = shipped_map(store, source, method, params, max_points, split, checkpoint, backbone, dataset,
+                           snapshot_every)
+        if fmap is not None:
+            fmap.wall_s = time.perf_counter() - start
+            return fmap
     timings = {}
     adaptation = source != "init" and not source.startswith("init:") and _is_adaptation(store, source)
     if adaptation:
