@@ -12,7 +12,7 @@ each finished run is exported at once to ``assets/reference_runs/<method>/`` by
 :func:`replearn_core.runs.reference.export_reference_run` (final encoder in float16, curves, settings). A
 method whose folder is already there is skipped unless --force, so an interrupted regeneration resumes
 where it stopped. Each exported run also gets its ``first_map.safetensors``, the Feature maps page's default map
-(:func:`replearn_core.runs.reference.export_first_map`, about 10 kB), what a fresh classroom's first map is drawn
+(:func:`replearn_core.projection.first_map.export_first_map`, about 10 kB), what a fresh classroom's first map is drawn
 from; ``--first-maps`` makes only those again, for the folders already there (after a change of the page's
 default map or of the projection), without training. The table at the end: method, epochs, minutes of training, kNN accuracy untrained and at
 the end, size in MB; the total must stay within the 30 MB budget (exit code 1 otherwise, or if a run failed).
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     from replearn_core.device import describe, pick_device
     from replearn_core.runs import RunStore, execute_run
-    from replearn_core.runs.reference import (SIZE_BUDGET_MB, ReferenceAssetError, export_first_map,
-                                              export_reference_run, folder_bytes)
+    from replearn_core.projection.first_map import export_first_map
+    from replearn_core.runs.reference import SIZE_BUDGET_MB, ReferenceAssetError, export_reference_run, folder_bytes
     from replearn_core.ssl.config import TrainConfig
 
     device = pick_device(overrides.get("device"))
@@ -156,7 +156,8 @@ def first_maps(target: Path, methods: list[str], scratch: Path, keep: bool) -> i
     """Make the first map of every chosen folder already in ``target``; prints each one's size and time."""
     import time
 
-    from replearn_core.runs.reference import FIRST_MAP_FILE, ReferenceAssetError, export_first_map
+    from replearn_core.projection.first_map import export_first_map
+    from replearn_core.runs.reference import FIRST_MAP_FILE, ReferenceAssetError
 
     failed, total = 0, 0
     for method in methods:

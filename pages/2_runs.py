@@ -1,6 +1,5 @@
 """Runs: every run in the data folder; overlay curves, cancel, delete, download checkpoints."""
 
-import pandas as pd
 import streamlit as st
 
 from replearn_core.escape import markdown_text
@@ -12,6 +11,7 @@ from ui.i18n import how_to_read, msg_t, t
 from ui.links import linked_ids
 from ui.panels import open_page
 from ui.presets import preset_index
+from ui.runs_table import runs_frame
 
 # classroom mode: a student sees their own, shared and reference runs only
 page = open_page("runs.title", warm_worker=False)
@@ -20,8 +20,6 @@ if store.read_only is not None:  # the data folder cannot be written: runs are l
     st.warning(t("runs.read_only", reason=msg_t(store.read_only)), icon="🔒")
 for problem in store.reference_problems:
     st.warning(problem, icon="📌")
-COLUMNS = ["id", "reference", "kind", "status", "warnings", "damage", "method", "dataset", "best_knn_acc",
-           "duration_s", "device", "created", "error"]
 
 
 @live_fragment(run_every=refresh_seconds())
@@ -31,16 +29,7 @@ def runs_table():
         st.info(t("runs.empty"))
         st.session_state["runs_selected"] = []
         return
-    frame = pd.DataFrame(rows)[COLUMNS]
-    frame["reference"] = frame["reference"].map({True: t("runs.reference_mark"), False: ""})
-    frame["warnings"] = frame["warnings"].map(lambda w: f"⚠️ {len(w)}" if w else "")
-    frame["damage"] = frame["damage"].map(lambda d: f"🩹 {len(d)}" if d else "")
-    config = {name: st.column_config.Column(t(f"runs.col.{name}")) for name in COLUMNS}
-    config.update({"reference": st.column_config.TextColumn("📌", help=t("runs.col.reference_help")),
-                   "warnings": st.column_config.TextColumn("⚠️", help=t("runs.col.warnings_help")),
-                   "damage": st.column_config.TextColumn("🩹", help=t("runs.col.damage_help")),
-                   "best_knn_acc": st.column_config.NumberColumn(t("runs.col.best_knn_acc"), format="%.3f"),
-                   "duration_s": st.column_config.NumberColumn(t("runs.col.duration_s"), format="%.1f")})
+    frame, config = runs_frame(rows)
     event = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                          key="runs_table", column_config=config)
     how_to_read("runs_table")

@@ -10,10 +10,21 @@ from replearn_core.projection.maps import (MAX_POINTS, PROJECTIONS, FeatureMap, 
                                            estimate_seconds, evaluation_config, fits, make_projection, map_images,
                                            map_run, max_points, projection_limits, projection_params,
                                            projection_ready, run_features, run_scores, start_warm_up, warm_up)
-from replearn_core.projection.pca import PCA
-from replearn_core.projection.scores import kmeans_nmi, map_silhouette, score_features
-from replearn_core.projection.tsne import TSNE
-from replearn_core.projection.umap import UMAP
+
+# the estimators and scores pull in numba and scipy (a second or more on a fresh server): imported on first use,
+# so a page that draws a shipped map (replearn_core.projection.maps.shipped_map) does not wait for them
+_LAZY = {"PCA": "pca", "TSNE": "tsne", "UMAP": "umap", "kmeans_nmi": "scores", "map_silhouette": "scores",
+         "score_features": "scores"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"replearn_core.projection.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["SelectionError", "browser_payload", "density_grid", "map_clusters", "nearest_point", "point_neighbours",
            "selection_csv", "selection_summary", "selection_zip", "spatial_index", "estimate_seconds", "fits",

@@ -16,6 +16,7 @@ with random weights (:func:`replearn_core.checkpoints.untrained_encoder`); ``"in
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import threading
 import time
@@ -28,10 +29,6 @@ from replearn_core.data import EvaluationImages
 from replearn_core.i18n import Message
 from replearn_core.options import Option, resolve_options
 from replearn_core.projection.cache import ArrayCache
-from replearn_core.projection.pca import PCA
-from replearn_core.projection.scores import score_2d, score_features
-from replearn_core.projection.tsne import EXACT_BELOW, TSNE
-from replearn_core.projection.umap import UMAP
 
 MAX_POINTS = 100_000  # the most images a map shows (a split with more is sampled)
 SPLITS = ("test", "all")  # "all" = train and test images, for more points than the test split has
@@ -47,7 +44,7 @@ class Projection:
     and :func:`map_run` accept). Adding one is its estimator and one entry of :data:`PROJECTIONS`."""
     name: str
     title: str
-    estimator: type  # fit_transform(X (n, D)) -> (n, 2)
+    estimator_ref: type | str  # fit_transform(X (n, D)) -> (n, 2); "module:Class" is imported on first use
     options: tuple[Option, ...]
     animates: bool = False  # keeps snapshots of the layout while it fits (``snapshot_every``: the animation)
     places_new_points: bool = True  # False: the map is an optimisation over exactly these points (t-SNE)
@@ -57,9 +54,18 @@ class Projection:
     cpu_s_per_1000: float = 0.05
     max_points: int = MAX_POINTS  # the most points it may map at all (t-SNE's optimisation grows past usefulness)
 
+    @property
+    def estimator(self) -> type:
+        """The estimator class (its module, with numba and scipy, is imported only when a map needs it: a page
+        that draws a shipped map never pays for it)."""
+        if isinstance(self.estimator_ref, str):
+            module, _, name = self.estimator_ref.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return self.estimator_ref
+
 
 PROJECTIONS: dict[str, Projection] = {
-    "umap": Projection("umap", "UMAP", UMAP, (
+    "umap": Projection("umap", "UMAP", "replearn_core.projection.umap:UMAP", (
         Option("n_neighbors", 15, "n_neighbors", "Size of the neighbourhood UMAP looks at (2–200). Small: local "
                "detail; large: the global arrangement of the classes.", 2, 200, step=1),
         Option("min_dist", 0.1, "min_dist", "How tightly points may be packed in the map (0–1). Small: dense "
@@ -67,7 +73,7 @@ PROJECTIONS: dict[str, Projection] = {
         _distance("How distance between features is measured: euclidean, or cosine (angle only)."),
         Option("random_state", 0, "Seed", "Seed of UMAP's random negative samples and of the subsample: same "
                "seed, same map.", 0, 10_000)), warms_up=True, cpu_s_per_1000=0.5),
-    "tsne": Projection("tsne", "t-SNE", TSNE, (
+    "tsne": Projection("tsne", "t-SNE", "replearn_core.projection.tsne:TSNE", (
         Option("perplexity", 30.0, "Perplexity", "About how many neighbours each point tries to keep close "
                "(5–50). Small: many tight little clumps; large: smoother, more global picture. Must be below "
                "the number of points.", 5.0, 50.0, step=1.0),
@@ -76,7 +82,7 @@ PROJECTIONS: dict[str, Projection] = {
         Option("random_state", 0, "Seed", "Seed for the subsample (t-SNE itself starts from PCA, so it is "
                "deterministic).", 0, 10_000)), animates=True, places_new_points=False, warms_up=True,
                        cpu_s_per_1000=0.75, max_points=50_000),
-    "pca": Projection("pca", "PCA", PCA, (
+    "pca": Projection("pca", "PCA", "replearn_core.projection.pca:PCA", (
         Option("random_state", 0, "Seed", "PCA is deterministic; the seed only picks the subsample of points.",
                0, 10_000),), cpu_s_per_1000=0.02),
 }
@@ -347,6 +353,8 @@ def run_scores(store, source: str, backbone: str | None = None, dataset: str | N
         scores = {name: None for name in ("knn_accuracy", "linear_probe_accuracy", "kmeans_nmi")}
         scores.update({f"{name}_note": note for name in list(scores)})
     else:
+        from replearn_core.projection.scores import score_features
+
         scores = score_features(bank_features, bank.labels, heldout_features, heldout.labels, k=config.knn_k,
                                 num_classes=max(bank.num_classes, heldout.num_classes))
     scores.update(info)
@@ -625,6 +633,8 @@ def map_run(store, source: str, method: str = "umap", params: dict | None = None
         timings["projection_s"] = time.perf_counter() - t0
         history = list(getattr(estimator, "history_", []))
         t0 = time.perf_counter()
+        from replearn_core.projection.scores import score_2d
+
         scores = score_2d(coords, y, seed=seed)
         timings["map_score_s"] = time.perf_counter() - t0
         cached = False
@@ -660,6 +670,8 @@ def warm_up() -> float:
     """Compile (or load from the disk cache) the numba code of t-SNE and UMAP on tiny data; seconds taken."""
     t0 = time.perf_counter()
     from replearn_core.projection.neighbors import approximate_knn
+    from replearn_core.projection.tsne import EXACT_BELOW, TSNE
+    from replearn_core.projection.umap import UMAP
 
     X = np.random.default_rng(0).standard_normal((200, 8)).astype(np.float32)
     TSNE(perplexity=10, n_iter=20).fit(X)

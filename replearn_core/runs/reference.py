@@ -17,7 +17,7 @@ One folder per run, named after it (``simclr/`` becomes the run ``ref-simclr``):
     first_map.safetensors   the Feature maps page's default map of the run (UMAP of the test images, 2-D
                             coordinates in float16, labels, image numbers, its scores): the first map a new
                             classroom opens is drawn from it, without encoding or projecting anything
-                            (:func:`export_first_map`; ``replearn_core.projection.maps.shipped_map``)
+                            (``replearn_core.projection.first_map.export_first_map``; ``replearn_core.projection.maps.shipped_map``)
 
 :func:`export_reference_run` writes such a folder from a finished run (``bench/reference_runs.py``
 trains one per method and exports it). :func:`sync_reference_runs`, called by :func:`open_store` (how the
@@ -255,53 +255,6 @@ def export_reference_run(store: RunStore, run_id: str, target: str | Path | None
         shutil.rmtree(final_folder)
     tmp.rename(final_folder)
     return final_folder
-
-
-def export_first_map(folder: str | Path) -> Path:
-    """Make the reference folder's ``first_map.safetensors``, the Feature maps page's default map of the run
-    (:data:`replearn_core.projection.maps.FIRST_MAP_SETTINGS` with the projection's default params), and list it
-    in run.json; returns its path. The map is computed from the folder's own float16 encoder in a scratch store,
-    exactly as the page would compute it, so the shipped map is the one a request with those settings would
-    draw. About 10 kB for the 1,000 test images of shapes."""
-    import tempfile
-
-    from safetensors.numpy import save_file
-
-    from replearn_core.projection.maps import (FIRST_MAP, FIRST_MAP_SETTINGS, _load_split, first_map_file, map_run,
-                                               projection_params)
-
-    folder = Path(folder)
-    asset = read_reference_folder(folder)
-    with tempfile.TemporaryDirectory(prefix="first-map-") as scratch:
-        store = RunStore(scratch)
-        try:
-            store.put_reference_run(asset.run, asset.metrics, asset.artifacts, asset.asset_hash)
-            settings = FIRST_MAP_SETTINGS
-            fmap = map_run(store, asset.run["id"], settings["method"], None, settings["max_points"],
-                           settings["split"], use_cache=False)
-        finally:
-            store.close()
-    total = len(_load_split(fmap.dataset, fmap.split, fmap.image_size))
-    tensors, metadata = first_map_file(fmap, projection_params(settings["method"]), settings["max_points"], total)
-    path = folder / FIRST_MAP_FILE
-    tmp = folder / f".{FIRST_MAP_FILE}.tmp-{os.getpid()}"
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.chmod(0o644)
-    tmp.replace(path)
-    data = json.loads((folder / "run.json").read_text())
-    curves = data.pop("metrics")
-    step = next((f.get("step") for f in data["files"] if f["kind"] == "checkpoint"), None)
-    entry = {"name": FIRST_MAP, "kind": FIRST_MAP, "file": FIRST_MAP_FILE, "step": step,
-             "meta": {"method": fmap.method, "points": len(fmap.coords), "split": fmap.split,
-                      "precision": "float16"},
-             "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-    files = data.pop("files")
-    data["files"] = [f for f in files if f["file"] != FIRST_MAP_FILE] + [entry]  # files stays last before metrics
-    tmp_json = folder / f".run.json.tmp-{os.getpid()}"
-    tmp_json.write_text(_run_json(data, curves))
-    tmp_json.chmod(0o644)
-    tmp_json.replace(folder / "run.json")
-    return path
 
 
 def compact_curves(metrics: dict[str, tuple[list[int], list[float]]],

@@ -25,7 +25,8 @@ def app_pages() -> dict[str, tuple[str, str]]:
                  and getattr(node.targets[0], "id", None) == "PAGE_ICONS")
     classroom_only = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
                           and getattr(node.targets[0], "id", None) == "CLASSROOM_ONLY")
-    paths = [p.stem.split("_", 1)[1] for p in sorted((ROOT / "pages").glob("[0-9]*.py"))]
+    files = sorted((ROOT / "pages").glob("[0-9]*.py"), key=lambda p: int(p.stem.split("_", 1)[0]))  # 2 before 11
+    paths = [p.stem.split("_", 1)[1] for p in files]
     assert set(paths) == set(icons), "every page file has its icon in app.py"
     paths = [path for path in paths if path not in classroom_only]  # not in the navigation out of the box
     assert all(f"nav.{path}" in catalogue("en") for path in paths), "every page has its title in the catalogue"

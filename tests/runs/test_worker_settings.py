@@ -26,18 +26,18 @@ def test_values_are_read_from_the_environment():
 
 
 def test_runs_sharing_a_device_share_its_cores_unless_the_thread_count_is_set(monkeypatch):
-    from replearn_core.runs import worker, worker_settings
+    from replearn_core.runs import processes, worker_settings
 
     monkeypatch.setattr(worker_settings, "all_cores", lambda: 16)
     for name in ("REPLEARN_CONCURRENCY", "REPLEARN_GPU_MAX_RUNS", "REPLEARN_WORKER_THREADS"):
         monkeypatch.delenv(name, raising=False)
     settings = WorkerSettings.from_env()
-    assert worker.runs_at_once("cpu") == 1 and run_threads(settings, worker.runs_at_once("cpu")) == 16
-    assert worker.runs_at_once("cuda") == 4 and run_threads(settings, worker.runs_at_once("cuda")) == 4
+    assert processes.runs_at_once("cpu") == 1 and run_threads(settings, processes.runs_at_once("cpu")) == 16
+    assert processes.runs_at_once("cuda") == 4 and run_threads(settings, processes.runs_at_once("cuda")) == 4
     monkeypatch.setenv("REPLEARN_GPU_MAX_RUNS", "32")  # never more runs than cores, never fewer than 1 thread
-    assert worker.runs_at_once("cuda") == 16 and run_threads(settings, 16) == 1 and run_threads(settings, 64) == 1
+    assert processes.runs_at_once("cuda") == 16 and run_threads(settings, 16) == 1 and run_threads(settings, 64) == 1
     monkeypatch.setenv("REPLEARN_CONCURRENCY", "3")  # a fixed count, on every device
-    assert worker.runs_at_once("cpu") == 3 and run_threads(settings, 3) == 5
+    assert processes.runs_at_once("cpu") == 3 and run_threads(settings, 3) == 5
     assert run_threads(WorkerSettings(threads=7), 3) == 7  # REPLEARN_WORKER_THREADS wins
 
 
