@@ -16,20 +16,9 @@ _FLAG_HELP = {
 
 def add_arguments(p) -> None:
     from replearn_core.adaptation.job import AdaptConfig
-    from replearn_core.runs.config import field_help
+    from replearn_core.commands.flags import config_flags
 
-    defaults = AdaptConfig()
-    for f in fields(AdaptConfig):
-        flag = "--" + f.name.replace("_", "-")
-        default = getattr(defaults, f.name)
-        help_text = f"{_FLAG_HELP.get(f.name) or field_help(AdaptConfig, f.name)} (default: {default})"
-        if isinstance(default, bool):
-            p.add_argument(flag, dest=f.name, action="store_true", default=default, help=help_text)
-            p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
-                           help=f"do not: {help_text}")
-            continue
-        kind = {"max_source_images": int, "time_budget_s": float, "trade_off": float}.get(f.name, type(default) if default is not None else str)
-        p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
+    config_flags(p, AdaptConfig, _FLAG_HELP)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

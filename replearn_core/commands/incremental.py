@@ -12,27 +12,20 @@ _FLAG_HELP = {
     "scenario": "class (one growing head), task (the task is given at test time) or both",
     "encoder": "where the encoder starts: random, RUN_ID of a finished ssl/supervised/metric run, or file:PATH",
 }
-_OPTIONAL = {"max_train_images": int, "time_budget_s": float, "device": str}
 
 
 def add_arguments(p) -> None:
+    from replearn_core.commands.flags import config_flags
     from replearn_core.incremental import STRATEGIES, IncrementalConfig
-    from replearn_core.runs.config import field_help
 
-    defaults = IncrementalConfig()
-    for f in fields(IncrementalConfig):
-        flag = "--" + f.name.replace("_", "-")
-        default = getattr(defaults, f.name)
-        help_text = f"{_FLAG_HELP.get(f.name) or field_help(IncrementalConfig, f.name)} (default: {default})"
-        if f.name == "strategies":
-            own = "; ".join(f"{key}: {', '.join('--' + o.name.replace('_', '-') for o in s.options)}"
-                            for key, s in STRATEGIES.items() if s.options)
-            p.add_argument(flag, default=",".join(default),
-                           help=f"comma-separated: {', '.join(STRATEGIES)} (default: {','.join(default)}); "
-                                f"their own settings: {own}")
-            continue
-        kind = _OPTIONAL.get(f.name, type(default))
-        p.add_argument(flag, dest=f.name, type=kind, default=default, help=help_text)
+    def strategies(p, default):
+        own = "; ".join(f"{key}: {', '.join('--' + o.name.replace('_', '-') for o in s.options)}"
+                        for key, s in STRATEGIES.items() if s.options)
+        p.add_argument("--strategies", default=",".join(default),
+                       help=f"comma-separated: {', '.join(STRATEGIES)} (default: {','.join(default)}); "
+                            f"their own settings: {own}")
+
+    config_flags(p, IncrementalConfig, _FLAG_HELP, {"strategies": strategies})
     p.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from dataclasses import fields
 
+from replearn_core.commands.flags import flag_type
 from replearn_core.runs.config import field_help
 from replearn_core.runs.reference import open_store
 from replearn_core.ssl.config import TrainConfig
@@ -26,14 +27,6 @@ def metric_methods() -> dict:
     return METRIC_METHODS
 
 
-def _flag_type(hint) -> type:
-    """int, float or str: what a flag's text is turned into, from the field's type (``int | None`` -> int)."""
-    for kind in (bool, int, float):
-        if hint is kind or kind in typing.get_args(hint):
-            return str if kind is bool else kind
-    return str
-
-
 def add_arguments(p) -> None:
     from replearn_core.ssl.methods import METHODS
 
@@ -44,7 +37,7 @@ def add_arguments(p) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        kind = _flag_type(hints[f.name])
+        kind = flag_type(hints[f.name])
         help_text = _FLAG_HELP.get(f.name) or field_help(TrainConfig, f.name)  # declared beside the field
         if f.name == "method":
             help_text = f"method: {', '.join(METHODS)} (metric learning: {', '.join(metric_methods())})"

@@ -76,18 +76,7 @@ class MetricConfig(RunConfig):
         for name, value in declared.run_defaults().items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
-        self.require([(self.epochs >= 1, Message("cfg.epochs_min")),
-                      (4 <= self.batch_size <= 4096, Message("cfg.metric_batch_range")),
-                      (0 < self.lr <= 1, Message("cfg.lr_range")),
-                      (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
-                      (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
-                      (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
-                      (self.knn_k >= 1, Message("cfg.knn_k_min")),
-                      (self.knn_bank_images >= 1, Message("cfg.knn_bank_min")),
-                      (self.eval_images >= 10, Message("cfg.eval_images_min")),
-                      (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
-                      (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
-                      (self.checkpoint_every >= 1, Message("cfg.checkpoint_every_min"))])
+        self.require([(4 <= self.batch_size <= 4096, Message("cfg.metric_batch_range"))] + self.training_checks())
         self.options = resolve_options(declared.options, self.options, self.method)
         if self.recipe is not None:
             from replearn_core.augment import recipe_from_dicts

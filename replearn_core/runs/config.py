@@ -81,6 +81,22 @@ class RunConfig:
             raise ValueError(Message("cfg.seed_range", high=SEED_LIMIT - 1))
         check_device_name(getattr(self, "device", None))
 
+    def training_checks(self) -> list[tuple[bool, Message]]:
+        """The range checks of the settings every training run shares (epochs, learning rate, weight decay, image
+        size, the evaluation during training, the image cap, the time budget, checkpoints), for a configuration's
+        ``validate`` to extend with its own."""
+        return [(self.epochs >= 1, Message("cfg.epochs_min")),
+                (0 < self.lr <= 1, Message("cfg.lr_range")),
+                (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+                (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
+                (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
+                (self.knn_k >= 1, Message("cfg.knn_k_min")),
+                (self.knn_bank_images >= 1, Message("cfg.knn_bank_min")),
+                (self.eval_images >= 10, Message("cfg.eval_images_min")),
+                (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
+                (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
+                (self.checkpoint_every >= 1, Message("cfg.checkpoint_every_min"))]
+
     @staticmethod
     def require(checks: Iterable[tuple[bool, str]]) -> None:
         """Raise the first failing range check's message (a ValueError a user can act on)."""

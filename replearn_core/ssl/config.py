@@ -76,21 +76,10 @@ class TrainConfig(RunConfig):
         if usable is not None and self.backbone not in usable:
             raise ValueError(Message("cfg.needs_backbone", method=self.method, usable=" or ".join(usable),
                                      name=self.backbone, first=usable[0]))
-        checks = [(self.epochs >= 1, Message("cfg.epochs_min")),
-                  (2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
-                  (0 < self.lr <= 1, Message("cfg.lr_range")),
-                  (self.weight_decay >= 0, Message("cfg.wd_nonneg")),
+        checks = [(2 <= self.batch_size <= 4096, Message("cfg.batch_range")),
                   (0 < self.temperature <= 10, Message("cfg.temperature_range")),
-                  (8 <= self.image_size <= 512, Message("cfg.image_size_range")),
                   (self.view_size is None or 8 <= self.view_size <= self.image_size,
-                   Message("cfg.view_size_range")),
-                  (self.eval_every is None or self.eval_every >= 1, Message("cfg.eval_every_min")),
-                  (self.knn_k >= 1, Message("cfg.knn_k_min")),
-                  (self.knn_bank_images >= 1, Message("cfg.knn_bank_min")),
-                  (self.eval_images >= 10, Message("cfg.eval_images_min")),
-                  (self.max_train_images is None or self.max_train_images >= 2, Message("cfg.max_train_min")),
-                  (self.time_budget_s is None or self.time_budget_s > 0, Message("cfg.time_budget_positive")),
-                  (self.checkpoint_every >= 1, Message("cfg.checkpoint_every_min"))]
+                   Message("cfg.view_size_range"))] + self.training_checks()
         self.require(checks)
         from replearn_core.options import resolve_options
         self.options = resolve_options(methods[self.method].options, self.options, self.method)
