@@ -49,7 +49,7 @@ def add_arguments(p) -> None:
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(
-                       f"{name}: " + ", ".join(o.describe() for o in options)
+                       f"{name}: " + ", ".join(o.describe().rstrip(".") for o in options)
                        for name, options in [*((n, c.options) for n, c in METHODS.items()),
                                              *((n, m.options) for n, m in metric_methods().items())]
                        if options).replace("%", "%%"))
