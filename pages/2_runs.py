@@ -84,7 +84,7 @@ if selected:
         if checkpoints and checkpoints[-1].path.exists():
             last = checkpoints[-1]
             cols[2].download_button(f"⬇ {rid} {last.name}", last.path.read_bytes(), file_name=f"{rid}_{last.name}.safetensors",
-                                    help=t("runs.download_help"), key=f"dl_{rid}")
+                                    help=t("runs.download_help"), key=f"dl_{rid}", on_click="ignore")
     for rid, run in runs.items():
         if run.error:
             st.error(f"{rid}: {markdown_text(msg_t(run.error))}")

@@ -156,14 +156,15 @@ def draw_map(page: Page, column, source: str, method: str, params: dict, points:
         # callables: the files are built only when a button is clicked, not on every redraw
         st.download_button(t("maps.csv"), lambda: coordinates_csv(fmap.coords, fmap.labels, fmap.class_names,
                                                                   fmap.indices),
-                           f"{fmap.method}_{slot}.csv", "text/csv", key=f"csv_{slot}", help=t("maps.csv_help"))
+                           f"{fmap.method}_{slot}.csv", "text/csv", key=f"csv_{slot}", help=t("maps.csv_help"),
+                           on_click="ignore")
         st.download_button("features.tsv", lambda: projector_tsv(ensure_features(page.store, fmap).features,
                                                                  fmap.labels, fmap.class_names, fmap.indices)[0],
-                           "features.tsv", key=f"ftsv_{slot}",
+                           "features.tsv", key=f"ftsv_{slot}", on_click="ignore",
                            help=t("maps.features_help"))
         st.download_button("metadata.tsv", lambda: projector_tsv(np.zeros((len(fmap.labels), 1), np.float32),
                                                                  fmap.labels, fmap.class_names, fmap.indices)[1],
-                           "metadata.tsv", key=f"mtsv_{slot}",
+                           "metadata.tsv", key=f"mtsv_{slot}", on_click="ignore",
                            help=t("maps.metadata_help"))
     shown = ", ".join(f"{name}={value!r}" for name, value in all_parameters(fmap).items())
     column.caption(t("maps.all_params", title=PROJECTIONS[fmap.method].title, params=markdown_text(shown)))
@@ -222,10 +223,11 @@ def _selection(column, fmap, value, slot: int) -> None:
         column.caption(t("maps.selection_grid", shown=len(shown), n=f"{len(picked):,}"))
     left, right = column.columns(2)
     left.download_button(t("maps.export_csv"), lambda: selection_csv(fmap, picked), f"selection_{slot}.csv",
-                         "text/csv", key=f"sel_csv_{slot}")
+                         "text/csv", key=f"sel_csv_{slot}", on_click="ignore", help=t("maps.export_csv_help"))
 
     if len(picked) > MAX_EXPORT_IMAGES:  # refused before anything is built
         right.caption(markdown_text(msg_t(Message("maps.selection_too_large", n=len(picked), limit=MAX_EXPORT_IMAGES))))
         return
     right.download_button(t("maps.export_zip"), lambda: selection_zip(fmap, picked), f"selection_{slot}.zip",
-                          "application/zip", key=f"sel_zip_{slot}", help=t("maps.export_zip_help"))
+                          "application/zip", key=f"sel_zip_{slot}", on_click="ignore",
+                          help=t("maps.export_zip_help"))

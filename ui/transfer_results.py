@@ -38,6 +38,6 @@ def comparison_results(page: Page, run) -> None:
         "train_time_s": st.column_config.NumberColumn(t("chart.train_time"), format="%.2f"),
         "trainable_params": st.column_config.NumberColumn(t("transfer.col.trainable_params"), format="%d")})
     st.download_button(t("transfer.csv"), results_csv(rows), file_name=f"transfer_{run.id}.csv", mime="text/csv",
-                       help=t("transfer.csv_help"))
+                       on_click="ignore", help=t("transfer.csv_help"))
     st.subheader(t("transfer.recommendation"))
     st.markdown(recommendation_text(run.summary, lang))
