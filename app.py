@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from replearn_core.i18n import has_key, translate
+from replearn_core.i18n import translate_or
 from replearn_core.storage_errors import StoreUnavailable
 from ui.i18n import current_language, error_t, language_switch
 
@@ -44,20 +44,14 @@ def classroom_mode(env=None) -> bool:
     return env.get("REPLEARN_CLASSROOM", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def nav_title(key: str, lang: str = "en") -> str:
-    """A page's title in the navigation: the catalogue's ``nav.<key>``, else the file's name ("ssl_lab" → "Ssl
-    lab") for a page the catalogue does not know yet."""
-    return translate(f"nav.{key}", lang) if has_key(f"nav.{key}") else key.replace("_", " ").capitalize()
-
-
 def page_entries(lang: str = "en") -> list:
     classroom = classroom_mode()
-    entries = [st.Page("home.py", title=nav_title("home", lang), icon="🏠", default=True)]
+    entries = [st.Page("home.py", title=translate_or("nav.home", "Home", lang), icon="🏠", default=True)]
     for path in sorted((p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")), key=page_number):
         key = path.stem.split("_", 1)[1] if path.stem[:1].isdigit() else path.stem
         if key in CLASSROOM_ONLY and not classroom:
             continue
-        title = nav_title(key, lang)
+        title = translate_or(f"nav.{key}", key.replace("_", " ").capitalize(), lang)
         entries.append(st.Page(str(path), title=title, icon=PAGE_ICONS.get(key, "📄"), url_path=key))
     return entries
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import typing
 from dataclasses import fields
 
-from replearn_core.commands.flags import flag_type
-from replearn_core.runs.config import field_help
+from replearn_core.commands.flags import config_flags
 from replearn_core.runs.reference import open_store
 from replearn_core.ssl.config import TrainConfig
 
@@ -30,22 +28,18 @@ def metric_methods() -> dict:
 def add_arguments(p) -> None:
     from replearn_core.ssl.methods import METHODS
 
-    defaults = TrainConfig()
-    hints = typing.get_type_hints(TrainConfig)
-    for f in fields(TrainConfig):
-        if f.name in ("recipe", "options"):
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        default = getattr(defaults, f.name)
-        kind = flag_type(hints[f.name])
-        help_text = _FLAG_HELP.get(f.name) or field_help(TrainConfig, f.name)  # declared beside the field
-        if f.name == "method":
-            help_text = f"method: {', '.join(METHODS)} (metric learning: {', '.join(metric_methods())})"
-        if f.name == "backbone":  # None: the method's own backbone (config_from_args), so `--method mae` works
-            default = None
-        p.add_argument(flag, dest=f.name, type=kind, default=default,
-                       help=(help_text if default is None and f.name == "backbone"
-                             else f"{help_text} (default: {default})").replace("%", "%%"))  # argparse reads %
+    def method(p, default):
+        p.add_argument("--method", default=default, help=f"method: {', '.join(METHODS)} (metric learning: "
+                                                         f"{', '.join(metric_methods())}) (default: {default})")
+
+    def backbone(p, default):  # None: the method's own backbone (config_from_args), so `--method mae` works
+        p.add_argument("--backbone", default=None, help=_FLAG_HELP["backbone"])
+
+    def below(p, default):  # --recipe and --option, after the settings
+        pass
+
+    config_flags(p, TrainConfig, _FLAG_HELP, {"method": method, "backbone": backbone, "recipe": below,
+                                              "options": below})
     p.add_argument("--recipe", help="view recipe as JSON, e.g. '[{\"op\": \"crop\", \"p\": 1, \"strength\": 0.9}]'")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="method-specific setting (repeatable): " + "; ".join(

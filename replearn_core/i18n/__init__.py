@@ -89,11 +89,11 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
 
 
 def translate_or(key: str, fallback: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
-    """The text of ``key`` in ``lang``, with ``fallback`` as its English: how a text declared in code (a card,
-    an option) is shown. Its English is ``fallback`` itself (``en.json`` keeps no copy); a language without the
-    key shows it too."""
+    """The text of ``key`` in ``lang``, else ``fallback``: how a text declared in code (a card, an option) is
+    shown, its English being ``fallback`` itself (``en.json`` keeps no copy), and how a text the catalogue may not
+    know yet is shown (a page's title in the navigation: its file name until ``nav.<page>`` is written)."""
     lang = normalise_language(lang)
-    if lang != DEFAULT_LANGUAGE and key in catalogue(lang):
+    if key in catalogue(lang):
         return translate(key, lang, **params)
     return fallback.format(**params) if params else fallback
 

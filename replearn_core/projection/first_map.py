@@ -13,7 +13,7 @@ from safetensors.numpy import save_file
 
 from replearn_core.projection.maps import (FIRST_MAP, FIRST_MAP_SETTINGS, _load_split, first_map_file, map_run,
                                            projection_params)
-from replearn_core.runs.reference import FIRST_MAP_FILE, _run_json, read_reference_folder, sha256_file
+from replearn_core.runs.reference import FIRST_MAP_FILE, run_json_text, read_reference_folder, sha256_file
 from replearn_core.runs.store import RunStore
 
 
@@ -51,7 +51,7 @@ def export_first_map(folder: str | Path) -> Path:
     files = data.pop("files")
     data["files"] = [f for f in files if f["file"] != FIRST_MAP_FILE] + [entry]  # files stays last before metrics
     tmp_json = folder / f".run.json.tmp-{os.getpid()}"
-    tmp_json.write_text(_run_json(data, curves))
+    tmp_json.write_text(run_json_text(data, curves))
     tmp_json.chmod(0o644)
     tmp_json.replace(folder / "run.json")
     return path

@@ -249,7 +249,7 @@ def export_reference_run(store: RunStore, run_id: str, target: str | Path | None
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(run.created)),
             "started": run.started, "finished": run.finished, "train_time_s": s.get("train_time_s"),
             "wall_time_s": s.get("wall_time_s"), "torch": torch.__version__, **(extra or {}), "files": files}
-    (tmp / "run.json").write_text(_run_json(data, compact_curves(store.metrics(run_id))))
+    (tmp / "run.json").write_text(run_json_text(data, compact_curves(store.metrics(run_id))))
     final_folder = target / name
     if final_folder.exists():
         shutil.rmtree(final_folder)
@@ -287,7 +287,7 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _run_json(data: dict, curves: dict[str, list[list]]) -> str:
+def run_json_text(data: dict, curves: dict[str, list[list]]) -> str:
     """run.json readable at the top, each curve on one line at the bottom."""
     head = json.dumps(data, indent=1)
     lines = [f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}" for k, v in curves.items()]

@@ -78,6 +78,16 @@ def test_a_declared_text_without_chinese_or_with_other_placeholders_is_reported(
                for p in catalogue_problems({"runs.cancel": "⏹ Cancel {n} active run(s)"}))
 
 
+def test_a_catalogue_text_wins_over_the_fallback_in_english_too():
+    """The navigation's titles live in en.json (``nav.<page>``) with the file name as the fallback: English shows
+    the catalogue's title, not "Ssl lab"; a key the catalogue lacks shows the fallback."""
+    from replearn_core.i18n import translate_or
+
+    assert translate_or("nav.ssl_lab", "Ssl lab", "en") == catalogue("en")["nav.ssl_lab"] != "Ssl lab"
+    assert translate_or("nav.ssl_lab", "Ssl lab", "zh") == catalogue("zh")["nav.ssl_lab"]
+    assert translate_or("nav.no_such_page", "No such page", "en") == "No such page"
+
+
 def test_a_declared_text_is_shown_from_code_in_english_and_from_zh_json_in_chinese():
     from replearn_core.i18n import has_key, translate_or
     from replearn_core.ssl.methods import METHODS

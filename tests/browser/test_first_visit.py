@@ -30,7 +30,7 @@ new MutationObserver(() => {
 def app_titles(classroom: bool) -> set[str]:
     """The titles app.py gives its pages: Home, then catalogue nav.<key> of each file in pages/ (the Teacher page
     in classroom mode only)."""
-    from replearn_core.i18n import has_key
+    from replearn_core.i18n import translate_or
 
     titles = {translate("nav.home", "en")}
     for path in (ROOT / "pages").glob("*.py"):
@@ -38,7 +38,7 @@ def app_titles(classroom: bool) -> set[str]:
             continue
         key = path.stem.split("_", 1)[1] if path.stem[:1].isdigit() else path.stem
         if key != "teacher" or classroom:
-            titles.add(translate(f"nav.{key}", "en") if has_key(f"nav.{key}") else key.replace("_", " ").capitalize())
+            titles.add(translate_or(f"nav.{key}", key.replace("_", " ").capitalize(), "en"))
     return titles
 
 
